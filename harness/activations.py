@@ -1,0 +1,150 @@
+"""Read the residual stream after every block, at chosen positions, in one forward pass per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .errors import HarnessError
+from .hooks import attach
+from .models import ModelHandle, final_norm
+
+
+@dataclass(frozen=True)
+class Residuals:
+    """Residual states of ``n`` token sequences, float32 on the CPU.
+
+    ``resid[l]`` is the raw residual after block l (HF ``hidden_states[l+1]`` for every
+    block but the last, where HF applies the final norm). ``post_norm`` is that final-norm
+    state of the last block: the paper's "100% depth" was most likely this one.
+    """
+
+    resid: torch.Tensor  # [n_layers, n, d_model]
+    post_norm: torch.Tensor  # [n, d_model]
+
+
+def left_pad(ids: Sequence[Sequence[int]], pad_id: int, device: torch.device
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Left-pad token lists; return input_ids, attention_mask and position_ids.
+
+    Position ids must count from each row's first real token, or left padding would
+    shift every position (HF derives them from the mask only inside ``generate``).
+    """
+    width = max(len(x) for x in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for i, row in enumerate(ids):
+        if row:
+            input_ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
+            mask[i, width - len(row):] = 1
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    return input_ids.to(device), mask.to(device), positions.to(device)
+
+
+@torch.no_grad()
+def capture(handle: ModelHandle, token_ids: Sequence[Sequence[int]],
+            positions: Sequence[int] | None = None, batch_size: int = 8) -> Residuals:
+    """Residuals of every block at one position per sequence (default: the last token).
+
+    ``positions[i]`` indexes sequence i's own tokens (negative counts from its end).
+    Sequences are batched longest-first to waste little on padding; results come back
+    in input order and do not depend on ``batch_size`` (tests check 1 vs 8).
+    """
+    n = len(token_ids)
+    if n == 0:
+        raise HarnessError("capture() got no sequences")
+    pos = [-1] * n if positions is None else list(positions)
+    if len(pos) != n:
+        raise HarnessError(f"capture(): {n} sequences but {len(pos)} positions")
+    for i, (row, p) in enumerate(zip(token_ids, pos, strict=True)):
+        if not row:
+            raise HarnessError(f"capture(): sequence {i} is empty")
+        if not -len(row) <= p < len(row):
+            raise HarnessError(f"capture(): position {p} outside sequence {i} of length {len(row)}")
+    _check_context(handle, token_ids)
+
+    model, n_layers, d = handle.model, handle.n_layers, handle.d_model
+    base = getattr(model, "model", None) or model.transformer
+    pad_id = handle.tokenizer.pad_token_id if handle.tokenizer is not None else 0
+    resid = torch.empty((n_layers, n, d), dtype=torch.float32)
+    order = sorted(range(n), key=lambda i: -len(token_ids[i]))
+    for start in range(0, n, batch_size):
+        rows = order[start:start + batch_size]
+        ids, mask, position_ids = left_pad([token_ids[i] for i in rows], pad_id or 0, handle.device)
+        width = ids.shape[1]
+        # Column of each row's chosen token inside the left-padded batch.
+        cols = torch.tensor([width - len(token_ids[i]) + (pos[i] % len(token_ids[i])) for i in rows],
+                            device=handle.device)
+        picked: dict[int, torch.Tensor] = {}
+        arange = torch.arange(len(rows), device=handle.device)
+
+        def grab(layer: int):
+            def fn(hidden: torch.Tensor) -> None:
+                picked[layer] = hidden[arange, cols].float().cpu()
+            return fn
+
+        with attach(model, {layer: grab(layer) for layer in range(n_layers)}):
+            base(input_ids=ids, attention_mask=mask, position_ids=position_ids, use_cache=False)
+        for layer in range(n_layers):
+            resid[layer, rows] = picked[layer]
+    post = _apply_final_norm(handle, resid[-1])
+    _check_finite(handle, resid)
+    return Residuals(resid=resid, post_norm=post)
+
+
+def capture_texts(handle: ModelHandle, texts: Sequence[str], batch_size: int = 8) -> Residuals:
+    """Last-token residuals of plain texts (no chat template, no added special tokens
+    beyond what the tokenizer adds by default)."""
+    for i, t in enumerate(texts):
+        if not t or not t.strip():
+            raise HarnessError(f"capture_texts(): text {i} is empty")
+    ids = [handle.tokenizer(t)["input_ids"] for t in texts]
+    return capture(handle, ids, batch_size=batch_size)
+
+
+@torch.no_grad()
+def _apply_final_norm(handle: ModelHandle, last: torch.Tensor) -> torch.Tensor:
+    norm = final_norm(handle.model)
+    x = last.to(device=handle.device, dtype=handle.dtype)
+    return norm(x).float().cpu()
+
+
+def _check_finite(handle: ModelHandle, resid: torch.Tensor) -> None:
+    bad = ~torch.isfinite(resid)
+    if bad.any():
+        layer, row = (int(v) for v in bad.nonzero()[0][:2])
+        raise HarnessError(
+            f"{handle.key}: non-finite activations at block {layer}, sequence {row} "
+            f"(dtype {handle.dtype}); rerun with --dtype float32"
+        )
+
+
+def _check_context(handle: ModelHandle, token_ids: Sequence[Sequence[int]]) -> None:
+    limit = getattr(handle.model.config.get_text_config(), "max_position_embeddings", None)
+    longest = max(len(x) for x in token_ids)
+    if limit is not None and longest > limit:
+        raise HarnessError(
+            f"{handle.key}: a sequence of {longest} tokens exceeds the model's context of {limit}; shorten it"
+        )
+
+
+@torch.no_grad()
+def capture_with_bridge(handle: ModelHandle, token_ids: Sequence[Sequence[int]],
+                        positions: Sequence[int] | None = None) -> torch.Tensor:
+    """The same read as :func:`capture`, through TransformerLens ``blocks.{l}.hook_resid_post``.
+
+    Slower (one sequence per pass, every block wrapped); it exists so users can cross-check
+    the native hooks, and tests prove the two agree. Returns ``[n_layers, n, d_model]``.
+    """
+    bridge = handle.bridge
+    names = [f"blocks.{layer}.hook_resid_post" for layer in range(handle.n_layers)]
+    pos = [-1] * len(token_ids) if positions is None else list(positions)
+    out = torch.empty((handle.n_layers, len(token_ids), handle.d_model), dtype=torch.float32)
+    for i, row in enumerate(token_ids):
+        ids = torch.tensor([list(row)], device=handle.device)
+        _, cache = bridge.run_with_cache(ids, names_filter=names)
+        for layer, name in enumerate(names):
+            out[layer, i] = cache[name][0, pos[i]].float().cpu()
+    return out

@@ -1,0 +1,92 @@
+"""Where the harness keeps what it downloads and computes, and how it writes there safely.
+
+Every write goes to a temporary name in the same directory and is renamed into place,
+so a crash or a concurrent xdist worker never leaves a half-written entry behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from .errors import HarnessError
+
+CACHE_ENV = "EMOTION_HARNESS_CACHE"
+
+
+def cache_root() -> Path:
+    """``$EMOTION_HARNESS_CACHE``, else ``~/.cache/emotion-harness``."""
+    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "emotion-harness"
+    return Path(root).expanduser()
+
+
+def ensure_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise HarnessError(
+            f"cannot create cache directory {path}: {e.strerror}; set {CACHE_ENV} to a writable folder"
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise HarnessError(f"cache directory {path} is not writable; set {CACHE_ENV} to a writable folder")
+    return path
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Serialise producers of one cache entry across processes (xdist workers)."""
+    ensure_dir(path.parent)
+    with FileLock(str(path) + ".lock"):
+        yield
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield a temporary sibling path; on success rename it onto ``final``, else delete it."""
+    ensure_dir(final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(final: Path) -> Iterator[Path]:
+    """Like :func:`atomic_path` for a directory built in place of ``final``."""
+    ensure_dir(final.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        yield tmp
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,27 @@
+"""Run profiles: ``paper`` follows the paper's protocol sizes, ``quick`` is a cheap smoke run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import HarnessError
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    gen_max_new_tokens: int  # generation-based extraction (paper: up to 256)
+    n_permutations: int  # label-shuffled null for separation
+    batch_size: int
+
+
+PROFILES: dict[str, Profile] = {
+    "paper": Profile("paper", gen_max_new_tokens=256, n_permutations=1000, batch_size=16),
+    "quick": Profile("quick", gen_max_new_tokens=48, n_permutations=200, batch_size=16),
+}
+
+
+def get_profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise HarnessError(f"unknown --profile '{name}'; use one of {', '.join(PROFILES)}")
+    return PROFILES[name]

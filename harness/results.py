@@ -1,0 +1,84 @@
+"""Claim records and the results.json document that holds them."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import HarnessError
+
+Verdict = Literal["holds", "does not hold", "not applicable"]
+VERDICTS: tuple[str, ...] = ("holds", "does not hold", "not applicable")
+RESULTS_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    claim: str  # C1 .. C12
+    model: str  # registry key
+    metric: str
+    value: Any  # number or list of numbers
+    verdict: Verdict
+    paper_value: Any = None
+    details: dict[str, Any] = field(default_factory=dict)  # baseline, layer, method, profile, ...
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise HarnessError(f"claim record {self.claim}/{self.metric}: verdict '{self.verdict}' "
+                               f"is not one of {', '.join(VERDICTS)}")
+        if not (self.claim.startswith("C") and self.claim[1:].isdigit()):
+            raise HarnessError(f"claim record: claim id '{self.claim}' must look like C4")
+        _check_json(self.value, f"{self.claim}/{self.metric} value")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ClaimRecord:
+        missing = {"claim", "model", "metric", "value", "verdict"} - d.keys()
+        if missing:
+            raise HarnessError(f"results record is missing field(s) {', '.join(sorted(missing))}")
+        return cls(claim=d["claim"], model=d["model"], metric=d["metric"], value=d["value"],
+                   verdict=d["verdict"], paper_value=d.get("paper_value"), details=d.get("details") or {})
+
+
+def _check_json(value: Any, what: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return  # NaN is a legitimate "could not be measured"; json writes it as NaN
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _check_json(v, what)
+    elif not isinstance(value, (int, float, str, bool, dict, type(None))):
+        raise HarnessError(f"claim record {what}: {type(value).__name__} is not JSON-serialisable; "
+                           "convert tensors with .tolist() or float()")
+
+
+def sort_key(r: ClaimRecord) -> tuple:
+    return (int(r.claim[1:]), r.model, r.metric, json.dumps(r.details, sort_keys=True))
+
+
+def write_results(path: Path, run: dict[str, Any], records: list[ClaimRecord]) -> None:
+    from .cache import atomic_path
+
+    doc = {"schema": RESULTS_SCHEMA, "run": run,
+           "records": [r.to_dict() for r in sorted(records, key=sort_key)]}
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+
+
+def read_results(path: Path) -> tuple[dict[str, Any], list[ClaimRecord]]:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise HarnessError(f"{path}: no such results file; run `pytest evals` first") from None
+    except json.JSONDecodeError as e:
+        raise HarnessError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    if not isinstance(doc, dict) or "records" not in doc or "run" not in doc:
+        raise HarnessError(f"{path}: not a harness results file (needs 'run' and 'records')")
+    if doc.get("schema") != RESULTS_SCHEMA:
+        raise HarnessError(f"{path}: results schema {doc.get('schema')!r}, this harness reads "
+                           f"{RESULTS_SCHEMA}; rerun `pytest evals` to regenerate it")
+    return doc["run"], [ClaimRecord.from_dict(r) for r in doc["records"]]

@@ -1,0 +1,25 @@
+"""Fixtures for the unit tests: tiny random-weight models of every family (no downloads)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.testing import FAMILIES, GENERATION_INIT, tiny_handle
+
+
+@pytest.fixture(scope="session", params=FAMILIES)
+def tiny(request):
+    """A tiny model of each family with realistic (HF default) activation scales."""
+    return tiny_handle(request.param)
+
+
+@pytest.fixture(scope="session", params=FAMILIES)
+def tiny_gen(request):
+    """A tiny model of each family with spread logits, for token-exact generation tests."""
+    return tiny_handle(request.param, init=GENERATION_INIT)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Unit tests never touch the user's harness cache."""
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))
