@@ -115,10 +115,15 @@ def final_norm(model: nn.Module) -> nn.Module:
     raise HarnessError(f"cannot find the final norm of {type(model).__name__}; add it to models.final_norm")
 
 
+# Config entries that say where or with what a model was saved, not what it computes.
+_CONFIG_PROVENANCE = ("_name_or_path", "transformers_version", "architectures")
+
+
 def fingerprint(model: nn.Module) -> str:
     """sha256 over the config and every tensor's name, dtype, shape and bytes."""
     h = hashlib.sha256()
-    h.update(model.config.to_json_string(use_diff=False).encode())
+    cfg = {k: v for k, v in model.config.to_dict().items() if k not in _CONFIG_PROVENANCE}
+    h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
     for name, t in model.state_dict().items():
         t = t.detach().cpu().contiguous()
         h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())

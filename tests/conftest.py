@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from harness.testing import FAMILIES, GENERATION_INIT, tiny_handle
+
+pytest_plugins = ["pytester"]
+
+
+# Tiny models gain nothing from threads, and on a busy 2-core machine torch's spinning
+# threads made each forward 100x slower.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session", params=FAMILIES)

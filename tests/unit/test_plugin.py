@@ -1,0 +1,94 @@
+"""The report plugin: records -> results.json + summary.md + terminal table; xdist shards merge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
+
+RECORDING_TESTS = '''
+import pytest
+
+@pytest.mark.parametrize("model", ["m1", "m2"])
+def test_baseline(record_claim, model):
+    record_claim("C4", model, "anisotropy_baseline", [0.9, 0.8, 0.7], verdict="not applicable",
+                 details={"baseline": "raw last-token", "layers": [0, 1, 2]})
+
+def test_opposites(record_claim):
+    record_claim("C3", "m1", "happy_sad_cosine", 0.25, verdict="holds", paper_value=0.322)
+'''
+
+
+def read_results(out: Path) -> dict:
+    return json.loads((out / "results.json").read_text())
+
+
+def test_records_become_results_summary_and_terminal_table(pytester):
+    pytester.makepyfile(test_rec=RECORDING_TESTS)
+    out = pytester.path / "rep"
+    result = pytester.runpytest("--report-dir", str(out))
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*emotion claims (measured vs paper)*", "*C3*m1*happy_sad_cosine*0.322*0.25*holds*"])
+    doc = read_results(out)
+    assert set(doc["run"]) >= {"date", "harness_version", "models", "profile", "device"}
+    recs = doc["records"]
+    assert [r["claim"] for r in recs] == ["C3", "C4", "C4"]  # sorted by claim number, then model
+    assert recs[1] == {"claim": "C4", "model": "m1", "metric": "anisotropy_baseline",
+                       "value": [0.9, 0.8, 0.7], "verdict": "not applicable", "paper_value": None,
+                       "details": {"baseline": "raw last-token", "layers": [0, 1, 2]}}
+    summary = (out / "summary.md").read_text()
+    assert "| C3      | m1" in summary and "holds" in summary
+
+
+def test_a_run_without_records_leaves_the_last_report_alone(pytester):
+    out = pytester.path / "rep"
+    out.mkdir()
+    (out / "summary.md").write_text("previous")
+    pytester.makepyfile(test_plain="def test_ok():\n    assert True\n")
+    pytester.runpytest("--report-dir", str(out)).assert_outcomes(passed=1)
+    assert (out / "summary.md").read_text() == "previous"
+
+
+def test_bad_verdict_fails_the_recording_test(pytester):
+    pytester.makepyfile(test_bad='''
+def test_bad(record_claim):
+    record_claim("C4", "m", "x", 1.0, verdict="sort of")
+''')
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*verdict 'sort of' is not one of holds, does not hold, not applicable*"])
+
+
+def test_xdist_workers_shards_merge_into_one_report(pytester):
+    pytester.makepyfile(test_rec=RECORDING_TESTS)
+    serial, parallel = pytester.path / "serial", pytester.path / "parallel"
+    pytester.runpytest_subprocess("--report-dir", str(serial)).assert_outcomes(passed=3)
+    pytester.runpytest_subprocess("-n", "2", "--report-dir", str(parallel)).assert_outcomes(passed=3)
+    assert read_results(serial)["records"] == read_results(parallel)["records"]
+
+
+def test_absent_weights_skip_with_a_reason_that_says_how_to_get_them(pytester, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(pytester.path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    pytester.makeconftest(ROOT_CONFTEST.read_text())
+    pytester.makepyfile(test_uses_model="def test_it(model):\n    assert model\n")
+    result = pytester.runpytest("--models", "gpt2", "-rs", "-v")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*test_it?gpt2? SKIPPED*", "*gpt2: weights for openai-community/gpt2 are not in the local "
+                                 "Hugging Face cache; download them*--allow-download*"])
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--profile", "slow"], "unknown --profile 'slow'; use one of paper, quick"),
+    (["--models", "gpt5"], "unknown model 'gpt5'"),
+    (["--dtype", "int3"], "unknown --dtype 'int3'"),
+])
+def test_bad_options_are_one_line_usage_errors(pytester, args, message):
+    pytester.makeconftest(ROOT_CONFTEST.read_text())
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}*"])
