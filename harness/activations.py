@@ -79,19 +79,21 @@ def capture(handle: ModelHandle, token_ids: Sequence[Sequence[int]],
                             device=handle.device)
         picked: dict[int, torch.Tensor] = {}
         arange = torch.arange(len(rows), device=handle.device)
-
-        def grab(layer: int):
-            def fn(hidden: torch.Tensor) -> None:
-                picked[layer] = hidden[arange, cols].float().cpu()
-            return fn
-
-        with attach(model, {layer: grab(layer) for layer in range(n_layers)}):
+        hooks = {layer: _picker(picked, layer, arange, cols) for layer in range(n_layers)}
+        with attach(model, hooks):
             base(input_ids=ids, attention_mask=mask, position_ids=position_ids, use_cache=False)
         for layer in range(n_layers):
             resid[layer, rows] = picked[layer]
     post = _apply_final_norm(handle, resid[-1])
     _check_finite(handle, resid)
     return Residuals(resid=resid, post_norm=post)
+
+
+def _picker(store: dict[int, torch.Tensor], layer: int, rows: torch.Tensor, cols: torch.Tensor):
+    def fn(hidden: torch.Tensor) -> None:
+        store[layer] = hidden[rows, cols].float().cpu()  # gather in-hook: never keep [B, T, D]
+
+    return fn
 
 
 def capture_texts(handle: ModelHandle, texts: Sequence[str], batch_size: int = 8) -> Residuals:

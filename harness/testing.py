@@ -85,3 +85,12 @@ def tiny_handle(family: str, seed: int = 0, init: float = PARITY_INIT,
                      params="tiny")
     return ModelHandle(spec=spec, model=model, tokenizer=tok, fingerprint=fingerprint(model),
                        load_seconds=0.0, device=torch.device("cpu"), dtype=torch.float32)
+
+
+def max_relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Largest ``||a - b|| / ||b||`` over the last-dim vectors.
+
+    Residual streams hold entries in the hundreds (massive activations), where float32's
+    spacing alone exceeds 1e-5; comparing vectors relative to their norm is scale-aware.
+    """
+    return float(((a - b).norm(dim=-1) / b.norm(dim=-1).clamp_min(1e-12)).max())

@@ -25,9 +25,3 @@ def tiny(request):
 def tiny_gen(request):
     """A tiny model of each family with spread logits, for token-exact generation tests."""
     return tiny_handle(request.param, init=GENERATION_INIT)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Unit tests never touch the user's harness cache."""
-    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))

