@@ -6,6 +6,8 @@ The report plugin itself is registered through the ``pytest11`` entry point
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from harness.errors import HarnessError, ModelUnavailable
@@ -37,6 +39,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_KEYS] = select(config.getoption("models").split(","))
     except HarnessError as e:
         raise pytest.UsageError(str(e)) from None
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        # Share the cores: oversubscribed torch threads spin-wait, and forwards get ~10x slower.
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
 
 
 _KEYS = pytest.StashKey[list]()

@@ -9,7 +9,7 @@ import torch
 
 from .errors import HarnessError
 from .hooks import attach
-from .models import ModelHandle, final_norm
+from .models import ModelHandle, base_model, final_norm
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def capture(handle: ModelHandle, token_ids: Sequence[Sequence[int]],
     _check_context(handle, token_ids)
 
     model, n_layers, d = handle.model, handle.n_layers, handle.d_model
-    base = getattr(model, "model", None) or model.transformer
+    base = base_model(model)
     pad_id = handle.tokenizer.pad_token_id if handle.tokenizer is not None else 0
     resid = torch.empty((n_layers, n, d), dtype=torch.float32)
     order = sorted(range(n), key=lambda i: -len(token_ids[i]))

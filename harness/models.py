@@ -26,6 +26,8 @@ from .registry import ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
 
+# Bump when convert_gguf writes something different; older cache entries are rebuilt.
+CONVERT_FORMAT = 2
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -96,9 +98,18 @@ class ModelHandle:
         return self._bridge
 
 
+def base_model(model: nn.Module) -> nn.Module:
+    """The decoder stack without the LM head (llama-like ``.model``, GPT-2 ``.transformer``)."""
+    for name in ("model", "transformer"):
+        base = getattr(model, name, None)
+        if isinstance(base, nn.Module):
+            return base
+    raise HarnessError(f"cannot find the decoder stack of {type(model).__name__}; add it to models.base_model")
+
+
 def decoder_layers(model: nn.Module) -> nn.ModuleList:
     """The model's decoder blocks in order (llama-like ``model.layers``, GPT-2 ``transformer.h``)."""
-    base = getattr(model, "model", None) or getattr(model, "transformer", None)
+    base = base_model(model)
     for name in ("layers", "h"):
         layers = getattr(base, name, None)
         if isinstance(layers, nn.ModuleList):
@@ -107,7 +118,7 @@ def decoder_layers(model: nn.Module) -> nn.ModuleList:
 
 
 def final_norm(model: nn.Module) -> nn.Module:
-    base = getattr(model, "model", None) or getattr(model, "transformer", None)
+    base = base_model(model)
     for name in ("norm", "ln_f"):
         mod = getattr(base, name, None)
         if isinstance(mod, nn.Module):
@@ -160,24 +171,36 @@ def convert_gguf(spec: ModelSpec, offline: bool = False) -> Path:
 
     out = converted_dir(spec)
     with locked(out):
-        if (out / "harness.json").is_file():
+        if _converted_format(out) == CONVERT_FORMAT:
             return out
         gguf = fetch_gguf(spec, offline=offline)
         t0 = time.perf_counter()
         kw = {"gguf_file": gguf.name}
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, dtype=torch.float32, **kw)
         tok = AutoTokenizer.from_pretrained(gguf.parent, **kw)
-        model.hf_quantizer = None  # otherwise save_pretrained refuses a GGUF-loaded model
+        # Weights are plain float32 now; without these, save_pretrained refuses, or the saved
+        # config brings the GGUF quantizer back on reload.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
         _fix_generation_config(model, tok)
         with atomic_dir(out) as tmp:
             model.save_pretrained(tmp, safe_serialization=True)
             tok.save_pretrained(tmp)
             write_json(tmp / "harness.json", {
-                "key": spec.key, "gguf": spec.gguf.filename, "gguf_sha256": spec.gguf.sha256,
+                "key": spec.key, "format": CONVERT_FORMAT,
+                "gguf": spec.gguf.filename, "gguf_sha256": spec.gguf.sha256,
                 "fingerprint": fingerprint(model), "harness_version": __version__,
                 "dequantize_seconds": round(time.perf_counter() - t0, 2),
             })
     return out
+
+
+def _converted_format(out: Path) -> int | None:
+    try:
+        return json.loads((out / "harness.json").read_text()).get("format")
+    except (OSError, ValueError):
+        return None
 
 
 def _fix_generation_config(model: nn.Module, tok: Any) -> None:

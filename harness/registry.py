@@ -130,7 +130,8 @@ _EMBEDDED = (
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", size=491400064,
         ),
         n_layers=24, d_model=896, embedded=True,
-        note="the Coder variant: the only Qwen2.5 weights reachable offline; Q4_K_M dequantized",
+        note="the Coder variant, the only Qwen2.5 weights reachable offline; its GGUF was made from "
+             "the AWQ checkpoint (Q4_K_M, untied output matrix), dequantized to float32",
     ),
     ModelSpec(
         key="qwen2.5-coder-1.5b-instruct", family="qwen2", kind="instruct", params="1.5B",

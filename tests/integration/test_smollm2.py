@@ -35,6 +35,13 @@ def smol():
         pytest.skip(str(e))
 
 
+def test_dequantized_model_is_plain_float32(smol):
+    assert getattr(smol.model, "hf_quantizer", None) is None
+    assert not hasattr(smol.model.config, "quantization_config")
+    assert {p.dtype for p in smol.model.parameters()} == {torch.float32}
+    assert (smol.n_layers, smol.d_model, smol.has_chat_template) == (30, 576, True)
+
+
 def test_batched_generation_equals_single_and_pristine_generate(smol):
     pristine = copy.deepcopy(smol.model)
     prompts = [chat_ids(smol, p) for p in PROMPTS]
