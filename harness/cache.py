@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -16,9 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import torch
 from filelock import FileLock
 
 from .errors import HarnessError
+
+log = logging.getLogger(__name__)
 
 CACHE_ENV = "EMOTION_HARNESS_CACHE"
 
@@ -90,3 +94,49 @@ def atomic_dir(final: Path) -> Iterator[Path]:
 def write_json(path: Path, obj: Any) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def entry_key(**parts: Any) -> str:
+    """Content address of a cached computation: sha256 of its inputs, JSON-canonicalised."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _tensor_digest(tensors: dict[str, Any]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
+        h.update(memoryview(t.view(torch.uint8).numpy()))
+    return h.hexdigest()
+
+
+def save_entry(kind: str, key: str, tensors: dict[str, Any], meta: dict[str, Any]) -> Path:
+    """Write tensors + JSON metadata as one safetensors file, atomically, with a checksum."""
+    from safetensors.torch import save_file
+
+    path = cache_root() / kind / f"{key}.safetensors"
+    header = {"harness": json.dumps(meta, sort_keys=True), "sha256": _tensor_digest(tensors)}
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=header)
+    return path
+
+
+def load_entry(kind: str, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The cached (tensors, meta), or None if absent; a corrupt entry is deleted and None returned."""
+    from safetensors import safe_open
+
+    path = cache_root() / kind / f"{key}.safetensors"
+    if not path.is_file():
+        return None
+    try:
+        with safe_open(str(path), "pt") as f:
+            header = f.metadata() or {}
+            tensors = {k: f.get_tensor(k).clone() for k in f.keys()}  # noqa: SIM118
+        if header.get("sha256") != _tensor_digest(tensors):
+            raise ValueError("checksum mismatch")
+        meta = json.loads(header["harness"])
+    except Exception as e:  # any unreadable entry is recomputed, never trusted
+        log.warning("cache entry %s is corrupt (%s); recomputing it", path, e)
+        path.unlink(missing_ok=True)
+        return None
+    return tensors, meta

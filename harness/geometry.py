@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import torch
+from scipy import stats
+
+from .vectors import Baseline, LabelledStates, emotion_vectors
 
 
 def mean_pairwise_cosine(x: torch.Tensor) -> torch.Tensor:
@@ -24,3 +30,61 @@ def mean_pairwise_cosine(x: torch.Tensor) -> torch.Tensor:
 def depths(n_layers: int) -> list[float]:
     """Depth of block l is (l + 1) / L (DESIGN.md, Notation)."""
     return [(layer + 1) / n_layers for layer in range(n_layers)]
+
+
+def block_at_depth(n_layers: int, depth: float) -> int:
+    """The block whose depth (l + 1) / L is nearest ``depth`` (ties go deeper)."""
+    return max(0, min(n_layers - 1, math.floor(depth * n_layers + 0.5) - 1))
+
+
+def pair_cosines(vectors: torch.Tensor, names: Sequence[str],
+                 pairs: Sequence[tuple[str, str]]) -> torch.Tensor:
+    """Cosine of each named pair, ``[..., n_pairs]`` for ``vectors`` ``[..., n, d]``."""
+    unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
+    idx = {n: i for i, n in enumerate(names)}
+    return torch.stack([(unit[..., idx[a], :] * unit[..., idx[b], :]).sum(-1) for a, b in pairs], dim=-1)
+
+
+def shuffled_null(data: LabelledStates, emotions: Sequence[str], baseline: Baseline,
+                  n_permutations: int, seed: int) -> torch.Tensor:
+    """Separation S per layer with emotion labels permuted over the emotion samples.
+
+    Neutral samples keep their label, so the baseline is unchanged; what the shuffle
+    destroys is only which emotion each sample belongs to. Returns ``[n_perm, n_layers]``.
+    """
+    emo_idx = [i for i, lab in enumerate(data.labels) if lab in set(emotions)]
+    g = torch.Generator().manual_seed(seed)
+    out = torch.empty((n_permutations, data.states.shape[0]), dtype=torch.float64)
+    labels = list(data.labels)
+    for k in range(n_permutations):
+        perm = torch.randperm(len(emo_idx), generator=g).tolist()
+        shuffled = labels.copy()
+        for dst, src in zip(emo_idx, perm, strict=True):
+            shuffled[dst] = data.labels[emo_idx[src]]
+        vecs = emotion_vectors(LabelledStates(data.states, tuple(shuffled)), emotions, baseline)
+        out[k] = mean_pairwise_cosine(vecs)
+    return out
+
+
+def nearest_vector_accuracy(vectors: torch.Tensor, ref: torch.Tensor, held_out: LabelledStates,
+                            emotions: Sequence[str], k: int = 1) -> torch.Tensor:
+    """Top-k accuracy per layer of labelling each held-out state by its nearest vector.
+
+    Each state is first moved by the same reference point the vectors were built from,
+    then compared with every emotion vector by cosine. ``[n_layers]``.
+    """
+    x = torch.nn.functional.normalize(held_out.states.double() - ref[:, None, :], dim=-1)
+    scores = x @ torch.nn.functional.normalize(vectors.double(), dim=-1).transpose(-1, -2)
+    top = scores.topk(k, dim=-1).indices  # [L, n, k]
+    truth = torch.tensor([list(emotions).index(lab) for lab in held_out.labels])
+    return (top == truth[None, :, None]).any(-1).double().mean(-1)
+
+
+def pc_organisation(vectors: torch.Tensor, coordinate: Sequence[float], component: int) -> float:
+    """|Spearman rho| between the vectors' principal component ``component`` (0 = PC1)
+    and a circumplex coordinate (valence or arousal), for ``vectors`` ``[n, d]``."""
+    x = vectors.double() - vectors.double().mean(0, keepdim=True)
+    _, _, vh = torch.linalg.svd(x, full_matrices=False)
+    scores = (x @ vh[component]).numpy()
+    rho = stats.spearmanr(scores, list(coordinate)).statistic
+    return float(abs(rho))

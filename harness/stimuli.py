@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +58,155 @@ def neutral_sentences(root: Path | None = None) -> list[str]:
     path = (root or stimuli_dir()) / "neutral_sentences.yaml"
     return text_list(path, read_yaml(path), "sentences", N_NEUTRAL_SENTENCES)
 
+
+
+EMOTION_ORDER = (
+    "happy", "sad", "calm", "desperate", "afraid", "angry", "proud", "guilty", "nervous", "hopeful",
+    "brooding", "gloomy", "reflective", "enthusiastic", "hostile", "loving", "exasperated", "blissful",
+    "anxious", "grateful",
+)
+OPPOSITE_PAIRS = (("happy", "sad"), ("calm", "desperate"), ("loving", "hostile"), ("proud", "guilty"))
+CLASSIFIER_LABELS = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
+N_TEMPLATES, N_TOPICS, N_NEUTRAL_PROMPTS = 5, 10, 10
+N_PASSAGES, N_NEUTRAL_PASSAGES, N_HELD_OUT = 3, 3, 2
+
+
+@dataclass(frozen=True)
+class Emotion:
+    name: str
+    valence: float
+    arousal: float
+    forms: tuple[str, ...]  # the word and its inflections; passages must not contain them
+    classifier_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stimuli:
+    emotions: tuple[Emotion, ...]
+    opposite_pairs: tuple[tuple[str, str], ...]
+    templates: tuple[str, ...]
+    topics: tuple[str, ...]
+    neutral_prompts: tuple[str, ...]
+    passages: dict[str, tuple[str, ...]]  # emotion (and "neutral") -> extraction passages
+    held_out: dict[str, tuple[str, ...]]  # emotion -> passages never used for extraction
+    neutral_sentences: tuple[str, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.emotions)
+
+    def story_prompts(self, emotion: str) -> list[str]:
+        """The 10 story requests for one emotion: story i uses template i mod 5 and topic i."""
+        return [self.templates[i % len(self.templates)].format(emotion=emotion, topic=topic)
+                for i, topic in enumerate(self.topics)]
+
+    def content_hash(self) -> str:
+        """Stable hash of everything loaded, for content-addressed caches."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+
+def load_stimuli(root: Path | None = None) -> Stimuli:
+    """Load and validate every stimulus file; any problem is one line naming file and field."""
+    root = root or stimuli_dir()
+    emotions, pairs = _emotions(root / "emotions.yaml")
+    gen_path = root / "generation.yaml"
+    gen = read_yaml(gen_path)
+    templates = text_list(gen_path, gen, "templates", N_TEMPLATES)
+    for i, t in enumerate(templates):
+        for slot in ("{emotion}", "{topic}"):
+            if slot not in t:
+                raise HarnessError(f"{gen_path}: templates[{i}] has no {slot} placeholder")
+    topics = text_list(gen_path, gen, "topics", N_TOPICS)
+    neutral_prompts = text_list(gen_path, gen, "neutral_prompts", N_NEUTRAL_PROMPTS)
+    pas_path = root / "passages.yaml"
+    pas = read_yaml(pas_path)
+    names = [e.name for e in emotions]
+    extraction = _passage_sets(pas_path, pas, "extraction", [*names, "neutral"], emotions,
+                               {**dict.fromkeys(names, N_PASSAGES), "neutral": N_NEUTRAL_PASSAGES})
+    held_out = _passage_sets(pas_path, pas, "held_out", names, emotions, dict.fromkeys(names, N_HELD_OUT))
+    seen: dict[str, str] = {}
+    for where, sets in (("extraction", extraction), ("held_out", held_out)):
+        for name, texts in sets.items():
+            for i, t in enumerate(texts):
+                if t in seen:
+                    raise HarnessError(f"{pas_path}: {where}.{name}[{i}] duplicates {seen[t]}")
+                seen[t] = f"{where}.{name}[{i}]"
+    return Stimuli(emotions=tuple(emotions), opposite_pairs=pairs, templates=tuple(templates),
+                   topics=tuple(topics), neutral_prompts=tuple(neutral_prompts),
+                   passages={k: tuple(v) for k, v in extraction.items()},
+                   held_out={k: tuple(v) for k, v in held_out.items()},
+                   neutral_sentences=tuple(neutral_sentences(root)))
+
+
+def _emotions(path: Path) -> tuple[list[Emotion], tuple[tuple[str, str], ...]]:
+    doc = read_yaml(path)
+    items = doc.get("emotions")
+    if not isinstance(items, list):
+        raise HarnessError(f"{path}: field 'emotions' must be a list")
+    emotions = []
+    for i, item in enumerate(items):
+        where = f"{path}: emotions[{i}]"
+        if not isinstance(item, dict):
+            raise HarnessError(f"{where} must be a mapping")
+        name = item.get("name")
+        if name not in EMOTION_ORDER:
+            raise HarnessError(f"{where}: unknown emotion '{name}'; the 20 are {', '.join(EMOTION_ORDER)}")
+        for axis in ("valence", "arousal"):
+            v = item.get(axis)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not -1 <= v <= 1:
+                raise HarnessError(f"{where} ({name}): {axis} must be a number in [-1, 1]")
+        forms = item.get("forms") or []
+        if not isinstance(forms, list) or name not in forms:
+            raise HarnessError(f"{where} ({name}): forms must be a list that includes '{name}'")
+        labels = item.get("classifier_labels")
+        if not isinstance(labels, list) or not set(labels) <= set(CLASSIFIER_LABELS):
+            raise HarnessError(f"{where} ({name}): classifier_labels must be a list drawn from "
+                               f"{', '.join(CLASSIFIER_LABELS)}")
+        emotions.append(Emotion(name, float(item["valence"]), float(item["arousal"]),
+                                tuple(str(f).lower() for f in forms), tuple(labels)))
+    names = [e.name for e in emotions]
+    if tuple(names) != EMOTION_ORDER:
+        raise HarnessError(f"{path}: emotions must be the 20 of DESIGN.md in order; got {', '.join(names)}")
+    quadrants = {(e.valence > 0, e.arousal > 0) for e in emotions}
+    if len(quadrants) < 4:
+        raise HarnessError(f"{path}: valence/arousal must cover all four circumplex quadrants")
+    raw_pairs = doc.get("opposite_pairs")
+    pairs = tuple(tuple(p) for p in raw_pairs) if isinstance(raw_pairs, list) else ()
+    if set(map(frozenset, pairs)) != set(map(frozenset, OPPOSITE_PAIRS)) or len(pairs) != 4:
+        raise HarnessError(f"{path}: opposite_pairs must be {OPPOSITE_PAIRS}")
+    return emotions, pairs  # type: ignore[return-value]
+
+
+def _passage_sets(path: Path, doc: dict[str, Any], field: str, names: list[str],
+                  emotions: list[Emotion], counts: dict[str, int]) -> dict[str, list[str]]:
+    sets = doc.get(field)
+    if not isinstance(sets, dict):
+        raise HarnessError(f"{path}: field '{field}' must map each emotion to its passages")
+    unknown = set(sets) - set(names)
+    if unknown:
+        raise HarnessError(f"{path}: {field} has unknown emotion '{sorted(unknown)[0]}'")
+    forms = {e.name: e.forms for e in emotions}
+    out = {}
+    for name in names:
+        if name not in sets:
+            raise HarnessError(f"{path}: {field} has no passages for '{name}'")
+        texts = text_list(path, sets, name, counts[name])
+        for i, t in enumerate(texts):
+            hit = _names_word(t, forms.get(name, ()))
+            if hit:
+                raise HarnessError(f"{path}: {field}.{name}[{i}] names its own emotion ('{hit}'); "
+                                   "show the emotion, do not name it")
+        out[name] = texts
+    return out
+
+
+def _names_word(text: str, words: tuple[str, ...]) -> str | None:
+    for w in words:
+        if re.search(rf"\b{re.escape(w)}\b", text, flags=re.IGNORECASE):
+            return w
+    return None
+
+
+def paper_values(root: Path | None = None) -> dict[str, Any]:
+    """The paper's reported numbers (stimuli/paper_values.yaml), keyed by table."""
+    return read_yaml((root or stimuli_dir()) / "paper_values.yaml")

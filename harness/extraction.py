@@ -1,0 +1,140 @@
+"""Labelled residual states for emotion vectors: comprehension- and generation-based.
+
+Both read every layer in one forward pass, so the layer sweep is free. Results are cached
+content-addressed (model fingerprint, stimuli hash, protocol parameters, protocol
+version): a warm rerun generates and forwards nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+
+from . import PROTOCOL_VERSION
+from .activations import capture
+from .cache import entry_key, load_entry, save_entry
+from .errors import HarnessError
+from .generation import chat_ids, generate
+from .models import ModelHandle
+from .stimuli import Stimuli
+from .vectors import NEUTRAL, LabelledStates
+
+Method = Literal["comprehension", "generation"]
+METHODS: tuple[Method, ...] = ("comprehension", "generation")
+# Stories shorter than this are read at the prompt's last token (the paper's rule).
+SHORT_GENERATION = 10
+
+
+@dataclass(frozen=True)
+class Extraction:
+    method: Method
+    data: LabelledStates  # emotion and neutral samples, every block
+    post_norm: torch.Tensor  # [n, d_model]: final-norm state of the last block (labelled extra)
+    texts: tuple[str, ...]  # passage or generated story of each sample
+    positions: tuple[int, ...]  # token index read in each sample's sequence
+
+
+def supports(handle: ModelHandle, method: Method) -> str | None:
+    """None if ``handle`` supports ``method``, else the reason it does not apply."""
+    if method == "generation" and not (handle.is_instruct and handle.has_chat_template):
+        return (f"{handle.key} is a {handle.spec.kind} model without a chat template: generation-based "
+                "extraction needs an instruct model that can be asked for a story")
+    return None
+
+
+def comprehension(handle: ModelHandle, stimuli: Stimuli, batch_size: int = 16) -> Extraction:
+    """Last-token states of the extraction passages (3 per emotion + 3 neutral)."""
+    labels, texts = _flatten({**{e: stimuli.passages[e] for e in stimuli.names},
+                              NEUTRAL: stimuli.passages[NEUTRAL]})
+    return _cached(handle, "comprehension", stimuli, {},
+                   lambda: _read_passages(handle, "comprehension", labels, texts, batch_size))
+
+
+def held_out(handle: ModelHandle, stimuli: Stimuli, batch_size: int = 16) -> Extraction:
+    """Last-token states of the held-out passages (never used to build vectors)."""
+    labels, texts = _flatten({e: stimuli.held_out[e] for e in stimuli.names})
+    return _cached(handle, "held_out", stimuli, {},
+                   lambda: _read_passages(handle, "comprehension", labels, texts, batch_size))
+
+
+def neutral_sentences(handle: ModelHandle, stimuli: Stimuli, batch_size: int = 16) -> Extraction:
+    """Last-token states of the 20 neutral factual sentences (anisotropy baseline)."""
+    texts = tuple(stimuli.neutral_sentences)
+    return _cached(handle, "neutral_sentences", stimuli, {},
+                   lambda: _read_passages(handle, "comprehension", (NEUTRAL,) * len(texts), texts,
+                                          batch_size))
+
+
+def generation(handle: ModelHandle, stimuli: Stimuli, max_new_tokens: int,
+               batch_size: int = 64) -> Extraction:
+    """The model's own stories: 10 per emotion + 10 neutral, read at their midpoint.
+
+    Chat-templated prompt, greedy decoding, then one teacher-forced re-read of prompt +
+    story; the state is taken at ``prompt_len + gen_len // 2`` (``prompt_len - 1`` when
+    the story has at most 10 tokens).
+    """
+    reason = supports(handle, "generation")
+    if reason:
+        raise HarnessError(reason)
+    prompts = {e: stimuli.story_prompts(e) for e in stimuli.names}
+    prompts[NEUTRAL] = list(stimuli.neutral_prompts)
+    labels, requests = _flatten(prompts)
+    params = {"max_new_tokens": max_new_tokens, "decoding": "greedy", "template": "chat",
+              "short": SHORT_GENERATION}
+
+    def compute() -> Extraction:
+        ids = [chat_ids(handle, r) for r in requests]
+        stories = generate(handle, ids, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        seqs, positions = [], []
+        for p, g in zip(ids, stories, strict=True):
+            n = len(g.new_ids)
+            seqs.append(list(p) + list(g.new_ids))
+            positions.append(len(p) + n // 2 if n > SHORT_GENERATION else len(p) - 1)
+        res = capture(handle, seqs, positions, batch_size=max(1, batch_size // 4))
+        return Extraction("generation", LabelledStates(res.resid, labels), res.post_norm,
+                          tuple(g.text for g in stories), tuple(positions))
+
+    return _cached(handle, "generation", stimuli, params, compute)
+
+
+def extract(handle: ModelHandle, method: Method, stimuli: Stimuli, max_new_tokens: int,
+            batch_size: int) -> Extraction:
+    if method == "comprehension":
+        return comprehension(handle, stimuli, batch_size)
+    return generation(handle, stimuli, max_new_tokens, batch_size=max(batch_size, 64))
+
+
+def _flatten(groups: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    labels, texts = [], []
+    for label, items in groups.items():
+        for t in items:
+            labels.append(label)
+            texts.append(t)
+    return tuple(labels), tuple(texts)
+
+
+def _read_passages(handle: ModelHandle, method: Method, labels: tuple[str, ...],
+                   texts: tuple[str, ...], batch_size: int) -> Extraction:
+    ids = [handle.tokenizer(t)["input_ids"] for t in texts]
+    res = capture(handle, ids, batch_size=batch_size)
+    return Extraction(method, LabelledStates(res.resid, labels), res.post_norm, texts,
+                      tuple(len(x) - 1 for x in ids))
+
+
+def _cached(handle: ModelHandle, kind: str, stimuli: Stimuli, params: dict[str, Any],
+            compute: Callable[[], Extraction]) -> Extraction:
+    key = entry_key(kind=kind, model=handle.fingerprint, stimuli=stimuli.content_hash(),
+                    params=params, protocol=PROTOCOL_VERSION, dtype=str(handle.dtype))
+    hit = load_entry("activations", key)
+    if hit is not None:
+        tensors, meta = hit
+        return Extraction(meta["method"], LabelledStates(tensors["states"], tuple(meta["labels"])),
+                          tensors["post_norm"], tuple(meta["texts"]), tuple(meta["positions"]))
+    ex = compute()
+    save_entry("activations", key, {"states": ex.data.states, "post_norm": ex.post_norm},
+               {"method": ex.method, "labels": list(ex.data.labels), "texts": list(ex.texts),
+                "positions": list(ex.positions), "model": handle.key, "kind": kind})
+    return ex
