@@ -74,15 +74,21 @@ def _expected() -> dict:
 
 
 @pytest.fixture
-def expect_claim(request, model):
-    """Assert a claim, or strictly xfail it where expected_outcomes.yaml says it does not hold."""
+def expect_claim(request, model, profile):
+    """Assert a claim, or xfail it where expected_outcomes.yaml says it does not hold.
+
+    The xfail is strict in the profile the entry was reviewed in (a claim that starts to
+    hold fails the run until the file is updated) and non-strict in other profiles.
+    """
 
     def check(claim: str, method: str, result: Check) -> None:
         entry = _expected().get(claim, {}).get(model.key, {}).get(method)
         if entry and entry.get("expect") == "does not hold":
+            reviewed = entry.get("profile", "paper")
             request.node.add_marker(pytest.mark.xfail(
-                strict=True, reason=f"{claim} known not to hold on {model.key} ({method}); now: {result.reason}"))
+                strict=reviewed == profile.name,
+                reason=f"{claim} known not to hold on {model.key} ({method}, reviewed in the {reviewed} "
+                       f"profile: {entry.get('measured', '?')}); now: {result.reason}"))
         assert result.holds, f"{claim} does not hold on {model.key} ({method}): {result.reason}"
 
     return check
-

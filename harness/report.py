@@ -11,7 +11,7 @@ from tabulate import tabulate
 from .cache import atomic_path
 from .results import ClaimRecord, sort_key
 
-CLAIMS_HEADERS = ("claim", "model", "metric", "paper", "measured", "verdict")
+CLAIMS_HEADERS = ("claim", "model", "method", "metric", "paper", "measured", "verdict")
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -35,8 +35,8 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 
 def claims_rows(records: list[ClaimRecord]) -> list[list[str]]:
-    return [[r.claim, r.model, r.metric, fmt(r.paper_value), fmt(r.value), r.verdict]
-            for r in sorted(records, key=sort_key)]
+    return [[r.claim, r.model, r.details.get("method", ""), r.metric, fmt(r.paper_value), fmt(r.value),
+             r.verdict] for r in sorted(records, key=sort_key)]
 
 
 def claims_table(records: list[ClaimRecord], fmt_name: str = "github") -> str:
