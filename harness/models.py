@@ -98,32 +98,27 @@ class ModelHandle:
         return self._bridge
 
 
+def _child(parent: nn.Module, names: tuple[str, ...], kind: type, what: str, model: nn.Module) -> Any:
+    for name in names:
+        child = getattr(parent, name, None)
+        if isinstance(child, kind):
+            return child
+    raise HarnessError(f"cannot find the {what} of {type(model).__name__} (looked for "
+                       f"{', '.join(names)}); add its attribute name in harness/models.py")
+
+
 def base_model(model: nn.Module) -> nn.Module:
     """The decoder stack without the LM head (llama-like ``.model``, GPT-2 ``.transformer``)."""
-    for name in ("model", "transformer"):
-        base = getattr(model, name, None)
-        if isinstance(base, nn.Module):
-            return base
-    raise HarnessError(f"cannot find the decoder stack of {type(model).__name__}; add it to models.base_model")
+    return _child(model, ("model", "transformer"), nn.Module, "decoder stack", model)
 
 
 def decoder_layers(model: nn.Module) -> nn.ModuleList:
     """The model's decoder blocks in order (llama-like ``model.layers``, GPT-2 ``transformer.h``)."""
-    base = base_model(model)
-    for name in ("layers", "h"):
-        layers = getattr(base, name, None)
-        if isinstance(layers, nn.ModuleList):
-            return layers
-    raise HarnessError(f"cannot find the decoder layers of {type(model).__name__}; add it to models.decoder_layers")
+    return _child(base_model(model), ("layers", "h"), nn.ModuleList, "decoder layers", model)
 
 
 def final_norm(model: nn.Module) -> nn.Module:
-    base = base_model(model)
-    for name in ("norm", "ln_f"):
-        mod = getattr(base, name, None)
-        if isinstance(mod, nn.Module):
-            return mod
-    raise HarnessError(f"cannot find the final norm of {type(model).__name__}; add it to models.final_norm")
+    return _child(base_model(model), ("norm", "ln_f"), nn.Module, "final norm", model)
 
 
 # Config entries that say where or with what a model was saved, not what it computes.
