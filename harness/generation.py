@@ -58,8 +58,15 @@ def generate(handle: ModelHandle, prompts: Sequence[Sequence[int]], max_new_toke
     """
     if max_new_tokens < 1:
         raise HarnessError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    if not prompts:
+        return []
     if any(len(p) == 0 for p in prompts):
         raise HarnessError("generate(): a prompt is empty")
+    limit = getattr(handle.model.config.get_text_config(), "max_position_embeddings", None)
+    longest = max(len(p) for p in prompts)
+    if limit is not None and longest + max_new_tokens > limit:
+        raise HarnessError(f"{handle.key}: a prompt of {longest} tokens plus {max_new_tokens} new tokens "
+                           f"exceeds the model's context of {limit}; shorten the prompt or max_new_tokens")
     stops = stop_ids(handle)
     pad = handle.tokenizer.pad_token_id
     out: list[Generation | None] = [None] * len(prompts)

@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,9 +212,7 @@ def load(key: str, device: str = "cpu", dtype: str = "float32", offline: bool = 
     dev, dt = resolve_device(device), resolve_dtype(dtype)
     t0 = time.perf_counter()
     if spec.gguf is not None:
-        where = convert_gguf(spec, offline=offline)
-        meta = json.loads((where / "harness.json").read_text())
-        model, tok = _from_pretrained(str(where), spec, dt, local_only=True, trust_remote_code=False)
+        model, tok, meta = _load_converted(spec, dt, offline)
         fp = meta["fingerprint"] if dt == torch.float32 else fingerprint(model)
     else:
         where = str(spec.local_dir) if spec.local_dir else spec.hub_id
@@ -229,15 +228,38 @@ def load(key: str, device: str = "cpu", dtype: str = "float32", offline: bool = 
     return handle
 
 
+def _load_converted(spec: ModelSpec, dtype: torch.dtype, offline: bool) -> tuple[nn.Module, Any, dict]:
+    """Load the cached safetensors; a damaged entry is rebuilt once from the verified GGUF."""
+    for attempt in (1, 2):
+        where = convert_gguf(spec, offline=offline)
+        try:
+            meta = json.loads((where / "harness.json").read_text())
+            model, tok = _from_pretrained(str(where), spec, dtype, local_only=True, trust_remote_code=False)
+            return model, tok, meta
+        except Exception as e:  # any unreadable entry (truncated file, bad header, bad JSON)
+            if attempt == 2:
+                raise HarnessError(f"{spec.key}: the cached model in {where} is unreadable even after a "
+                                   f"rebuild ({str(e).splitlines()[0]}); delete it and fetch again") from None
+            log.warning("%s: cached model in %s is damaged (%s); rebuilding it", spec.key, where, e)
+            shutil.rmtree(where, ignore_errors=True)
+    raise AssertionError("unreachable")
+
+
 def _from_pretrained(where: str, spec: ModelSpec, dtype: torch.dtype, local_only: bool,
                      trust_remote_code: bool) -> tuple[nn.Module, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     kw = {"local_files_only": local_only, "trust_remote_code": trust_remote_code}
+    if not trust_remote_code and _needs_remote_code(where):
+        raise HarnessError(f"{spec.key} ships its own Python code (auto_map in config.json); it is not run "
+                           "unless you pass --trust-remote-code, and only do that if you trust its source")
     try:
         tok = AutoTokenizer.from_pretrained(where, **kw)
         model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kw)
     except (OSError, ValueError) as e:
+        if "trust_remote_code" in str(e):
+            raise HarnessError(f"{spec.key} needs code from its repository to load; pass --trust-remote-code "
+                               "only if you trust its source") from None
         if spec.hub_id and local_only:
             raise ModelUnavailable(
                 f"{spec.key}: weights for {spec.hub_id} are not in the local Hugging Face cache; "
@@ -266,6 +288,14 @@ def _into_ram(model: nn.Module) -> None:
             continue
         seen.add(id(t))
         t.data = t.data.clone()
+
+
+def _needs_remote_code(where: str) -> bool:
+    cfg = Path(where) / "config.json"
+    try:
+        return cfg.is_file() and "auto_map" in json.loads(cfg.read_text())
+    except ValueError:
+        return False
 
 
 def _check_shape(h: ModelHandle) -> None:

@@ -38,9 +38,16 @@ class ClaimRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClaimRecord:
+        if not isinstance(d, dict):
+            raise HarnessError("results record is not a JSON object")
         missing = {"claim", "model", "metric", "value", "verdict"} - d.keys()
         if missing:
             raise HarnessError(f"results record is missing field(s) {', '.join(sorted(missing))}")
+        for name in ("claim", "model", "metric", "verdict"):
+            if not isinstance(d[name], str):
+                raise HarnessError(f"results record field '{name}' must be a string")
+        if not isinstance(d.get("details") or {}, dict):
+            raise HarnessError("results record field 'details' must be an object")
         return cls(claim=d["claim"], model=d["model"], metric=d["metric"], value=d["value"],
                    verdict=d["verdict"], paper_value=d.get("paper_value"), details=d.get("details") or {})
 
@@ -76,9 +83,12 @@ def read_results(path: Path) -> tuple[dict[str, Any], list[ClaimRecord]]:
         raise HarnessError(f"{path}: no such results file; run `pytest evals` first") from None
     except json.JSONDecodeError as e:
         raise HarnessError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
-    if not isinstance(doc, dict) or "records" not in doc or "run" not in doc:
-        raise HarnessError(f"{path}: not a harness results file (needs 'run' and 'records')")
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list) or not isinstance(doc.get("run"), dict):
+        raise HarnessError(f"{path}: not a harness results file (needs a 'run' object and a 'records' list)")
     if doc.get("schema") != RESULTS_SCHEMA:
         raise HarnessError(f"{path}: results schema {doc.get('schema')!r}, this harness reads "
                            f"{RESULTS_SCHEMA}; rerun `pytest evals` to regenerate it")
-    return doc["run"], [ClaimRecord.from_dict(r) for r in doc["records"]]
+    try:
+        return doc["run"], [ClaimRecord.from_dict(r) for r in doc["records"]]
+    except HarnessError as e:
+        raise HarnessError(f"{path}: {e}") from None

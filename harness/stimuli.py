@@ -149,17 +149,17 @@ def _emotions(path: Path) -> tuple[list[Emotion], tuple[tuple[str, str], ...]]:
         if not isinstance(item, dict):
             raise HarnessError(f"{where} must be a mapping")
         name = item.get("name")
-        if name not in EMOTION_ORDER:
-            raise HarnessError(f"{where}: unknown emotion '{name}'; the 20 are {', '.join(EMOTION_ORDER)}")
+        if not isinstance(name, str) or name not in EMOTION_ORDER:
+            raise HarnessError(f"{where}: unknown emotion {str(name)!r}; the 20 are {', '.join(EMOTION_ORDER)}")
         for axis in ("valence", "arousal"):
             v = item.get(axis)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not -1 <= v <= 1:
                 raise HarnessError(f"{where} ({name}): {axis} must be a number in [-1, 1]")
         forms = item.get("forms") or []
-        if not isinstance(forms, list) or name not in forms:
+        if not isinstance(forms, list) or name not in forms or not all(isinstance(f, str) for f in forms):
             raise HarnessError(f"{where} ({name}): forms must be a list that includes '{name}'")
         labels = item.get("classifier_labels")
-        if not isinstance(labels, list) or not set(labels) <= set(CLASSIFIER_LABELS):
+        if not isinstance(labels, list) or not all(isinstance(x, str) and x in CLASSIFIER_LABELS for x in labels):
             raise HarnessError(f"{where} ({name}): classifier_labels must be a list drawn from "
                                f"{', '.join(CLASSIFIER_LABELS)}")
         emotions.append(Emotion(name, float(item["valence"]), float(item["arousal"]),
@@ -171,8 +171,10 @@ def _emotions(path: Path) -> tuple[list[Emotion], tuple[tuple[str, str], ...]]:
     if len(quadrants) < 4:
         raise HarnessError(f"{path}: valence/arousal must cover all four circumplex quadrants")
     raw_pairs = doc.get("opposite_pairs")
-    pairs = tuple(tuple(p) for p in raw_pairs) if isinstance(raw_pairs, list) else ()
-    if set(map(frozenset, pairs)) != set(map(frozenset, OPPOSITE_PAIRS)) or len(pairs) != 4:
+    pairs = tuple(tuple(p) for p in raw_pairs if isinstance(p, list) and len(p) == 2
+                  and all(isinstance(x, str) for x in p)) if isinstance(raw_pairs, list) else ()
+    if (not isinstance(raw_pairs, list) or len(pairs) != len(raw_pairs) or len(pairs) != 4
+            or set(map(frozenset, pairs)) != set(map(frozenset, OPPOSITE_PAIRS))):
         raise HarnessError(f"{path}: opposite_pairs must be {OPPOSITE_PAIRS}")
     return emotions, pairs  # type: ignore[return-value]
 
@@ -182,9 +184,9 @@ def _passage_sets(path: Path, doc: dict[str, Any], field: str, names: list[str],
     sets = doc.get(field)
     if not isinstance(sets, dict):
         raise HarnessError(f"{path}: field '{field}' must map each emotion to its passages")
-    unknown = set(sets) - set(names)
+    unknown = [k for k in sets if k not in names]
     if unknown:
-        raise HarnessError(f"{path}: {field} has unknown emotion '{sorted(unknown)[0]}'")
+        raise HarnessError(f"{path}: {field} has unknown emotion {str(unknown[0])!r}")
     forms = {e.name: e.forms for e in emotions}
     out = {}
     for name in names:

@@ -77,3 +77,24 @@ def test_batch_size_one_and_eight_give_equal_activations(smol):
     one, eight = capture(smol, ids, batch_size=1), capture(smol, ids, batch_size=8)
     # Entries reach ~600 here, where float32 spacing is ~6e-5: compare per vector, relatively.
     assert max_relative_error(eight.resid, one.resid) < 1e-5
+
+
+def test_recomputed_vectors_are_bitwise_identical(smol, tmp_path, monkeypatch):
+    from harness import extraction
+    from harness.stimuli import load_stimuli
+    from harness.vectors import emotion_vectors
+
+    stimuli = load_stimuli()
+    runs = []
+    for i in range(2):
+        monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path / f"run{i}"))  # nothing read back
+        ex = extraction.comprehension(smol, stimuli)
+        runs.append(emotion_vectors(ex.data, stimuli.names, "neutral"))
+    assert torch.equal(runs[0], runs[1])
+
+
+def test_greedy_tokens_identical_at_batch_1_8_32(smol):
+    prompts = [chat_ids(smol, f"{p} (variant {i})") for i in range(4) for p in PROMPTS]
+    tokens = {bs: [g.new_ids for g in generate(smol, prompts, max_new_tokens=6, batch_size=bs)]
+              for bs in (1, 8, 32)}
+    assert tokens[1] == tokens[8] == tokens[32]

@@ -1,0 +1,54 @@
+"""Reproducibility: recomputation is bitwise identical; batch size changes nothing that matters."""
+
+from __future__ import annotations
+
+import shutil
+
+import torch
+
+from harness import cache, extraction
+from harness.activations import capture
+from harness.analysis import analyse
+from harness.generation import generate
+from harness.stimuli import load_stimuli
+from harness.testing import GENERATION_INIT, max_relative_error, tiny_handle
+from harness.vectors import emotion_vectors
+
+CHAT = "{% for m in messages %}{{ m['content'] }} {% endfor %}{% if add_generation_prompt %}the{% endif %}"
+
+
+def fresh_cache() -> None:
+    shutil.rmtree(cache.cache_root(), ignore_errors=True)
+
+
+def test_two_runs_give_bitwise_identical_vectors_and_metrics():
+    stimuli = load_stimuli()
+    runs = []
+    for _ in range(2):
+        fresh_cache()  # recompute, do not read back
+        h = tiny_handle("gemma2", init=GENERATION_INIT, chat_template=CHAT)
+        gen = extraction.generation(h, stimuli, max_new_tokens=12)
+        comp = extraction.comprehension(h, stimuli)
+        g = analyse(comp, extraction.held_out(h, stimuli), extraction.neutral_sentences(h, stimuli),
+                    stimuli, n_permutations=20)
+        runs.append((gen, comp, g))
+    (gen1, comp1, g1), (gen2, comp2, g2) = runs
+    assert gen1.texts == gen2.texts and gen1.positions == gen2.positions
+    assert torch.equal(gen1.data.states, gen2.data.states)
+    assert torch.equal(comp1.data.states, comp2.data.states)
+    for b in ("neutral", "centred"):
+        assert torch.equal(g1.vectors[b], g2.vectors[b])
+    assert g1.separation == g2.separation and g1.null_mean == g2.null_mean and g1.loo_middle == g2.loo_middle
+
+
+def test_batch_sizes_1_8_32_give_equal_vectors_and_identical_tokens():
+    h = tiny_handle("qwen2", init=GENERATION_INIT)
+    g = torch.Generator().manual_seed(3)
+    ids = [torch.randint(4, 256, (int(k),), generator=g).tolist() for k in torch.randint(3, 25, (32,), generator=g)]
+    labels = tuple(["a", "b", "c", "neutral"] * 8)
+    states = {bs: capture(h, ids, batch_size=bs).resid for bs in (1, 8, 32)}
+    vecs = {bs: emotion_vectors(extraction.LabelledStates(s, labels), ["a", "b", "c"], "neutral")
+            for bs, s in states.items()}
+    assert max_relative_error(vecs[8], vecs[1]) < 1e-5 and max_relative_error(vecs[32], vecs[1]) < 1e-5
+    tokens = {bs: [x.new_ids for x in generate(h, ids, max_new_tokens=8, batch_size=bs)] for bs in (1, 8, 32)}
+    assert tokens[1] == tokens[8] == tokens[32]
