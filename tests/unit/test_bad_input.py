@@ -152,12 +152,12 @@ def test_empty_generations_are_read_at_the_prompts_last_token():
 
 
 def test_no_pickle_and_no_remote_code_in_the_library():
+    from pathlib import Path
+
     import harness
 
-    root = os.path.dirname(harness.__file__)
-    for name in os.listdir(root):
-        if name.endswith(".py"):
-            src = open(os.path.join(root, name)).read()
-            assert "pickle" not in src, name
-            assert "torch.load(" not in src, name
-            assert "trust_remote_code=True" not in src, name
+    for path in Path(harness.__file__).parent.glob("*.py"):
+        src, name = path.read_text(), path.name
+        assert "pickle" not in src, name
+        assert "torch.load(" not in src, name
+        assert "trust_remote_code=True" not in src, name
