@@ -45,7 +45,7 @@ def geometry(model, stimuli, profile, record_claim, _geometry_cache):
             pytest.skip(reason)
         key = (model.key, model.fingerprint, method)
         if key not in _geometry_cache:
-            ex = extract(model, method, stimuli, profile.gen_max_new_tokens, profile.batch_size)
+            ex = extract(model, method, stimuli, profile)
             held = held_out(model, stimuli, profile.batch_size)
             neutral = neutral_sentences(model, stimuli, profile.batch_size)
             _geometry_cache[key] = analyse(ex, held, neutral, stimuli, profile.n_permutations, th.SEED)

@@ -19,6 +19,7 @@ from .cache import entry_key, load_entry, save_entry
 from .errors import HarnessError
 from .generation import chat_ids, generate
 from .models import ModelHandle
+from .profiles import Profile
 from .stimuli import Stimuli
 from .vectors import NEUTRAL, LabelledStates
 
@@ -100,11 +101,10 @@ def generation(handle: ModelHandle, stimuli: Stimuli, max_new_tokens: int,
     return _cached(handle, "generation", stimuli, params, compute)
 
 
-def extract(handle: ModelHandle, method: Method, stimuli: Stimuli, max_new_tokens: int,
-            batch_size: int) -> Extraction:
+def extract(handle: ModelHandle, method: Method, stimuli: Stimuli, profile: Profile) -> Extraction:
     if method == "comprehension":
-        return comprehension(handle, stimuli, batch_size)
-    return generation(handle, stimuli, max_new_tokens, batch_size=max(batch_size, 64))
+        return comprehension(handle, stimuli, profile.batch_size)
+    return generation(handle, stimuli, profile.gen_max_new_tokens, batch_size=profile.gen_batch_size)
 
 
 def _flatten(groups: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
