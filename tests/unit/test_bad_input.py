@@ -161,3 +161,20 @@ def test_no_pickle_and_no_remote_code_in_the_library():
         assert "pickle" not in src, name
         assert "torch.load(" not in src, name
         assert "trust_remote_code=True" not in src, name
+
+
+def test_concurrent_writers_of_one_entry_never_corrupt_it(tmp_path, monkeypatch):
+    """Two processes (like two xdist workers) write the same entry again and again."""
+    script = textwrap.dedent(f"""
+        import os, torch
+        os.environ["EMOTION_HARNESS_CACHE"] = {str(tmp_path)!r}
+        from harness import cache
+        for _ in range(30):
+            cache.save_entry("activations", "same", {{"x": torch.arange(50000.0)}}, {{"a": 1}})
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(2)]
+    assert [p.wait() for p in procs] == [0, 0]
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path))
+    tensors, meta = cache.load_entry("activations", "same")
+    assert torch.equal(tensors["x"], torch.arange(50000.0)) and meta == {"a": 1}
+    assert [p.name for p in (tmp_path / "activations").iterdir()] == ["same.safetensors"]
