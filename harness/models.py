@@ -195,7 +195,7 @@ def convert_gguf(spec: ModelSpec, offline: bool = False) -> Path:
 def _converted_format(out: Path) -> int | None:
     try:
         return json.loads((out / "harness.json").read_text()).get("format")
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # absent, unreadable or not an object: rebuild
         return None
 
 
