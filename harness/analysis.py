@@ -21,7 +21,7 @@ from .geometry import (
 )
 from .stats import loo_separation
 from .stimuli import Stimuli
-from .vectors import BASELINES, Baseline, LabelledStates, emotion_vectors, reference
+from .vectors import BASELINES, LabelledStates, emotion_vectors, reference
 
 FIVE_WAY = ("happy", "sad", "angry", "afraid", "calm")
 
@@ -66,7 +66,7 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
     arousal = [e.arousal for e in stimuli.emotions]
     null = shuffled_null(ex.data, names, "neutral", n_permutations, seed)
     observed = torch.tensor(separation["neutral"], dtype=torch.float64)
-    top1, top3, five = _heldout(ex.data, held.data, names, "neutral")
+    top1, top3, five = _heldout(vectors["neutral"], reference(ex.data, names, "neutral"), held.data, names)
     b = mean_pairwise_cosine(neutral.data.states)
     return Geometry(
         method=ex.method, n_layers=n_layers, middle=middle, separation=separation,
@@ -83,10 +83,8 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
     )
 
 
-def _heldout(train: LabelledStates, held: LabelledStates, names: list[str], baseline: Baseline
+def _heldout(vecs: torch.Tensor, ref: torch.Tensor, held: LabelledStates, names: list[str]
              ) -> tuple[list[float], list[float], list[float]]:
-    vecs = emotion_vectors(train, names, baseline)
-    ref = reference(train, names, baseline)
     top1 = nearest_vector_accuracy(vecs, ref, held, names, k=1).tolist()
     top3 = nearest_vector_accuracy(vecs, ref, held, names, k=3).tolist()
     five_idx = [names.index(e) for e in FIVE_WAY]

@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +110,17 @@ def entry_key(**parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _tensor_digest(tensors: dict[str, Any]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(tensors):
-        t = tensors[name].detach().cpu().contiguous()
+def hash_tensors(h: Any, items: Iterable[tuple[str, torch.Tensor]]) -> None:
+    """Feed each tensor's name, dtype, shape and raw bytes, in the given order, into ``h``."""
+    for name, t in items:
+        t = t.detach().cpu().contiguous()
         h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
         h.update(memoryview(t.view(torch.uint8).numpy()))
+
+
+def _tensor_digest(tensors: dict[str, Any]) -> str:
+    h = hashlib.sha256()
+    hash_tensors(h, sorted(tensors.items()))
     return h.hexdigest()
 
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .cache import atomic_dir, cache_root, locked, write_json
+from .cache import atomic_dir, cache_root, hash_tensors, locked, write_json
 from .errors import HarnessError, ModelUnavailable
 from .registry import ModelSpec, get_spec
 
@@ -131,10 +131,7 @@ def fingerprint(model: nn.Module) -> str:
     h = hashlib.sha256()
     cfg = {k: v for k, v in model.config.to_dict().items() if k not in _CONFIG_PROVENANCE}
     h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
-    for name, t in model.state_dict().items():
-        t = t.detach().cpu().contiguous()
-        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
-        h.update(memoryview(t.view(torch.uint8).numpy()))
+    hash_tensors(h, model.state_dict().items())
     return h.hexdigest()
 
 
