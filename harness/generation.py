@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -48,13 +48,20 @@ def stop_ids(handle: ModelHandle) -> set[int]:
     return ids
 
 
+# Hooks that depend on the batch: called with the batch's row indices (into the prompts)
+# and its left-padded attention mask [batch, prompt width]; returns block -> hook.
+BatchHooks = Callable[[list[int], torch.Tensor], Mapping[int, LayerHook]]
+
+
 @torch.no_grad()
 def generate(handle: ModelHandle, prompts: Sequence[Sequence[int]], max_new_tokens: int,
-             batch_size: int = 8, hooks: Mapping[int, LayerHook] | None = None) -> list[Generation]:
+             batch_size: int = 8, hooks: Mapping[int, LayerHook] | BatchHooks | None = None,
+             use_cache: bool = True) -> list[Generation]:
     """Greedy continuations of token-id prompts, in input order.
 
     Rows of a batch are left-padded; each stops at its first stop token. Results equal
-    one-prompt-at-a-time generation (tests check it token for token).
+    one-prompt-at-a-time generation (tests check it token for token). ``use_cache=False``
+    recomputes the whole sequence at every step (the paper's per-step steering loop).
     """
     if max_new_tokens < 1:
         raise HarnessError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
@@ -74,11 +81,12 @@ def generate(handle: ModelHandle, prompts: Sequence[Sequence[int]], max_new_toke
     for start in range(0, len(prompts), batch_size):
         rows = order[start:start + batch_size]
         ids, mask, _ = left_pad([prompts[i] for i in rows], pad, handle.device)
-        with attach(handle.model, hooks):
+        batch_hooks = hooks(rows, mask) if callable(hooks) else hooks
+        with attach(handle.model, batch_hooks):
             seqs = handle.model.generate(
                 input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
                 do_sample=False, temperature=None, top_p=None, top_k=None,
-                eos_token_id=sorted(stops), pad_token_id=pad, use_cache=True,
+                eos_token_id=sorted(stops), pad_token_id=pad, use_cache=use_cache,
             )
         for j, i in enumerate(rows):
             new = seqs[j, ids.shape[1]:].tolist()

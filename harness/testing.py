@@ -94,3 +94,24 @@ def max_relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
     spacing alone exceeds 1e-5; comparing vectors relative to their norm is scale-aware.
     """
     return float(((a - b).norm(dim=-1) / b.norm(dim=-1).clamp_min(1e-12)).max())
+
+
+# A minimal chat template for tiny instruct models: the user text, then a fixed cue word.
+TINY_CHAT = ("{% for m in messages %}{{ m['content'] }} {% endfor %}"
+             "{% if add_generation_prompt %}the{% endif %}")
+
+
+def random_prompts(n: int = 6, seed: int = 5) -> list[list[int]]:
+    """Token-id prompts of varied length (2-14) for the tiny models' 256-token vocabulary."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(2, 15, (n,), generator=g)
+    return [torch.randint(4, 256, (int(k),), generator=g).tolist() for k in lengths]
+
+
+def pristine_generate(model: torch.nn.Module, row: list[int], n: int, stops: set[int]) -> list[int]:
+    """An untouched model's own greedy ``generate`` for one prompt, cut at the first stop token."""
+    with torch.no_grad():
+        out = model.generate(torch.tensor([row]), max_new_tokens=n, do_sample=False, pad_token_id=0,
+                             eos_token_id=sorted(stops))
+    new = out[0, len(row):].tolist()
+    return new[: next((k for k, t in enumerate(new) if t in stops), len(new))]

@@ -11,7 +11,8 @@ from harness.activations import capture, capture_with_bridge
 from harness.errors import ModelUnavailable
 from harness.generation import chat_ids, generate, stop_ids
 from harness.models import load
-from harness.testing import max_relative_error
+from harness.steering import generate_steered
+from harness.testing import max_relative_error, pristine_generate
 
 KEY = "smollm2-135m-instruct"
 PROMPTS = [
@@ -98,3 +99,15 @@ def test_greedy_tokens_identical_at_batch_1_8_32(smol):
     tokens = {bs: [g.new_ids for g in generate(smol, prompts, max_new_tokens=6, batch_size=bs)]
               for bs in (1, 8, 32)}
     assert tokens[1] == tokens[8] == tokens[32]
+
+
+def test_steering_at_alpha_zero_is_the_pristine_models_own_generate(smol):
+    pristine = copy.deepcopy(smol.model)
+    ids = [chat_ids(smol, p) for p in PROMPTS[:4]]
+    v = torch.nn.functional.normalize(torch.ones(smol.d_model), dim=0)
+    got = generate_steered(smol, ids, v, [0.0] * 4, max_new_tokens=16, batch_size=4)
+    stops = stop_ids(smol)
+    for p, g in zip(ids, got, strict=True):
+        assert list(g.new_ids) == pristine_generate(pristine, p, 16, stops)
+    steered = generate_steered(smol, ids, v, [0.05] * 4, max_new_tokens=16, batch_size=4)
+    assert [g.new_ids for g in steered] != [g.new_ids for g in got]  # the hooks do act

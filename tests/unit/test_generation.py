@@ -9,21 +9,9 @@ import torch
 
 from harness.errors import HarnessError
 from harness.generation import chat_ids, generate, stop_ids
-from harness.testing import GENERATION_INIT, tiny_handle
+from harness.testing import GENERATION_INIT, pristine_generate, random_prompts, tiny_handle
 
-
-def prompts(n: int = 6, seed: int = 5) -> list[list[int]]:
-    g = torch.Generator().manual_seed(seed)
-    lengths = torch.randint(2, 15, (n,), generator=g)
-    return [torch.randint(4, 256, (int(k),), generator=g).tolist() for k in lengths]
-
-
-def pristine_generate(model, row: list[int], n: int, stops: set[int]) -> list[int]:
-    with torch.no_grad():
-        out = model.generate(torch.tensor([row]), max_new_tokens=n, do_sample=False, pad_token_id=0,
-                             eos_token_id=sorted(stops))
-    new = out[0, len(row):].tolist()
-    return new[: next((k for k, t in enumerate(new) if t in stops), len(new))]
+prompts = random_prompts
 
 
 def test_batched_equals_single_equals_pristine(tiny_gen):
