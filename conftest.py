@@ -10,6 +10,7 @@ import os
 
 import pytest
 
+from harness.classifier import BACKENDS
 from harness.errors import HarnessError, ModelUnavailable
 from harness.models import ModelHandle, load, resolve_device, resolve_dtype
 from harness.profiles import Profile, get_profile
@@ -29,11 +30,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--trust-remote-code", action="store_true",
                 help="allow models that ship their own Python code (off by default)")
     g.addoption("--profile", default="paper", help="paper (default) or quick")
+    g.addoption("--classifier", default="auto",
+                help="external emotion classifier for C6/C7: auto (j-hartmann when its weights are "
+                     "local, else nade), j-hartmann or nade")
+    g.addoption("--ppl-scorer", default=None,
+                help="registry key of the model that scores perplexity (default: the unsteered model itself)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
         get_profile(config.getoption("profile"))
+        if config.getoption("classifier") not in BACKENDS:
+            raise HarnessError(f"unknown --classifier '{config.getoption('classifier')}'; "
+                               f"use one of {', '.join(BACKENDS)}")
         resolve_device(config.getoption("device"))
         resolve_dtype(config.getoption("dtype"))
         config.stash[_KEYS] = select(config.getoption("models").split(","))
@@ -70,8 +79,25 @@ def profile(pytestconfig: pytest.Config) -> Profile:
 
 
 @pytest.fixture(scope="session")
-def model(model_key: str, pytestconfig: pytest.Config, harness_run) -> ModelHandle:
+def model(model_key: str, load_model) -> ModelHandle:
     """The model under test, loaded once per session; skipped when its weights are absent."""
+    return load_model(model_key)
+
+
+@pytest.fixture(scope="session")
+def load_model(pytestconfig: pytest.Config, harness_run):
+    """``load_model(key)``: a model handle with the session's options (skips when absent)."""
+    loaded: dict[str, ModelHandle] = {}
+
+    def get(key: str) -> ModelHandle:
+        if key not in loaded:
+            loaded[key] = _load_or_skip(key, pytestconfig, harness_run)
+        return loaded[key]
+
+    return get
+
+
+def _load_or_skip(model_key: str, pytestconfig: pytest.Config, harness_run) -> ModelHandle:
     opt = pytestconfig.getoption
     try:
         handle = load(model_key, device=opt("device"), dtype=opt("dtype"), offline=opt("offline"),
@@ -86,3 +112,9 @@ def model(model_key: str, pytestconfig: pytest.Config, harness_run) -> ModelHand
     if isinstance(error, ModelUnavailable):
         pytest.skip(str(error))
     pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def model_keys(pytestconfig: pytest.Config) -> list[str]:
+    """Every model selected by --models (for checks pooled over models)."""
+    return list(pytestconfig.stash[_KEYS])

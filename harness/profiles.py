@@ -14,11 +14,14 @@ class Profile:
     n_permutations: int  # label-shuffled null for separation
     batch_size: int  # forward passes (capture)
     gen_batch_size: int  # batched generation: larger batches are faster on CPU and GPU alike
+    steer_max_new_tokens: int  # steered continuations (C5-C10)
 
 
 PROFILES: dict[str, Profile] = {
-    "paper": Profile("paper", gen_max_new_tokens=256, n_permutations=1000, batch_size=16, gen_batch_size=64),
-    "quick": Profile("quick", gen_max_new_tokens=48, n_permutations=200, batch_size=16, gen_batch_size=64),
+    "paper": Profile("paper", gen_max_new_tokens=256, n_permutations=1000, batch_size=16, gen_batch_size=64,
+                     steer_max_new_tokens=50),
+    "quick": Profile("quick", gen_max_new_tokens=48, n_permutations=200, batch_size=16, gen_batch_size=64,
+                     steer_max_new_tokens=24),
 }
 
 

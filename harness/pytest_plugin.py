@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from . import PROTOCOL_VERSION, __version__
-from .report import claims_table, write_summary
+from .report import claims_table, write_excerpts, write_summary
 from .results import ClaimRecord, write_results
 
 _SHARD_KEY = "emotion_harness_shard"
@@ -28,6 +28,8 @@ _SHARD_KEY = "emotion_harness_shard"
 class RunStore:
     records: list[ClaimRecord] = field(default_factory=list)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Steered text excerpts, so a reader can judge the generations behind C5-C10.
+    excerpts: list[dict[str, Any]] = field(default_factory=list)
 
     def add_model(self, handle: Any) -> None:
         """Note a loaded model (a harness.models.ModelHandle) in the run metadata."""
@@ -45,13 +47,18 @@ class RunStore:
         self.records.append(rec)
         return rec
 
+    def add_excerpts(self, items: list[dict[str, Any]]) -> None:
+        self.excerpts.extend(items)
+
     def to_json(self) -> str:
-        return json.dumps({"records": [r.to_dict() for r in self.records], "models": self.models})
+        return json.dumps({"records": [r.to_dict() for r in self.records], "models": self.models,
+                           "excerpts": self.excerpts})
 
     def merge_json(self, text: str) -> None:
         shard = json.loads(text)
         self.records.extend(ClaimRecord.from_dict(r) for r in shard["records"])
         self.models.update(shard["models"])
+        self.excerpts.extend(shard.get("excerpts", []))
 
 
 _STORE = pytest.StashKey[RunStore]()
@@ -122,7 +129,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return  # unit-test runs and all-skipped runs leave the last report alone
     out = report_dir(config)
     run = run_metadata(config, store)
-    write_results(out / "results.json", run, store.records)
+    write_results(out / "results.json", run, store.records, store.excerpts)
+    write_excerpts(out, store.excerpts)
     write_summary(out / "summary.md", run, store.records)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .cache import atomic_path
-from .results import ClaimRecord, sort_key
+from .results import ClaimRecord, excerpt_key, sort_key
 
 CLAIMS_HEADERS = ("claim", "model", "method", "metric", "paper", "measured", "verdict")
 
@@ -69,3 +69,37 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord]) -> str:
 def write_summary(path: Path, run: dict[str, Any], records: list[ClaimRecord]) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(render_summary(run, records))
+
+
+def excerpt_file(model: str, prompting: str) -> str:
+    return f"excerpts/{model}-{prompting}.md"
+
+
+def render_excerpts(excerpts: list[dict[str, Any]]) -> dict[str, str]:
+    """One markdown file per (model, prompting): every steered continuation, by scenario and strength."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in sorted(excerpts, key=excerpt_key):
+        groups.setdefault((e["model"], e["prompting"]), []).append(e)
+    files = {}
+    for (model, prompting), items in groups.items():
+        lines = [f"# Steered continuations: {model}, {prompting} prompts", "",
+                 "Greedy; strength = alpha (the added vector is sign * alpha * s_l * v_hat at every block). "
+                 "`target` is the classifier's target-emotion score, `ppl` the unsteered scorer's perplexity, "
+                 "`loop` the share of words in the longest repetition loop.", ""]
+        scenario = None
+        for e in items:
+            if e["scenario"] != scenario:
+                scenario = e["scenario"]
+                lines += [f"## {scenario} (target {e['target_emotion']}, sign {e['sign']:+d})", ""]
+            head = (f"- prompt {e['prompt_index']}, {e['direction']} direction, strength {e['strength']}: "
+                    f"target {fmt(e['target'])}, ppl {fmt(e['perplexity'], 1)}, loop {fmt(e['loop_share'], 2)}")
+            text = " ".join(e["text"].split()) or "(empty)"
+            lines += [head, f"  > {e['prompt']} **{text}**", ""]
+        files[excerpt_file(model, prompting)] = "\n".join(lines)
+    return files
+
+
+def write_excerpts(out: Path, excerpts: list[dict[str, Any]]) -> None:
+    for name, text in render_excerpts(excerpts).items():
+        with atomic_path(out / name) as tmp:
+            tmp.write_text(text)

@@ -67,16 +67,38 @@ def sort_key(r: ClaimRecord) -> tuple:
     return (int(r.claim[1:]), r.model, r.metric, json.dumps(r.details, sort_keys=True))
 
 
-def write_results(path: Path, run: dict[str, Any], records: list[ClaimRecord]) -> None:
+def excerpt_key(e: dict[str, Any]) -> tuple:
+    return (e["model"], e["prompting"], e["scenario"], e["direction"], e["strength"], e["prompt_index"])
+
+
+def write_results(path: Path, run: dict[str, Any], records: list[ClaimRecord],
+                  excerpts: list[dict[str, Any]] | None = None) -> None:
     from .cache import atomic_path
 
     doc = {"schema": RESULTS_SCHEMA, "run": run,
-           "records": [r.to_dict() for r in sorted(records, key=sort_key)]}
+           "records": [r.to_dict() for r in sorted(records, key=sort_key)],
+           "excerpts": sorted(excerpts or [], key=excerpt_key)}
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
 def read_results(path: Path) -> tuple[dict[str, Any], list[ClaimRecord]]:
+    doc = _read_doc(path)
+    try:
+        return doc["run"], [ClaimRecord.from_dict(r) for r in doc["records"]]
+    except HarnessError as e:
+        raise HarnessError(f"{path}: {e}") from None
+
+
+def read_excerpts(path: Path) -> list[dict[str, Any]]:
+    """The steered-text excerpts of a results file (empty when no steering eval ran)."""
+    excerpts = _read_doc(path).get("excerpts", [])
+    if not isinstance(excerpts, list) or not all(isinstance(e, dict) for e in excerpts):
+        raise HarnessError(f"{path}: 'excerpts' must be a list of objects")
+    return excerpts
+
+
+def _read_doc(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(Path(path).read_text())
     except FileNotFoundError:
@@ -88,7 +110,4 @@ def read_results(path: Path) -> tuple[dict[str, Any], list[ClaimRecord]]:
     if doc.get("schema") != RESULTS_SCHEMA:
         raise HarnessError(f"{path}: results schema {doc.get('schema')!r}, this harness reads "
                            f"{RESULTS_SCHEMA}; rerun `pytest evals` to regenerate it")
-    try:
-        return doc["run"], [ClaimRecord.from_dict(r) for r in doc["records"]]
-    except HarnessError as e:
-        raise HarnessError(f"{path}: {e}") from None
+    return doc

@@ -39,3 +39,43 @@ HELDOUT_ALPHA = 0.05
 
 # Seeds: every random step (label shuffles, bootstrap) is seeded so runs are reproducible.
 SEED = 20261125
+
+# ---- Steering (C5-C10) ----
+# The paper's sweep (scenario 6) plus two steps above it to find the collapse point.
+PAPER_SWEEP = (0.005, 0.01, 0.02, 0.03, 0.05)
+STRENGTHS = (0.0, *PAPER_SWEEP, 0.08, 0.12)
+# Strength at which scenarios 1-5 are judged (C5 readout, C6 flips). The paper does not
+# say which strength its 40 scenario pairs used; its GPT-2 flip happens between 0.01 and
+# 0.02, so 0.02 is the lowest sweep strength at which the paper saw a flip. Fixed before
+# any steering was measured here; every other strength is recorded beside it.
+SCENARIO_STRENGTH = 0.02
+# The random-direction control runs at these strengths (C6 flips, C8/C10 beside the emotion's).
+RANDOM_STRENGTHS = (SCENARIO_STRENGTH, 0.05, 0.12)
+# C5: "most scenario prompts": strictly more than half move the readout the expected way.
+MOST = 0.5
+# C6: the paper's 92% (37 of 40 scenario pairs).
+FLIP_RATE_MIN = 0.92
+# C7: Spearman(strength, signed target score) over 0 + the paper's sweep, one-sided.
+DOSE_ALPHA = 0.05
+DOSE_STRENGTHS = (0.0, *PAPER_SWEEP)
+# C8 regimes (DESIGN.md): PPL ratio = PPL(0.05) / PPL(0.005), medians over scenario prompts.
+# Explosive from this ratio up: the geometric midpoint of Table 5's largest surgical ratio
+# (1.7, GPT-2) and smallest explosive one (12, Qwen2.5 1.5B Base), so the paper's nine
+# labelled rows fall on the side they were given.
+EXPLOSIVE_PPL_RATIO = 4.5
+# A text is degenerate when the longest back-to-back repeated n-gram covers at least this
+# share of its words, or its distinct-2 falls below DISTINCT2_MIN; a strength is
+# degenerate when at least DEGENERATE_SHARE of its texts are. Repetitive = degenerate at
+# 0.05 without an explosive PPL ratio (the collapse the paper's ratio alone misses).
+LOOP_SHARE_MAX = 0.5
+DISTINCT2_MIN = 0.5
+DEGENERATE_SHARE = 0.5
+REGIME_HIGH, REGIME_LOW = 0.05, 0.005
+# C9 "0.005 is safe": PPL(0.005) / PPL(0) within a factor of SAFE_PPL_FACTOR of 1, and no
+# more degenerate texts than without steering.
+SAFE_STRENGTH = 0.005
+SAFE_PPL_FACTOR = 1.25
+# C10 cross-lingual leakage under strong steering (strengths >= STRONG_STRENGTH): Qwen
+# models must show CJK characters (share > 0); others must stay below CJK_ABSENT_MAX.
+STRONG_STRENGTH = 0.05
+CJK_ABSENT_MAX = 0.01
