@@ -134,7 +134,9 @@ def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scen
                 max_new_tokens=profile.steer_max_new_tokens, layer=handle.middle_layer, params=params)
     hit = load_entry("steering", key)
     if hit is not None:
-        rows = tuple(SteerRow(**r) for r in hit[1]["rows"])
+        # Text statistics are a pure function of the text: recomputed, so changing them
+        # never needs the generations again.
+        rows = tuple(SteerRow(**{**r, "stats": asdict(text_stats(r["text"]))}) for r in hit[1]["rows"])
         return SteeringRun(scenarios=scenarios, rows=rows, **meta)
     rows = _compute(handle, stimuli, scenarios, profile, prompting, classifier, labels, scorer, scale)
     save_entry("steering", key, {"strengths": torch.tensor([r.strength for r in rows])},

@@ -21,12 +21,18 @@ def _signed(run: SteeringRun, row: SteerRow, attr: str) -> float:
     return row.sign * (getattr(row, attr) - getattr(run.baseline(row), attr))
 
 
+def _mean_finite(values) -> float:
+    vals = [v for v in values if not math.isnan(v)]
+    return statistics.fmean(vals) if vals else math.nan
+
+
 def _share(flags: Sequence[bool]) -> float:
     return sum(flags) / len(flags) if flags else math.nan
 
 
 def is_degenerate(stats: dict) -> bool:
-    return stats["loop_share"] >= th.LOOP_SHARE_MAX or stats["distinct2"] < th.DISTINCT2_MIN
+    return (stats["loop_share"] >= th.LOOP_SHARE_MAX or stats.get("char_loop_share", 0.0) >= th.LOOP_SHARE_MAX
+            or stats["distinct2"] < th.DISTINCT2_MIN)
 
 
 def degenerate_share(rows: Sequence[SteerRow]) -> float:
@@ -102,8 +108,14 @@ def dose_response(run: SteeringRun) -> Check:
         rho_read, p_read = sps.spearmanr(xs, [v if not math.isnan(v) else -math.inf for v in ps],
                                          alternative="greater")
     curve = {str(a): statistics.fmean(r.sign * r.target for r in run.select("emotion", a)) for a in th.STRENGTHS}
-    readout_curve = {str(a): statistics.fmean(r.sign * r.readout for r in run.select("emotion", a)
-                                              if not math.isnan(r.readout)) for a in th.STRENGTHS}
+    readout_curve = {str(a): _mean_finite(r.sign * r.readout for r in run.select("emotion", a))
+                     for a in th.STRENGTHS}
+    per_scenario = {s.id: {
+        "target": [statistics.fmean(r.target for r in run.select("emotion", a, s.id)) for a in th.STRENGTHS],
+        "readout": [_mean_finite(r.readout for r in run.select("emotion", a, s.id)) for a in th.STRENGTHS],
+        "random_target": {str(a): statistics.fmean(r.target for r in run.select("random", a, s.id))
+                          for a in th.RANDOM_STRENGTHS}}
+        for s in run.scenarios}
     points = flip_points(run)
     holds = bool(rho > 0 and p < th.DOSE_ALPHA)
     reason = (f"Spearman(strength, signed target score) = {rho:.3f} (p={p:.3g}, needs > 0 with p < "
@@ -111,7 +123,7 @@ def dose_response(run: SteeringRun) -> Check:
     return Check(holds, float(rho), reason, {
         "p_value": float(p), "readout_rho": float(rho_read), "readout_p": float(p_read),
         "flip_points": points, "target_curve": curve, "readout_curve": readout_curve,
-        "strengths": list(th.DOSE_STRENGTHS)})
+        "strengths": list(th.DOSE_STRENGTHS), "sweep": list(th.STRENGTHS), "per_scenario": per_scenario})
 
 
 def classify_regime(ppl_ratio: float, degenerate: bool) -> str:

@@ -71,3 +71,9 @@ def test_explosive_cut_sits_between_surgical_and_explosive_ratios():
     explosive = min(r["ratio"] for r in rows if r["regime"] == "explosive")
     assert surgical < th.EXPLOSIVE_PPL_RATIO < explosive
     assert classify_regime(float("nan"), False) == "surgical"
+
+
+def test_loops_inside_one_word_are_caught_at_character_level():
+    s = text_stats("……破破IRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRR")  # seen from a steered Qwen
+    assert s.loop_share == 0 and s.char_loop_share > 0.9 and is_degenerate(s.__dict__)
+    assert text_stats("The Mississippi is long; hahaha, said she.").char_loop_share < th.LOOP_SHARE_MAX
