@@ -21,6 +21,7 @@ def test_c1_u_curve(model, method, geometry, record_check, expect_claim):
     record_check("C1", "best_depth_separation", main, method, reference("C1", model.key),
                  baseline="neutral", layer="every block", separation_per_block=g.separation,
                  separation_post_final_norm=g.separation_post_norm, null_mean_per_block=g.null_mean,
+                 null_p05_per_block=g.null_p05,
                  heldout_top1_per_block=g.heldout_top1, heldout_top3_per_block=g.heldout_top3,
                  heldout5_top1_per_block=g.heldout5_top1)
     record_check("C1", "best_depth_null_minus_separation", specific, method, reference("C1", model.key),

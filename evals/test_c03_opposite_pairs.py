@@ -7,6 +7,7 @@ import pytest
 
 from harness.claims import opposite_pairs_positive
 from harness.extraction import METHODS
+from harness.geometry import cosine_matrix
 from harness.paper import reference
 
 
@@ -15,5 +16,6 @@ def test_c3_opposite_pairs_not_negative(model, method, geometry, record_check, e
     g = geometry(method, "C3")
     check = opposite_pairs_positive(g)
     record_check("C3", "min_opposite_pair_cosine", check, method, reference("C3", model.key),
-                 baseline="neutral (centred beside)", layer=g.middle)
+                 baseline="neutral (centred beside)", layer=g.middle,
+                 cosine_matrix=cosine_matrix(g.vectors["neutral"][g.middle]).tolist())
     expect_claim("C3", method, check)

@@ -80,11 +80,27 @@ def nearest_vector_accuracy(vectors: torch.Tensor, ref: torch.Tensor, held_out: 
     return (top == truth[None, :, None]).any(-1).double().mean(-1)
 
 
+def cosine_matrix(vectors: torch.Tensor) -> torch.Tensor:
+    """All pairwise cosines of ``vectors`` ``[n, d]``: ``[n, n]`` (float64)."""
+    unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
+    return unit @ unit.T
+
+
+def pc_scores(vectors: torch.Tensor, k: int = 2) -> torch.Tensor:
+    """Coordinates of ``vectors`` ``[n, d]`` on their first ``k`` principal components ``[n, k]``.
+
+    SVD signs are arbitrary; each component is oriented so its largest-magnitude score is
+    positive, which makes plots reproducible."""
+    x = vectors.double() - vectors.double().mean(0, keepdim=True)
+    _, _, vh = torch.linalg.svd(x, full_matrices=False)
+    scores = x @ vh[:k].T
+    flip = torch.sign(scores.gather(0, scores.abs().argmax(0, keepdim=True)))
+    return scores * flip
+
+
 def pc_organisation(vectors: torch.Tensor, coordinate: Sequence[float], component: int) -> float:
     """|Spearman rho| between the vectors' principal component ``component`` (0 = PC1)
     and a circumplex coordinate (valence or arousal), for ``vectors`` ``[n, d]``."""
-    x = vectors.double() - vectors.double().mean(0, keepdim=True)
-    _, _, vh = torch.linalg.svd(x, full_matrices=False)
-    scores = (x @ vh[component]).numpy()
+    scores = pc_scores(vectors, component + 1)[:, component].numpy()
     rho = stats.spearmanr(scores, list(coordinate)).statistic
     return float(abs(rho))

@@ -9,7 +9,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .cache import atomic_path
-from .results import ClaimRecord, excerpt_key, sort_key
+from .results import ClaimRecord, excerpt_key, sort_key, unique_excerpts
 
 CLAIMS_HEADERS = ("claim", "model", "method", "metric", "paper", "measured", "verdict")
 
@@ -23,6 +23,8 @@ def fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return "n/a"
+        if isinstance(value, float) and 10 ** digits <= abs(value) < 1e9:
+            return f"{value:.0f}"  # 1620, not 1.62e+03
         return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
     if isinstance(value, (list, tuple)):
         nums = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
@@ -43,15 +45,41 @@ def claims_table(records: list[ClaimRecord], fmt_name: str = "github") -> str:
     return tabulate(claims_rows(records), headers=CLAIMS_HEADERS, tablefmt=fmt_name)
 
 
-def render_summary(run: dict[str, Any], records: list[ClaimRecord]) -> str:
+def _kinds(run: dict[str, Any]) -> dict[str, str]:
+    from .registry import REGISTRY
+
+    kinds = {k: s.kind for k, s in REGISTRY.items()}
+    kinds.update({k: m.get("kind", "?") for k, m in run.get("models", {}).items()})
+    return kinds
+
+
+def _plot_links(plots: dict[str, Any]) -> list[str]:
+    lines = []
+    titles = {"ucurve": "U-curve (S vs depth, shuffled null)", "heatmap": "cosine heatmap (middle block)",
+              "pca": "PC1/PC2 by valence", "dose": "dose-response", "regimes": "regimes"}
+    for kind, title in titles.items():
+        got = plots.get(kind)
+        if not got:
+            continue
+        items = got.items() if isinstance(got, dict) else [("all models", got)]
+        lines.append(f"- {title}: " + ", ".join(f"[{k}]({v})" for k, v in sorted(items)))
+    return lines or ["_No plot: no record had the data for one._"]
+
+
+def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: list[dict[str, Any]] | None = None,
+                   plots: dict[str, Any] | None = None) -> str:
+    from .paper_tables import render_tables
+
     models = run.get("models", {})
     model_rows = [[k, m.get("family", ""), m.get("kind", ""), m.get("source", ""),
                    (m.get("fingerprint") or "")[:12]] for k, m in sorted(models.items())]
+    excerpt_files = sorted({excerpt_file(e["model"], e["prompting"]) for e in excerpts or []})
     parts = [
         "# Emotion-representation claims: measured vs paper",
         "",
         f"Harness {run.get('harness_version', '?')}, profile `{run.get('profile', '?')}`, "
-        f"device `{run.get('device', '?')}`, dtype `{run.get('dtype', '?')}`, run {run.get('date', '?')}.",
+        f"device `{run.get('device', '?')}`, dtype `{run.get('dtype', '?')}`, run {run.get('date', '?')}. "
+        "Also: [results.json](results.json), [results.csv](results.csv).",
         "",
         "## Claims",
         "",
@@ -63,12 +91,64 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord]) -> str:
                  tablefmt="github") if model_rows else "_No model was loaded._",
         "",
     ]
+    if records:
+        parts += ["## The paper's tables, measured beside", "", *render_tables(records, _kinds(run))]
+        parts += ["## Plots", "", *_plot_links(plots or {}), ""]
+    if excerpt_files:
+        parts += ["## Steered text", "", "Every steered continuation, by scenario, strength and direction: "
+                  + ", ".join(f"[{f.split('/')[-1][:-3]}]({f})" for f in excerpt_files), ""]
     return "\n".join(parts)
 
 
-def write_summary(path: Path, run: dict[str, Any], records: list[ClaimRecord]) -> None:
+CSV_FIELDS = ("claim", "model", "method", "metric", "paper_value", "value", "verdict", "profile", "baseline",
+              "layer", "stimuli", "paper_source", "reason")
+
+
+def write_csv(path: Path, records: list[ClaimRecord]) -> None:
+    import csv
+    import io
+    import json
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for r in sorted(records, key=sort_key):
+        d = r.details
+        cell = [r.claim, r.model, d.get("method", ""), r.metric, r.paper_value, r.value, r.verdict,
+                d.get("profile", ""), d.get("baseline", ""), d.get("layer", ""), d.get("stimuli", ""),
+                d.get("paper_source", ""), d.get("reason", "")]
+        w.writerow([json.dumps(c) if isinstance(c, (list, dict)) else ("" if c is None else c) for c in cell])
     with atomic_path(path) as tmp:
-        tmp.write_text(render_summary(run, records))
+        tmp.write_text(buf.getvalue())
+
+
+def write_report(out: Path, run: dict[str, Any], records: list[ClaimRecord],
+                 excerpts: list[dict[str, Any]] | None = None) -> Path:
+    """summary.md, results.csv, plots/ and excerpts/ from the run's records (results.json aside).
+
+    Records go through the same JSON round trip and order as results.json first, so
+    re-rendering a results.json (``harness report``) gives the same bytes."""
+    import json
+    import shutil
+
+    records = [ClaimRecord.from_dict(json.loads(json.dumps(r.to_dict(), sort_keys=True)))
+               for r in sorted(records, key=sort_key)]
+    excerpts = json.loads(json.dumps(unique_excerpts(excerpts or []), sort_keys=True))
+    from .plots import PLOT_DIR, draw_all
+
+    for owned in (PLOT_DIR, "excerpts"):  # no stale figure or excerpt from an earlier run survives
+        shutil.rmtree(out / owned, ignore_errors=True)
+    plots = draw_all(records, out) if records else {}
+    write_excerpts(out, excerpts or [])
+    write_csv(out / "results.csv", records)
+    write_summary(out / "summary.md", run, records, excerpts, plots)
+    return out / "summary.md"
+
+
+def write_summary(path: Path, run: dict[str, Any], records: list[ClaimRecord],
+                  excerpts: list[dict[str, Any]] | None = None, plots: dict[str, Any] | None = None) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_summary(run, records, excerpts, plots))
 
 
 def excerpt_file(model: str, prompting: str) -> str:
@@ -92,7 +172,7 @@ def render_excerpts(excerpts: list[dict[str, Any]]) -> dict[str, str]:
                 scenario = e["scenario"]
                 lines += [f"## {scenario} (target {e['target_emotion']}, sign {e['sign']:+d})", ""]
             head = (f"- prompt {e['prompt_index']}, {e['direction']} direction, strength {e['strength']}: "
-                    f"target {fmt(e['target'])}, ppl {fmt(e['perplexity'], 1)}, loop {fmt(e['loop_share'], 2)}")
+                    f"target {fmt(e['target'])}, ppl {fmt(e['perplexity'])}, loop {fmt(e['loop_share'], 2)}")
             text = " ".join(e["text"].split()) or "(empty)"
             lines += [head, f"  > {e['prompt']} **{text}**", ""]
         files[excerpt_file(model, prompting)] = "\n".join(lines)

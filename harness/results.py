@@ -13,6 +13,21 @@ from .errors import HarnessError
 Verdict = Literal["holds", "does not hold", "not applicable"]
 VERDICTS: tuple[str, ...] = ("holds", "does not hold", "not applicable")
 RESULTS_SCHEMA = 1
+# Recorded floats keep this many significant digits: far beyond what 20 vectors can
+# resolve, and short of the last bits that differ when torch sums with 1 or 2 threads
+# (serial vs pytest-xdist workers), so both runs write the same results.json.
+SIGNIFICANT_DIGITS = 8
+
+
+def canonical(value: Any) -> Any:
+    """``value`` with every finite float rounded to SIGNIFICANT_DIGITS (recursively)."""
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}") if math.isfinite(value) else value
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -71,13 +86,18 @@ def excerpt_key(e: dict[str, Any]) -> tuple:
     return (e["model"], e["prompting"], e["scenario"], e["direction"], e["strength"], e["prompt_index"])
 
 
+def unique_excerpts(excerpts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sorted, one per key: under xdist a pooled check may re-add a model's excerpts."""
+    return sorted({excerpt_key(e): e for e in excerpts}.values(), key=excerpt_key)
+
+
 def write_results(path: Path, run: dict[str, Any], records: list[ClaimRecord],
                   excerpts: list[dict[str, Any]] | None = None) -> None:
     from .cache import atomic_path
 
     doc = {"schema": RESULTS_SCHEMA, "run": run,
            "records": [r.to_dict() for r in sorted(records, key=sort_key)],
-           "excerpts": sorted(excerpts or [], key=excerpt_key)}
+           "excerpts": unique_excerpts(excerpts or [])}
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
 

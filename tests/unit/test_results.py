@@ -60,3 +60,15 @@ def test_summary_lists_claims_and_models():
     text = render_summary({"profile": "quick", "models": {"m": {"family": "llama", "fingerprint": "ab" * 32}}},
                           [rec()])
     assert "## Claims" in text and "anisotropy_baseline" in text and "abababababab" in text
+
+
+def test_excerpts_are_deduplicated_and_floats_canonical(tmp_path):
+    from harness.results import canonical, read_excerpts
+
+    e = {"model": "m", "prompting": "raw", "scenario": "s", "direction": "emotion", "strength": 0.02,
+         "prompt_index": 0, "text": "x"}
+    write_results(tmp_path / "r.json", {"date": "d"}, [], [e, dict(e), {**e, "prompt_index": 1}])
+    assert [x["prompt_index"] for x in read_excerpts(tmp_path / "r.json")] == [0, 1]
+    # 1 vs 2 torch threads change the last bits only; 8 significant digits hide them.
+    assert canonical(0.6092113066082775) == canonical(0.6092113066082776) == 0.60921131
+    assert canonical({"a": [1.0 / 3, float("nan"), 2]})["a"][0] == 0.33333333

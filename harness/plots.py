@@ -1,0 +1,185 @@
+"""Figures for the report, drawn from claim records only (so `harness report` can redraw them).
+
+Each function takes records and an output directory, writes PNGs and returns their paths
+relative to that directory. PNG metadata carries no version or date, so redrawing the
+same records with the same matplotlib gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import thresholds as th
+from .cache import atomic_path
+from .results import ClaimRecord
+from .stimuli import EMOTION_ORDER, paper_values
+
+PLOT_DIR = "plots"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out: Path, name: str) -> str:
+    rel = f"{PLOT_DIR}/{name}"
+    with atomic_path(out / rel) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    _plt().close(fig)
+    return rel
+
+
+def _find(records: Iterable[ClaimRecord], claim: str, metric: str | None = None) -> list[ClaimRecord]:
+    return [r for r in records if r.claim == claim and r.verdict != "not applicable"
+            and (metric is None or r.metric == metric)]
+
+
+def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
+    """S vs depth per model, one line per method, with the label-shuffled null's mean and 5th pct."""
+    plt = _plt()
+    by_model: dict[str, list[ClaimRecord]] = {}
+    for r in _find(records, "C1", "best_depth_separation"):
+        by_model.setdefault(r.model, []).append(r)
+    paths = {}
+    t1 = paper_values()["table1_layer_sweep"]
+    for model, recs in sorted(by_model.items()):
+        fig, ax = plt.subplots(figsize=(6.4, 4))
+        for r in sorted(recs, key=lambda r: r.details["method"]):
+            s = r.details["separation_per_block"]["neutral"]
+            n = len(s)
+            d = [(i + 1) / n for i in range(n)]
+            line, = ax.plot(d, s, marker=".", label=f"S, {r.details['method']}")
+            if "null_mean_per_block" in r.details:
+                ax.plot(d, r.details["null_mean_per_block"], ls=":", color=line.get_color(),
+                        label=f"shuffled null mean, {r.details['method']}")
+            if "null_p05_per_block" in r.details:
+                ax.fill_between(d, r.details["null_p05_per_block"], r.details["null_mean_per_block"],
+                                color=line.get_color(), alpha=0.15, lw=0)
+        n_paper = 24
+        ax.plot([int(k) / n_paper for k in t1["layers"]], list(t1["layers"].values()), "k--", marker="s",
+                label=f"paper, {t1['model']}")
+        ax.axvspan(*th.UCURVE_BEST_DEPTH, color="grey", alpha=0.08, lw=0)
+        ax.set(xlabel="depth (l+1)/L", ylabel="mean pairwise cosine S (lower = better)",
+               title=f"{model}: separation by depth (neutral baseline)", xlim=(0, 1.02))
+        ax.legend(fontsize=7)
+        paths[model] = _save(fig, out, f"ucurve_{model}.png")
+    return paths
+
+
+def heatmaps(records: list[ClaimRecord], out: Path) -> dict[str, str]:
+    """The 20x20 cosine matrix of the emotion vectors at the middle block."""
+    plt = _plt()
+    paths = {}
+    for r in _find(records, "C3"):
+        m = r.details.get("cosine_matrix")
+        if not m:
+            continue
+        fig, ax = plt.subplots(figsize=(6.2, 5.4))
+        im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
+        ax.set_xticks(range(len(m)), EMOTION_ORDER[:len(m)], rotation=90, fontsize=7)
+        ax.set_yticks(range(len(m)), EMOTION_ORDER[:len(m)], fontsize=7)
+        fig.colorbar(im, ax=ax, shrink=0.8, label="cosine")
+        ax.set_title(f"{r.model}, {r.details['method']}: block {r.details.get('layer')}, neutral baseline",
+                     fontsize=9)
+        key = f"{r.model}_{r.details['method']}"
+        paths[key] = _save(fig, out, f"heatmap_{key}.png")
+    return paths
+
+
+def pc_scatter(records: list[ClaimRecord], out: Path) -> dict[str, str]:
+    """PC1/PC2 of the 20 vectors (middle block), coloured by valence."""
+    plt = _plt()
+    paths = {}
+    for r in _find(records, "C11"):
+        pcs, val = r.details.get("pc_scores"), r.details.get("valences")
+        if not pcs or not val:
+            continue
+        fig, ax = plt.subplots(figsize=(5.6, 4.6))
+        sc = ax.scatter([p[0] for p in pcs], [p[1] for p in pcs], c=val, cmap="coolwarm", vmin=-1, vmax=1)
+        for name, p in zip(EMOTION_ORDER, pcs, strict=False):
+            ax.annotate(name, p, fontsize=7, xytext=(3, 2), textcoords="offset points")
+        fig.colorbar(sc, ax=ax, label="valence")
+        ax.set(xlabel="PC1", ylabel="PC2",
+               title=f"{r.model}, {r.details['method']}: |rho(PC1, valence)| = {r.value:.2f}")
+        ax.title.set_fontsize(9)
+        key = f"{r.model}_{r.details['method']}"
+        paths[key] = _save(fig, out, f"pca_{key}.png")
+    return paths
+
+
+def dose_response(records: list[ClaimRecord], out: Path) -> dict[str, str]:
+    """Per scenario: classifier target score and readout projection vs strength, flip point marked."""
+    plt = _plt()
+    paths = {}
+    for r in _find(records, "C7"):
+        per = r.details.get("per_scenario")
+        if not per:
+            continue
+        sweep = r.details["sweep"]
+        fig, axes = plt.subplots(1, len(per), figsize=(3.0 * len(per), 3.2), sharey=True)
+        for ax, (sid, curves) in zip(list(axes) if len(per) > 1 else [axes], per.items(), strict=True):
+            ax.plot(sweep, curves["target"], "o-", color="tab:blue", label="target score")
+            rnd = curves.get("random_target", {})
+            ax.plot([float(a) for a in rnd], list(rnd.values()), "x", color="grey", label="random direction")
+            ax.set_xscale("symlog", linthresh=0.005)
+            ax.set_title(sid, fontsize=8)
+            ax.set_xlabel("strength alpha", fontsize=8)
+            tw = ax.twinx()
+            tw.plot(sweep, curves["readout"], "s--", color="tab:orange", ms=3, label="readout projection")
+            tw.tick_params(labelsize=6)
+            fp = r.details["flip_points"].get(sid)
+            if fp is not None:
+                ax.axvline(fp, color="green", ls=":", label="flip point")
+            ax.axvspan(0.0, 0.05, color="grey", alpha=0.06, lw=0)
+        (axes[0] if len(per) > 1 else axes).set_ylabel("classifier target score")
+        (axes[0] if len(per) > 1 else axes).legend(fontsize=6, loc="upper left")
+        fig.suptitle(f"{r.model}, {r.details['method']} prompts: dose-response ({r.details.get('classifier')}); "
+                     "shaded: the paper's sweep", fontsize=9)
+        key = f"{r.model}_{r.details['method']}"
+        paths[key] = _save(fig, out, f"dose_{key}.png")
+    return paths
+
+
+def regimes(records: list[ClaimRecord], out: Path) -> str | None:
+    """PPL ratio vs share of degenerate texts at 0.05, with the regime regions and Table 5."""
+    plt = _plt()
+    recs = _find(records, "C8")
+    if not recs:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    x_max = 1000.0
+    ax.axvspan(th.EXPLOSIVE_PPL_RATIO, x_max, color="tab:red", alpha=0.08, lw=0)
+    ax.fill_between([0.05, th.EXPLOSIVE_PPL_RATIO], th.DEGENERATE_SHARE, 1.05, color="tab:purple", alpha=0.08, lw=0)
+    ax.text(th.EXPLOSIVE_PPL_RATIO * 1.1, 0.02, "explosive", fontsize=8, color="tab:red")
+    ax.text(0.06, 0.95, "repetitive", fontsize=8, color="tab:purple")
+    ax.text(0.06, 0.02, "surgical", fontsize=8, color="tab:green")
+    for r in recs:
+        ratio, deg = r.details.get("ppl_ratio"), r.details.get("degenerate_share")
+        if ratio is None or deg is None or (isinstance(ratio, float) and math.isnan(ratio)):
+            continue
+        ax.scatter([ratio], [deg], marker="o", s=45, alpha=0.8, zorder=3, label=f"{r.model} ({r.details['method']})")
+    for model, row in paper_values()["table5_regimes"].items():
+        y = 1.0 if row["regime"] == "repetitive" else 0.0  # the paper reports no degeneration share
+        ax.scatter([row["ratio"]], [y], marker="x", color="black", zorder=3)
+        ax.annotate(model, (row["ratio"], y), fontsize=6, color="dimgrey", rotation=30, xytext=(2, 2),
+                    textcoords="offset points")
+    ax.legend(fontsize=7, loc="center right", title="measured", title_fontsize=7)
+    ax.set_xscale("log")
+    ax.set(xlim=(0.05, x_max), ylim=(-0.05, 1.1), xlabel="PPL(0.05) / PPL(0.005)",
+           ylabel="share of degenerate texts at 0.05",
+           title="Steering regimes: measured (o) and paper Table 5 (x, placed by its label)")
+    ax.title.set_fontsize(9)
+    return _save(fig, out, "regimes.png")
+
+
+def draw_all(records: list[ClaimRecord], out: Path) -> dict[str, dict[str, str] | str | None]:
+    return {"ucurve": u_curves(records, out), "heatmap": heatmaps(records, out),
+            "pca": pc_scatter(records, out), "dose": dose_response(records, out),
+            "regimes": regimes(records, out)}

@@ -1,0 +1,132 @@
+"""The report: every paper table with paper and measured columns, plots, CSV, excerpts; and
+`python -m harness report` rebuilds the same files from results.json alone."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from harness import thresholds as th
+from harness.behaviour import SteeringRun, SteerRow
+from harness.behaviour_claims import (
+    classifier_flips,
+    dose_response,
+    regime,
+    safe_strength,
+    steering_moves,
+)
+from harness.claims import Check
+from harness.cli import main
+from harness.report import write_report
+from harness.results import ClaimRecord, write_results
+from harness.scenarios import load_scenarios
+from harness.textstats import text_stats
+
+N = 12  # blocks of the fake model
+
+
+def steering_run(model: str) -> SteeringRun:
+    sc = load_scenarios()
+    rows = []
+    for s in sc:
+        for i in range(len(s.prompts)):
+            for a in th.STRENGTHS:
+                text = "calm calm calm calm calm calm" if a >= 0.08 else f"an ordinary reply number {i} here"
+                rows.append(SteerRow(s.id, i, "emotion", a, s.sign, text, 6, False, s.sign * a * (i + 1),
+                                     10 + 100 * a, 5 + 50 * a, 0.5 + s.sign * a, {"joy": 0.5}, text_stats(text).__dict__))
+            for a in th.RANDOM_STRENGTHS:
+                rows.append(SteerRow(s.id, i, "random", a, s.sign, "random words", 2, False, 0.0, 12.0, 0.0, 0.5,
+                                     {"joy": 0.5}, text_stats("random words").__dict__))
+    return SteeringRun(model, "raw", "comprehension", "prefill", "fake 1", model, 8, N // 2, sc, tuple(rows))
+
+
+def rec(claim, model, metric, check: Check, method, **details):
+    return ClaimRecord(claim, model, metric, check.value, check.verdict, paper_value=0.5,
+                       details={"method": method, "profile": "paper", "stimuli": "abc123", "reason": check.reason,
+                                **check.details, **details})
+
+
+def records() -> list[ClaimRecord]:
+    out = []
+    for model in ("tiny-a", "tiny-b"):
+        curve = [0.9 - 0.05 * i + 0.004 * i * i for i in range(N)]
+        out.append(ClaimRecord("C1", model, "best_depth_separation", 0.5, "holds", 0.5, {
+            "method": "comprehension", "profile": "paper", "stimuli": "abc123", "best_block": 5,
+            "separation_per_block": {"neutral": curve, "centred": curve}, "null_mean_per_block": [c + 0.02 for c in curve],
+            "null_p05_per_block": [c + 0.01 for c in curve]}))
+        cos = [[1.0 if i == j else 0.3 for j in range(20)] for i in range(20)]
+        pairs = {"happy-sad": 0.4, "calm-desperate": 0.3, "loving-hostile": 0.2, "proud-guilty": 0.35}
+        out.append(ClaimRecord("C3", model, "min_opposite_pair_cosine", 0.2, "holds", 0.182, {
+            "method": "comprehension", "profile": "paper", "neutral": pairs, "centred": pairs, "layer": 6,
+            "cosine_matrix": cos}))
+        out.append(ClaimRecord("C11", model, "valence_pc1_abs_spearman", 0.3, "holds", None, {
+            "method": "comprehension", "profile": "paper", "valence": {"neutral": 0.3, "centred": 0.2},
+            "arousal": {"neutral": 0.1, "centred": 0.1}, "pc_scores": [[i * 0.1, -i * 0.05] for i in range(20)],
+            "valences": [(-1) ** i * 0.5 for i in range(20)]}))
+        run = steering_run(model)
+        out.append(rec("C5", model, "readout", steering_moves(run), "raw", vector_method="comprehension",
+                       classifier="fake 1"))
+        out.append(rec("C6", model, "flips", classifier_flips(run), "raw", classifier="fake 1"))
+        out.append(rec("C7", model, "rho", dose_response(run), "raw", classifier="fake 1"))
+        out.append(rec("C8", model, "regime", regime(run, "explosive"), "raw"))
+        out.append(rec("C9", model, "safe", safe_strength(run), "raw"))
+    return out
+
+
+EXCERPTS = [{"model": "tiny-a", "prompting": "raw", "scenario": "sad_to_happy", "target_emotion": "happy", "sign": 1,
+             "prompt_index": 0, "prompt": "It rained.", "direction": "emotion", "strength": 0.02,
+             "text": "The sun came out.", "target": 0.7, "perplexity": 12.5, "loop_share": 0.0}]
+RUN = {"date": "2026-11-25T00:00:00+00:00", "profile": "paper", "device": "cpu", "dtype": "float32",
+       "harness_version": "0", "models": {"tiny-a": {"family": "llama", "kind": "instruct"}}}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep")
+    recs = records()
+    write_results(out / "results.json", RUN, recs, EXCERPTS)
+    write_report(out, RUN, recs, EXCERPTS)
+    return out
+
+
+def test_summary_has_every_paper_table_with_paper_and_measured_columns(report):
+    s = (report / "summary.md").read_text()
+    for title in ("Table 1: layer sweep", "Table 2: generation vs comprehension", "Section 4.3", "opposite pairs",
+                  "anisotropy baseline", "valence organisation", "Table 4: steering activation deltas",
+                  "classifier flips", "dose-response", "Table 5: perplexity and regimes", "cross-lingual"):
+        assert title in s, title
+    assert "paper (smollm2-1.7b-instruct, layer)" in s and "tiny-a comprehension" in s
+    assert "| gpt2" in s and "| 56 " in s  # Table 4's paper row for GPT-2
+    assert "llama-3.2-3b-instruct" in s and "not run" in s  # paper models absent from the run stay, marked
+    assert "37/40" in s and "0.925" in s
+    assert "profile paper; stimuli abc123" in s
+    assert "[tiny-a-raw](excerpts/tiny-a-raw.md)" in s
+
+
+def test_plots_exist_and_are_linked(report):
+    s = (report / "summary.md").read_text()
+    for name in ("ucurve_tiny-a.png", "heatmap_tiny-a_comprehension.png", "pca_tiny-b_comprehension.png",
+                 "dose_tiny-a_raw.png", "regimes.png"):
+        assert (report / "plots" / name).stat().st_size > 5000, name
+        assert f"(plots/{name})" in s, name
+
+
+def test_csv_has_one_row_per_record(report):
+    rows = list(csv.DictReader((report / "results.csv").open()))
+    assert len(rows) == len(records())
+    assert {r["claim"] for r in rows} == {"C1", "C3", "C5", "C6", "C7", "C8", "C9", "C11"}
+    assert all(r["profile"] == "paper" for r in rows)
+
+
+def test_report_command_rebuilds_the_same_bytes(report, tmp_path):
+    assert main(["report", str(report), "--out", str(tmp_path)]) == 0
+    for rel in ("summary.md", "results.csv", "excerpts/tiny-a-raw.md", "plots/regimes.png",
+                "plots/dose_tiny-b_raw.png", "plots/ucurve_tiny-b.png"):
+        assert (tmp_path / rel).read_bytes() == (report / rel).read_bytes(), rel
+
+
+def test_report_command_on_a_missing_folder_is_one_line(tmp_path, capsys):
+    assert main(["report", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "no such results file" in err and err.count("\n") == 1
