@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from . import PROTOCOL_VERSION, __version__
-from .report import claims_table, write_excerpts, write_summary
-from .results import ClaimRecord, write_results
+from .baselines import check as check_baseline
+from .report import claims_table, write_report
+from .results import ClaimRecord, canonical, write_results
 
 _SHARD_KEY = "emotion_harness_shard"
 
@@ -42,13 +43,13 @@ class RunStore:
 
     def record(self, claim: str, model: str, metric: str, value: Any, verdict: str,
                paper_value: Any = None, details: dict[str, Any] | None = None) -> ClaimRecord:
-        rec = ClaimRecord(claim=claim, model=model, metric=metric, value=value, verdict=verdict,
-                          paper_value=paper_value, details=dict(details or {}))
+        rec = ClaimRecord(claim=claim, model=model, metric=metric, value=canonical(value), verdict=verdict,
+                          paper_value=paper_value, details=canonical(dict(details or {})))
         self.records.append(rec)
         return rec
 
     def add_excerpts(self, items: list[dict[str, Any]]) -> None:
-        self.excerpts.extend(items)
+        self.excerpts.extend(canonical(items))
 
     def to_json(self) -> str:
         return json.dumps({"records": [r.to_dict() for r in self.records], "models": self.models,
@@ -71,6 +72,11 @@ def run_store(config: pytest.Config) -> RunStore:
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--report-dir", default="reports/latest",
                      help="where results.json and summary.md go (relative to the rootdir)")
+    parser.addoption("--baselines", default="evals/baselines",
+                     help="folder of reviewed per-model regression baselines (relative to the rootdir; "
+                          "'none' turns the comparison off)")
+    parser.addoption("--update-baselines", action="store_true",
+                     help="write every recorded value into the baselines instead of comparing")
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +86,31 @@ def harness_run(pytestconfig: pytest.Config) -> RunStore:
 
 
 @pytest.fixture
-def record_claim(harness_run: RunStore):
-    """``record_claim(claim, model, metric, value, verdict, paper_value=None, details=None)``."""
-    return harness_run.record
+def record_claim(harness_run: RunStore, pytestconfig: pytest.Config):
+    """``record_claim(claim, model, metric, value, verdict, paper_value=None, details=None)``.
+
+    Each record is compared with its reviewed baseline (``--baselines``); a value that
+    drifted beyond its tolerance fails the test that recorded it."""
+    root = _baselines_dir(pytestconfig)
+    update = pytestconfig.getoption("update_baselines")
+
+    def record(*args: Any, **kwargs: Any) -> ClaimRecord:
+        rec = harness_run.record(*args, **kwargs)
+        message = check_baseline(root, rec, update) if root is not None else None
+        if message:
+            pytest.fail(f"regression against the reviewed baseline: {message}; if the change is intended, "
+                        "rerun with --update-baselines and review the diff", pytrace=False)
+        return rec
+
+    return record
+
+
+def _baselines_dir(config: pytest.Config) -> Path | None:
+    opt = config.getoption("baselines")
+    if opt in (None, "", "none"):
+        return None
+    d = Path(opt)
+    return d if d.is_absolute() else config.rootpath / d
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -130,8 +158,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = report_dir(config)
     run = run_metadata(config, store)
     write_results(out / "results.json", run, store.records, store.excerpts)
-    write_excerpts(out, store.excerpts)
-    write_summary(out / "summary.md", run, store.records)
+    write_report(out, run, store.records, store.excerpts)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -64,7 +64,8 @@ DOSE_STRENGTHS = (0.0, *PAPER_SWEEP)
 # labelled rows fall on the side they were given.
 EXPLOSIVE_PPL_RATIO = 4.5
 # A text is degenerate when the longest back-to-back repeated n-gram covers at least this
-# share of its words, or its distinct-2 falls below DISTINCT2_MIN; a strength is
+# share of its words (or of its characters, for loops inside one "word" such as
+# "IRRIRRIRR"), or its distinct-2 falls below DISTINCT2_MIN; a strength is
 # degenerate when at least DEGENERATE_SHARE of its texts are. Repetitive = degenerate at
 # 0.05 without an explosive PPL ratio (the collapse the paper's ratio alone misses).
 LOOP_SHARE_MAX = 0.5
@@ -79,3 +80,11 @@ SAFE_PPL_FACTOR = 1.25
 # models must show CJK characters (share > 0); others must stay below CJK_ABSENT_MAX.
 STRONG_STRENGTH = 0.05
 CJK_ABSENT_MAX = 0.01
+
+# ---- Regression baselines (evals/baselines/, `--update-baselines`) ----
+# A recorded number may drift from its reviewed baseline by max(ABS, REL * |baseline|)
+# (written into each entry on update, where a reviewer can tighten or loosen it). Runs on
+# one machine are bitwise reproducible; the slack is for other BLAS builds and devices.
+# Strings (a regime label), booleans and missing values must match exactly.
+BASELINE_ABS_TOL = 0.02
+BASELINE_REL_TOL = 0.05
