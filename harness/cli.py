@@ -1,4 +1,4 @@
-"""Command line: ``python -m harness fetch KEY`` and ``python -m harness models``."""
+"""Command line: ``fetch`` models, list ``models``, re-render a ``report``, ``export`` vectors."""
 
 from __future__ import annotations
 
@@ -43,6 +43,35 @@ def _models(args: argparse.Namespace) -> None:
     print(f"\nharness cache: {cache_root()}")
 
 
+def _report(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .report import write_report
+    from .results import read_excerpts, read_results
+
+    src = Path(args.results_dir)
+    path = src / "results.json" if src.is_dir() else src
+    run, records = read_results(path)
+    out = Path(args.out) if args.out else path.parent
+    print(f"report: {write_report(out, run, records, read_excerpts(path))}")
+
+
+def _export(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .export import export
+    from .models import load
+    from .profiles import get_profile
+    from .stimuli import load_stimuli
+
+    handle = load(args.model, device=args.device, allow_download=args.allow_download)
+    suffix = "safetensors" if args.format == "safetensors" else "gguf"
+    out = Path(args.out or f"{Path(args.model).name}-{args.emotion}-{args.method}.{suffix}")
+    path = export(handle, load_stimuli(), get_profile(args.profile), args.emotion, args.format, out,
+                  method=args.method, baseline=args.baseline)
+    print(f"{args.model} {args.emotion} ({args.method}, {args.baseline} baseline) -> {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     f.set_defaults(run=_fetch)
     m = sub.add_parser("models", help="list the registry")
     m.set_defaults(run=_models)
+    r = sub.add_parser("report", help="rebuild summary.md, results.csv, plots and excerpts from a results.json")
+    r.add_argument("results_dir", help="a report folder (holding results.json) or the results.json itself")
+    r.add_argument("--out", help="write there instead of beside results.json")
+    r.set_defaults(run=_report)
+    e = sub.add_parser("export", help="write an emotion's vectors as safetensors or a llama.cpp control vector")
+    e.add_argument("model", help="registry key or local model directory")
+    e.add_argument("--emotion", required=True, help="one of the 20 emotions")
+    e.add_argument("--format", choices=("safetensors", "gguf"), default="safetensors")
+    e.add_argument("--method", choices=("comprehension", "generation"), default="comprehension")
+    e.add_argument("--baseline", choices=("neutral", "centred"), default="neutral")
+    e.add_argument("--profile", default="paper", help="extraction profile (generation length)")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--allow-download", action="store_true")
+    e.add_argument("--out", help="output file (default: MODEL-EMOTION-METHOD.safetensors|gguf)")
+    e.set_defaults(run=_export)
     args = parser.parse_args(argv)
     try:
         args.run(args)

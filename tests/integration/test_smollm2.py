@@ -111,3 +111,20 @@ def test_steering_at_alpha_zero_is_the_pristine_models_own_generate(smol):
         assert list(g.new_ids) == pristine_generate(pristine, p, 16, stops)
     steered = generate_steered(smol, ids, v, [0.05] * 4, max_new_tokens=16, batch_size=4)
     assert [g.new_ids for g in steered] != [g.new_ids for g in got]  # the hooks do act
+
+
+def test_exported_control_vector_loads_back_with_gguf(smol, tmp_path):
+    import gguf
+
+    from harness.cli import main
+
+    out = tmp_path / "smollm2-calm.gguf"
+    assert main(["export", KEY, "--emotion", "calm", "--format", "gguf", "--out", str(out)]) == 0
+    reader = gguf.GGUFReader(str(out))
+    hint = reader.fields["controlvector.model_hint"]
+    assert bytes(hint.parts[hint.data[0]]).decode() == "llama"
+    assert int(reader.fields["controlvector.layer_count"].parts[-1][0]) == smol.n_layers - 1 == 29
+    assert [t.name for t in reader.tensors] == [f"direction.{i}" for i in range(1, 30)]
+    assert all(t.data.shape == (smol.d_model,) for t in reader.tensors)
+    norms = [float((t.data.astype("float64") ** 2).sum() ** 0.5) for t in reader.tensors]
+    assert all(n > 0 for n in norms)  # s_l * unit vector: the residual scale of each block
