@@ -12,7 +12,7 @@ import pytest
 
 from harness.classifier import BACKENDS
 from harness.errors import HarnessError, ModelUnavailable
-from harness.models import ModelHandle, load, resolve_device, resolve_dtype
+from harness.models import ModelHandle, load, resolve_device, resolve_dtype, worker_device
 from harness.profiles import Profile, get_profile
 from harness.registry import select
 
@@ -48,6 +48,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_KEYS] = select(config.getoption("models").split(","))
     except HarnessError as e:
         raise pytest.UsageError(str(e)) from None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and config.getoption("device") == "cuda":
+        import torch
+
+        config.option.device = worker_device("cuda", worker, torch.cuda.device_count())
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers:
         # Share the cores: oversubscribed torch threads spin-wait, and forwards get ~10x slower.

@@ -146,6 +146,13 @@ def resolve_device(device: str) -> torch.device:
         raise HarnessError(f"unknown --device '{device}'; use cpu, cuda, cuda:N or auto") from None
 
 
+def worker_device(device: str, worker: str | None, n_gpus: int) -> str:
+    """Under pytest-xdist, plain ``cuda`` spreads workers over the GPUs: gwN -> cuda:(N mod n)."""
+    if device != "cuda" or not worker or n_gpus < 2 or not worker.startswith("gw"):
+        return device
+    return f"cuda:{int(worker[2:]) % n_gpus}"
+
+
 def resolve_dtype(dtype: str) -> torch.dtype:
     if dtype not in DTYPES:
         raise HarnessError(f"unknown --dtype '{dtype}'; use one of {', '.join(DTYPES)}")

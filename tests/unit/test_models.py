@@ -63,3 +63,14 @@ def test_bad_device_and_dtype_fail_with_one_line():
     with pytest.raises(HarnessError, match="unknown --dtype 'float8'"):
         resolve_dtype("float8")
     assert resolve_device("auto").type in {"cpu", "cuda"}
+
+
+def test_xdist_workers_spread_over_gpus():
+    from harness.models import worker_device
+
+    assert worker_device("cuda", "gw0", 4) == "cuda:0"
+    assert worker_device("cuda", "gw5", 4) == "cuda:1"
+    assert worker_device("cuda", "gw3", 1) == "cuda"  # one GPU: everyone shares it
+    assert worker_device("cuda:2", "gw1", 4) == "cuda:2"  # an explicit GPU is kept
+    assert worker_device("cpu", "gw1", 4) == "cpu"
+    assert worker_device("cuda", None, 4) == "cuda"
