@@ -58,10 +58,15 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
             got["h"] = hidden.float()
 
         hooks = {layer: keep} if dirs is not None else {}
-        with attach(handle.model, hooks):
-            logits = handle.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False).logits
-        logp = torch.log_softmax(logits.float(), dim=-1)
         width = ids.shape[1]
+        # Only the positions that predict continuation tokens need logits (the output
+        # matrix and softmax over the vocabulary are a large share of a small model).
+        keep = min(width, max(len(continuations[i]) for i in rows) + 1)
+        with attach(handle.model, hooks):
+            logits = handle.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False,
+                                  logits_to_keep=keep).logits
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        off = width - keep  # column of logits[:, 0]
         for j, i in enumerate(rows):
             m = len(continuations[i])
             first = width - m  # column of the first continuation token
@@ -69,7 +74,7 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
                 out[i] = Reread(math.nan, 0.0, 0)
                 continue
             target = ids[j, first:]
-            nll = -logp[j, first - 1:width - 1].gather(-1, target[:, None]).sum().item()
+            nll = -logp[j, first - 1 - off:width - 1 - off].gather(-1, target[:, None]).sum().item()
             proj = math.nan
             if dirs is not None:
                 v = dirs[i].to(got["h"].device, torch.float32)

@@ -18,6 +18,7 @@ whole sweep, and results do not depend on how rows are batched.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Literal
 
@@ -30,12 +31,16 @@ from .hooks import LayerHook, attach
 from .models import ModelHandle, base_model
 
 Scale = Literal["prefill", "per_step"]
+
+
+class _Done(Exception):
+    """Stops a forward pass once the block that is read has run."""
 SCALES: tuple[Scale, ...] = ("prefill", "per_step")
 
 
 def mean_norm(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean L2 norm over each row's unmasked positions: ``[batch, seq, d] -> [batch]``."""
-    norms = hidden.float().norm(dim=-1)
+    norms = (hidden if hidden.dtype == torch.float32 else hidden.float()).norm(dim=-1)
     m = mask.to(norms.dtype)
     return (norms * m).sum(-1) / m.sum(-1).clamp(min=1)
 
@@ -51,6 +56,7 @@ class RowSteering:
         self.mask = prompt_mask
         self.scale = scale
         self.scales: dict[int, torch.Tensor] = {}  # layer -> s_l per row (prefill mode)
+        self._added: dict[int, torch.Tensor] = {}  # layer -> [batch, 1, d] vector added (prefill mode)
 
     def _scale(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
         width = self.mask.shape[1]
@@ -66,9 +72,13 @@ class RowSteering:
 
     def hook(self, layer: int) -> LayerHook:
         def fn(hidden: torch.Tensor) -> torch.Tensor:
-            s = self._scale(layer, hidden).to(self.delta.device)
-            add = (s.double()[:, None] * self.delta).to(hidden.dtype)
-            return hidden + add[:, None, :]
+            add = self._added.get(layer)
+            if add is None:
+                s = self._scale(layer, hidden).to(self.delta.device)
+                add = (s.double()[:, None] * self.delta).to(hidden.dtype)[:, None, :]
+                if self.scale == "prefill":  # fixed from the prefill on: decode steps only add
+                    self._added[layer] = add
+            return hidden + add
 
         return fn
 
@@ -127,10 +137,10 @@ def steered_last_states(handle: ModelHandle, prompts: Sequence[Sequence[int]], d
         def pick(hidden: torch.Tensor, inner: LayerHook | None = inner, got: dict = got) -> torch.Tensor:
             new = inner(hidden) if inner is not None else hidden
             got["h"] = new[:, -1].float().cpu()  # left padding: the last column is every row's last token
-            return new
+            raise _Done  # later blocks cannot change this state: skip them
 
         hooks[layer] = pick
-        with attach(handle.model, hooks):
+        with attach(handle.model, hooks), contextlib.suppress(_Done):
             base_model(handle.model)(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False)
         out[rows] = got["h"]
     return out

@@ -42,8 +42,9 @@ class LengthClassifier:
                  "disgust": 0.0} for t in texts]
 
 
-def test_reread_perplexity_and_projection_match_a_manual_forward():
-    h = tiny_handle("llama")
+@pytest.mark.parametrize("family", ["gpt2", "llama", "qwen2", "gemma2", "gemma3_text", "mistral"])
+def test_reread_perplexity_and_projection_match_a_manual_forward(family):
+    h = tiny_handle(family)
     prompts = random_prompts(3, seed=1)
     conts = random_prompts(3, seed=2)
     v = torch.nn.functional.normalize(torch.randn(h.d_model), dim=0)
