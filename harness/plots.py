@@ -8,8 +8,9 @@ same records with the same matplotlib gives the same bytes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from . import thresholds as th
 from .cache import atomic_path
@@ -73,35 +74,40 @@ def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     return paths
 
 
+def _per_record(records: list[ClaimRecord], claim: str, needs: tuple[str, ...], prefix: str, out: Path,
+                draw: Callable[[ClaimRecord], Any]) -> dict[str, str]:
+    """One figure per (model, method) record of ``claim`` that carries ``needs``."""
+    paths = {}
+    for r in _find(records, claim):
+        if all(r.details.get(k) for k in needs):
+            key = f"{r.model}_{r.details['method']}"
+            paths[key] = _save(draw(r), out, f"{prefix}_{key}.png")
+    return paths
+
+
 def heatmaps(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     """The 20x20 cosine matrix of the emotion vectors at the middle block."""
-    plt = _plt()
-    paths = {}
-    for r in _find(records, "C3"):
-        m = r.details.get("cosine_matrix")
-        if not m:
-            continue
-        fig, ax = plt.subplots(figsize=(6.2, 5.4))
+
+    def draw(r: ClaimRecord):
+        m = r.details["cosine_matrix"]
+        fig, ax = _plt().subplots(figsize=(6.2, 5.4))
         im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
         ax.set_xticks(range(len(m)), EMOTION_ORDER[:len(m)], rotation=90, fontsize=7)
         ax.set_yticks(range(len(m)), EMOTION_ORDER[:len(m)], fontsize=7)
         fig.colorbar(im, ax=ax, shrink=0.8, label="cosine")
         ax.set_title(f"{r.model}, {r.details['method']}: block {r.details.get('layer')}, neutral baseline",
                      fontsize=9)
-        key = f"{r.model}_{r.details['method']}"
-        paths[key] = _save(fig, out, f"heatmap_{key}.png")
-    return paths
+        return fig
+
+    return _per_record(records, "C3", ("cosine_matrix",), "heatmap", out, draw)
 
 
 def pc_scatter(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     """PC1/PC2 of the 20 vectors (middle block), coloured by valence."""
-    plt = _plt()
-    paths = {}
-    for r in _find(records, "C11"):
-        pcs, val = r.details.get("pc_scores"), r.details.get("valences")
-        if not pcs or not val:
-            continue
-        fig, ax = plt.subplots(figsize=(5.6, 4.6))
+
+    def draw(r: ClaimRecord):
+        pcs, val = r.details["pc_scores"], r.details["valences"]
+        fig, ax = _plt().subplots(figsize=(5.6, 4.6))
         sc = ax.scatter([p[0] for p in pcs], [p[1] for p in pcs], c=val, cmap="coolwarm", vmin=-1, vmax=1)
         for name, p in zip(EMOTION_ORDER, pcs, strict=False):
             ax.annotate(name, p, fontsize=7, xytext=(3, 2), textcoords="offset points")
@@ -109,22 +115,19 @@ def pc_scatter(records: list[ClaimRecord], out: Path) -> dict[str, str]:
         ax.set(xlabel="PC1", ylabel="PC2",
                title=f"{r.model}, {r.details['method']}: |rho(PC1, valence)| = {r.value:.2f}")
         ax.title.set_fontsize(9)
-        key = f"{r.model}_{r.details['method']}"
-        paths[key] = _save(fig, out, f"pca_{key}.png")
-    return paths
+        return fig
+
+    return _per_record(records, "C11", ("pc_scores", "valences"), "pca", out, draw)
 
 
 def dose_response(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     """Per scenario: classifier target score and readout projection vs strength, flip point marked."""
-    plt = _plt()
-    paths = {}
-    for r in _find(records, "C7"):
-        per = r.details.get("per_scenario")
-        if not per:
-            continue
-        sweep = r.details["sweep"]
-        fig, axes = plt.subplots(1, len(per), figsize=(3.0 * len(per), 3.2), sharey=True)
-        for ax, (sid, curves) in zip(list(axes) if len(per) > 1 else [axes], per.items(), strict=True):
+
+    def draw(r: ClaimRecord):
+        per, sweep = r.details["per_scenario"], r.details["sweep"]
+        fig, axes = _plt().subplots(1, len(per), figsize=(3.0 * len(per), 3.2), sharey=True, squeeze=False)
+        axes = list(axes[0])
+        for ax, (sid, curves) in zip(axes, per.items(), strict=True):
             ax.plot(sweep, curves["target"], "o-", color="tab:blue", label="target score")
             rnd = curves.get("random_target", {})
             ax.plot([float(a) for a in rnd], list(rnd.values()), "x", color="grey", label="random direction")
@@ -138,13 +141,13 @@ def dose_response(records: list[ClaimRecord], out: Path) -> dict[str, str]:
             if fp is not None:
                 ax.axvline(fp, color="green", ls=":", label="flip point")
             ax.axvspan(0.0, 0.05, color="grey", alpha=0.06, lw=0)
-        (axes[0] if len(per) > 1 else axes).set_ylabel("classifier target score")
-        (axes[0] if len(per) > 1 else axes).legend(fontsize=6, loc="upper left")
+        axes[0].set_ylabel("classifier target score")
+        axes[0].legend(fontsize=6, loc="upper left")
         fig.suptitle(f"{r.model}, {r.details['method']} prompts: dose-response ({r.details.get('classifier')}); "
                      "shaded: the paper's sweep", fontsize=9)
-        key = f"{r.model}_{r.details['method']}"
-        paths[key] = _save(fig, out, f"dose_{key}.png")
-    return paths
+        return fig
+
+    return _per_record(records, "C7", ("per_scenario", "sweep"), "dose", out, draw)
 
 
 def regimes(records: list[ClaimRecord], out: Path) -> str | None:
