@@ -13,7 +13,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .geometry import block_at_depth
-from .results import ClaimRecord
+from .results import ClaimRecord, is_pooled
 from .stimuli import paper_values
 
 NOT_RUN = "not run"
@@ -48,7 +48,7 @@ def _get(records: list[ClaimRecord], claim: str, metric: str | None = None, mode
 
 
 def _models(records: list[ClaimRecord]) -> list[str]:
-    return sorted({r.model for r in records if r.model != "pooled"})
+    return sorted({r.model for r in records if not is_pooled(r.model)})
 
 
 def _provenance(records: list[ClaimRecord], *extra: str) -> str:
@@ -213,7 +213,7 @@ def table5_regimes(records: list[ClaimRecord]) -> str:
 
 def flips_table(records: list[ClaimRecord]) -> str:
     f = paper_values()["classifier_flips"]
-    recs = sorted(_get(records, "C6"), key=lambda r: (r.model == "pooled", r.model, r.details["method"]))
+    recs = sorted(_get(records, "C6"), key=lambda r: (is_pooled(r.model), r.model, r.details["method"]))
     rows = [["paper (9 models)", "—", f["classifier"], f"{f['flips']}/{f['pairs']}", f["rate"], "—", "—"]]
     for r in recs:
         d = r.details

@@ -82,6 +82,15 @@ def sort_key(r: ClaimRecord) -> tuple:
     return (int(r.claim[1:]), r.model, r.metric, json.dumps(r.details, sort_keys=True))
 
 
+def pooled_key(models: list[str]) -> str:
+    """Record model name of a check pooled over ``models``."""
+    return "pooled(" + ",".join(sorted(models)) + ")"
+
+
+def is_pooled(model: str) -> bool:
+    return model.startswith("pooled(")
+
+
 def excerpt_key(e: dict[str, Any]) -> tuple:
     return (e["model"], e["prompting"], e["scenario"], e["direction"], e["strength"], e["prompt_index"])
 

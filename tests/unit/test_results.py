@@ -72,3 +72,9 @@ def test_excerpts_are_deduplicated_and_floats_canonical(tmp_path):
     # 1 vs 2 torch threads change the last bits only; 8 significant digits hide them.
     assert canonical(0.6092113066082775) == canonical(0.6092113066082776) == 0.60921131
     assert canonical({"a": [1.0 / 3, float("nan"), 2]})["a"][0] == 0.33333333
+
+
+def test_pooled_records_name_the_models_they_pool():
+    from harness.results import is_pooled, pooled_key
+
+    assert pooled_key(["b", "a"]) == "pooled(a,b)" and is_pooled("pooled(a,b)") and not is_pooled("a")
