@@ -31,17 +31,17 @@ from .hooks import LayerHook, attach
 from .models import ModelHandle, base_model
 
 Scale = Literal["prefill", "per_step"]
+SCALES: tuple[Scale, ...] = ("prefill", "per_step")
 
 
 class _Done(Exception):
     """Stops a forward pass once the block that is read has run."""
-SCALES: tuple[Scale, ...] = ("prefill", "per_step")
 
 
 def mean_norm(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean L2 norm over each row's unmasked positions: ``[batch, seq, d] -> [batch]``."""
-    norms = (hidden if hidden.dtype == torch.float32 else hidden.float()).norm(dim=-1)
-    m = mask.to(norms.dtype)
+    norms = torch.linalg.vector_norm(hidden, dim=-1, dtype=torch.float32)
+    m = mask.to(torch.float32)
     return (norms * m).sum(-1) / m.sum(-1).clamp(min=1)
 
 
