@@ -1,0 +1,151 @@
+"""Render pytest-benchmark JSON files into reports/benchmarks.md (medians, ratios, targets).
+
+    python benchmarks/render.py reports/benchmarks/*.json --out reports/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+from tabulate import tabulate
+
+TARGETS = {"steering": 1.05, "capture": 1.10}
+
+
+def load(paths: list[str]) -> tuple[list[dict], dict]:
+    """Benchmarks of all files; a benchmark measured again in a later file replaces the earlier one."""
+    benches: dict[str, dict] = {}
+    machine: dict = {}
+    for p in paths:
+        doc = json.loads(Path(p).read_text())
+        benches.update({b["fullname"]: b for b in doc["benchmarks"]})
+        machine = doc.get("machine_info", machine)
+    return list(benches.values()), machine
+
+
+def forward_tables(benches: list[dict]) -> list[str]:
+    out = []
+    for b in benches:
+        if not b["name"].startswith("test_overhead_ratios_interleaved"):
+            continue
+        subj = b["extra_info"]["model"]
+        med, ratio = b["extra_info"]["median_s"], b["extra_info"]["ratio_to_plain"]
+        singles = {x["extra_info"].get("variant"): x["stats"]["median"] for x in benches
+                   if x["name"].startswith("test_overhead_") and x["extra_info"].get("model") == subj
+                   and "variant" in x["extra_info"]}
+        rows = []
+        for k in med:
+            target = TARGETS.get(k)
+            single = next((v for n, v in singles.items() if n.lower().startswith(k.split()[0].lower())), None)
+            rows.append([k, f"{med[k] * 1e3:.2f}", f"{single * 1e3:.2f}" if single else "—", f"{ratio[k]:.3f}",
+                         f"<= {target:.2f}: {'met' if ratio[k] <= target else 'MISSED'}" if target else "—"])
+        out += [f"#### {subj} (batch 8 x 64 tokens, full forward with logits)", "",
+                tabulate(rows, headers=["variant", "median ms (interleaved)", "median ms (own benchmark)",
+                                        "ratio to plain HF", "target"], tablefmt="github"), ""]
+    return out
+
+
+def generation_tables(benches: list[dict]) -> list[str]:
+    gflops = next((b["extra_info"]["gflops"] for b in benches if b["name"] == "test_matmul_gflops"), None)
+    flops = {b["extra_info"]["model"]: b["extra_info"]["flops_per_token"] for b in benches
+             if b["name"].startswith("test_model_flops_per_token")}
+    gens = [b for b in benches if b["name"].startswith("test_generation[")]
+    out = []
+    if gflops:
+        out += [f"Machine: float32 matmul {gflops} GFLOP/s (2048^3, median of 10).", ""]
+    by_subject: dict[str, list[dict]] = {}
+    for b in gens:
+        by_subject.setdefault(b["extra_info"]["model"], []).append(b)
+    for subj, items in by_subject.items():
+        bound = gflops * 1e9 / flops[subj] if gflops and subj in flops else None
+        if bound:
+            out += [f"#### {subj}: {flops[subj] / 1e9:.3f} GFLOP per token -> compute bound {bound:.0f} tokens/s", ""]
+        rows = []
+        for b in sorted(items, key=lambda b: (b["extra_info"]["new_tokens"], b["extra_info"]["variant"])):
+            e = b["extra_info"]
+            rows.append([e["new_tokens"], e["variant"], e["prompts"], e["tokens"], f"{b['stats']['median']:.1f}",
+                         f"{e['tokens_per_s']:.1f}", f"{e['tokens_per_s'] / bound:.0%}" if bound else "—"])
+        out += [tabulate(rows, headers=["new tokens", "variant", "prompts", "tokens", "seconds", "tokens/s",
+                                        "of compute bound"], tablefmt="github"), ""]
+        for n in sorted({b["extra_info"]["new_tokens"] for b in items}):
+            pre = [b for b in items if b["extra_info"]["new_tokens"] == n and "steer_prefill" in b["extra_info"]["variant"]]
+            per = [b for b in items if b["extra_info"]["new_tokens"] == n and "steer_per_step" in b["extra_info"]["variant"]]
+            if pre and per:
+                a, c = pre[0], per[0]
+                oa, oc = a["extra_info"]["outputs"], c["extra_info"]["outputs"]
+                agree = sum(sum(x == y for x, y in zip(p, q, strict=False)) for p, q in zip(oa, oc, strict=True))
+                total = sum(max(len(p), len(q)) for p, q in zip(oa, oc, strict=True))
+                same = sum(p == q for p, q in zip(oa, oc, strict=True))
+                out += [f"- {n} new tokens, alpha 0.02, same prompts and batch: KV-cached (prefill-scaled) steering is "
+                        f"{c['stats']['median'] / a['stats']['median']:.1f}x faster than the per-step loop (target >= 10x "
+                        f"at 50 tokens); token agreement {agree}/{total} ({agree / max(total, 1):.0%}), "
+                        f"identical continuations {same}/{len(oa)}.", ""]
+    return out
+
+
+def e2e_table(benches: list[dict]) -> list[str]:
+    rows = []
+    for b in benches:
+        if b["name"].startswith("test_end_to_end["):
+            e = b["extra_info"]
+            subj = e["model"]
+            ex = e["extraction_seconds"]
+            rows.append([subj, ex["cold"].get("comprehension"), ex["warm"].get("comprehension"),
+                         ex["cold"].get("generation", "n/a"), ex["warm"].get("generation", "n/a"),
+                         e["claim_suite_seconds"]["cold"], e["claim_suite_seconds"]["warm"]])
+    if not rows:
+        return ["_Not run in this report (pytest benchmarks -k end_to_end)._", ""]
+    total = [sum(r[5] for r in rows), sum(r[6] for r in rows)]
+    return [tabulate(rows, headers=["model", "comprehension cold s", "warm s", "generation cold s", "warm s",
+                                    "claim suite cold s", "claim suite warm s"], tablefmt="github"), "",
+            f"All models above together: cold {total[0]:.0f} s (target <= 600 s for the two smaller embedded models), "
+            f"warm {total[1]:.0f} s (target <= 60 s).", ""]
+
+
+def peer_table(benches: list[dict]) -> list[str]:
+    rows = []
+    for b in benches:
+        e = b["extra_info"]
+        if b["name"].startswith("test_peer_vectors_match"):
+            rows.append(["vectors (comprehension mean difference, every block)",
+                         f"cosine min {e['cos_min']}, mean {e['cos_mean']} (middle block min {e['cos_min_middle']})",
+                         f"steering-vectors {e['peer_seconds']} s vs harness {e['ours_seconds']} s "
+                         f"({e['time_ratio_peer_over_ours']}x)"])
+        if b["name"].startswith("test_peer_steering_tokens_match"):
+            rows.append([f"steering, alpha {e['alpha']}, 4 prompts x 40 tokens",
+                         f"token agreement {e['token_agreement']:.0%} of {e['tokens']}", f"{e['peer_seconds']} s"])
+    if not rows:
+        return ["_Not run (pip install scikit-learn && pip install --no-deps steering-vectors==0.12.2, then "
+                "pytest benchmarks -k peer)._", ""]
+    return [tabulate(rows, headers=["what", "agreement", "time"], tablefmt="github"), ""]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("json", nargs="+")
+    ap.add_argument("--out", default="reports/benchmarks.md")
+    ap.add_argument("--notes", default="benchmarks/analysis.md",
+                    help="hand-written analysis (targets, profiles) appended to the report")
+    args = ap.parse_args()
+    benches, machine = load(args.json)
+    cpu = machine.get("cpu", {}).get("brand_raw", platform.processor())
+    parts = ["# Benchmarks", "",
+             f"Machine: {cpu}, {machine.get('cpu', {}).get('count', '?')} cores; python {machine.get('python_version', '?')}. "
+             "Medians from pytest-benchmark; ratios are taken within one run. Regenerate with the README's benchmark "
+             "command.", "",
+             "## Forward-pass overhead", "", *forward_tables(benches),
+             "## Generation throughput and the compute bound", "", *generation_tables(benches),
+             "## End to end", "", *e2e_table(benches),
+             "## Peer comparison: steering-vectors 0.12.2", "", *peer_table(benches)]
+    if Path(args.notes).is_file():
+        parts += ["", Path(args.notes).read_text()]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(parts) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
