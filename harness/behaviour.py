@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import torch
@@ -80,13 +81,17 @@ class SteeringRun:
                 and (strength is None or math.isclose(r.strength, strength))
                 and (scenario is None or r.scenario == scenario)]
 
+    @cached_property
+    def _unsteered(self) -> dict[tuple[str, int], SteerRow]:
+        return {(r.scenario, r.prompt_index): r for r in self.rows if r.direction == "emotion" and r.strength == 0}
+
     def baseline(self, row: SteerRow) -> SteerRow:
-        """The unsteered (strength 0) continuation of the same prompt."""
-        for r in self.rows:
-            if r.direction == "emotion" and r.strength == 0 and r.scenario == row.scenario \
-                    and r.prompt_index == row.prompt_index:
-                return r
-        raise KeyError(f"no unsteered row for {row.scenario}[{row.prompt_index}]")
+        """The unsteered (strength 0) continuation of the same prompt (looked up, not scanned:
+        every claim asks for it once per row)."""
+        try:
+            return self._unsteered[(row.scenario, row.prompt_index)]
+        except KeyError:
+            raise KeyError(f"no unsteered row for {row.scenario}[{row.prompt_index}]") from None
 
 
 def prompt_ids(handle: ModelHandle, text: str, prompting: Prompting) -> list[int]:
