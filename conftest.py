@@ -10,11 +10,11 @@ import os
 
 import pytest
 
-from harness.classifier import BACKENDS
 from harness.errors import HarnessError, ModelUnavailable
-from harness.models import ModelHandle, load, resolve_device, resolve_dtype, worker_device
-from harness.profiles import Profile, get_profile
-from harness.registry import select
+from harness.metrics.classifier import BACKENDS
+from harness.models.loading import ModelHandle, load, resolve_device, resolve_dtype, worker_device
+from harness.models.registry import select
+from harness.protocol import Profile, get_profile
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,8 +6,8 @@ import sys
 
 from torch.profiler import ProfilerActivity, profile
 
-from harness.generation import chat_ids, generate
-from harness.models import load
+from harness.models.loading import load
+from harness.runtime.generate import chat_ids, generate
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
 from test_generation_speed import PROMPTS

@@ -41,8 +41,8 @@ def timed_run(args: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-EXTRACT = ("import json, sys, time; from harness.models import load; from harness.stimuli import load_stimuli; "
-           "from harness.profiles import get_profile; from harness.extraction import extract, supports; "
+EXTRACT = ("import json, sys, time; from harness.models.loading import load; from harness.stimuli.loading import load_stimuli; "
+           "from harness.protocol import get_profile; from harness.experiments.extraction import extract, supports; "
            "h = load(sys.argv[1]); st = load_stimuli(); p = get_profile('paper'); out = {}\n"
            "for m in ('comprehension', 'generation'):\n"
            "    if supports(h, m): continue\n"

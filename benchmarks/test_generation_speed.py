@@ -16,8 +16,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.generation import chat_ids, generate, stop_ids
-from harness.steering import generate_steered
+from harness.runtime.generate import chat_ids, generate, stop_ids
+from harness.runtime.steering import generate_steered
 
 TOPICS = ["a lighthouse keeper", "a night train", "a market at dawn", "an old bicycle", "a storm at sea",
           "a school play", "a lost letter", "a mountain village"]

@@ -19,13 +19,13 @@ import time
 import pytest
 import torch
 
-from harness.activations import capture, left_pad
-from harness.generation import plain_ids, stop_ids
-from harness.hooks import attach
-from harness.models import base_model
-from harness.steering import RowSteering, generate_steered
-from harness.stimuli import load_stimuli
-from harness.vectors import NEUTRAL, LabelledStates, class_means
+from harness.metrics.vectors import NEUTRAL, LabelledStates, class_means
+from harness.models.layers import base_model
+from harness.runtime.capture import capture, left_pad
+from harness.runtime.generate import plain_ids, stop_ids
+from harness.runtime.hooks import attach
+from harness.runtime.steering import RowSteering, generate_steered
+from harness.stimuli.loading import load_stimuli
 
 sv = pytest.importorskip("steering_vectors", reason="pip install scikit-learn && pip install --no-deps "
                                                    "steering-vectors==0.12.2")

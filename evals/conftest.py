@@ -13,15 +13,15 @@ import pytest
 import yaml
 
 from harness import thresholds as th
-from harness.analysis import Geometry, analyse
-from harness.behaviour import SteeringRun, run_steering, supports_prompting
-from harness.claims import Check
-from harness.classifier import Classifier, load_classifier
+from harness.claims.geometry import Check
 from harness.errors import HarnessError
-from harness.extraction import extract, held_out, neutral_sentences, supports
-from harness.models import ModelHandle
-from harness.scenarios import Scenario, label_map, load_scenarios
-from harness.stimuli import Stimuli, load_stimuli
+from harness.experiments.extraction import extract, held_out, neutral_sentences, supports
+from harness.experiments.geometry_run import Geometry, analyse
+from harness.experiments.steering_grid import SteeringRun, run_steering, supports_prompting
+from harness.metrics.classifier import Classifier, load_classifier
+from harness.models.loading import ModelHandle
+from harness.stimuli.loading import Stimuli, load_stimuli
+from harness.stimuli.scenarios import Scenario, label_map, load_scenarios
 
 EXPECTED_FILE = Path(__file__).with_name("expected_outcomes.yaml")
 
@@ -151,7 +151,7 @@ def record_steering(record_claim, model, profile, stimuli, scenarios):
     """Record a steering Check; ``method`` carries the prompting mode."""
 
     def rec(claim: str, metric: str, check: Check, run: SteeringRun, paper: tuple, **details) -> None:
-        from harness.scenarios import scenarios_hash
+        from harness.stimuli.scenarios import scenarios_hash
 
         value, source = paper
         record_claim(claim, model.key, metric, check.value, verdict=check.verdict, paper_value=value,

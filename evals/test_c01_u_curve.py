@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import u_curve
-from harness.extraction import METHODS
+from harness.claims.geometry import u_curve
+from harness.experiments.extraction import METHODS
 from harness.paper import reference
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.claims import gen_beats_comp
+from harness.claims.geometry import gen_beats_comp
 from harness.paper import reference
 
 

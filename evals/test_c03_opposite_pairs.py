@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import opposite_pairs_positive
-from harness.extraction import METHODS
-from harness.geometry import cosine_matrix
+from harness.claims.geometry import opposite_pairs_positive
+from harness.experiments.extraction import METHODS
+from harness.metrics.geometry import cosine_matrix
 from harness.paper import reference
 
 

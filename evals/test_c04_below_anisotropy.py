@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from harness.claims import below_anisotropy
-from harness.extraction import METHODS, neutral_sentences
-from harness.geometry import depths, mean_pairwise_cosine
+from harness.claims.geometry import below_anisotropy
+from harness.experiments.extraction import METHODS, neutral_sentences
+from harness.metrics.geometry import depths, mean_pairwise_cosine
 from harness.paper import reference
 
 

@@ -3,11 +3,11 @@
 import pytest
 
 from harness import thresholds as th
-from harness.behaviour import PROMPTINGS
-from harness.behaviour_claims import classifier_flips, flip_rate
-from harness.claims import Check
+from harness.claims.geometry import Check
+from harness.claims.steering import classifier_flips, flip_rate
+from harness.experiments.steering_grid import PROMPTINGS
 from harness.paper import reference
-from harness.results import pooled_key
+from harness.report.results import pooled_key
 
 
 @pytest.mark.parametrize("prompting", PROMPTINGS)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from harness.behaviour import PROMPTINGS
-from harness.behaviour_claims import regime
+from harness.claims.steering import regime
+from harness.experiments.steering_grid import PROMPTINGS
 from harness.paper import reference
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from harness.behaviour import PROMPTINGS
-from harness.behaviour_claims import cross_lingual
+from harness.claims.steering import cross_lingual
+from harness.experiments.steering_grid import PROMPTINGS
 from harness.paper import expects_cjk_leak, reference
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import valence_weak
-from harness.extraction import METHODS
-from harness.geometry import pc_scores
+from harness.claims.geometry import valence_weak
+from harness.experiments.extraction import METHODS
+from harness.metrics.geometry import pc_scores
 from harness.paper import reference
 
 

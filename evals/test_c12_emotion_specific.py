@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import emotion_specific
-from harness.extraction import METHODS
+from harness.claims.geometry import emotion_specific
+from harness.experiments.extraction import METHODS
 from harness.paper import reference
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from filelock import FileLock
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 log = logging.getLogger(__name__)
 

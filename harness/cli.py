@@ -8,12 +8,12 @@ import time
 
 from tabulate import tabulate
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 
 def _fetch(args: argparse.Namespace) -> None:
-    from .models import convert_gguf, load
-    from .registry import get_spec, select
+    from harness.models.loading import convert_gguf, load
+    from harness.models.registry import get_spec, select
 
     for key in select(args.keys):
         spec = get_spec(key)
@@ -29,9 +29,9 @@ def _fetch(args: argparse.Namespace) -> None:
 
 
 def _models(args: argparse.Namespace) -> None:
-    from .cache import cache_root
-    from .models import converted_dir
-    from .registry import REGISTRY
+    from harness.cache import cache_root
+    from harness.models.loading import converted_dir
+    from harness.models.registry import REGISTRY
 
     rows = []
     for spec in REGISTRY.values():
@@ -46,8 +46,8 @@ def _models(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from .report import write_report
-    from .results import read_excerpts, read_results
+    from harness.report.results import read_excerpts, read_results
+    from harness.report.summary import write_report
 
     src = Path(args.results_dir)
     path = src / "results.json" if src.is_dir() else src
@@ -59,10 +59,10 @@ def _report(args: argparse.Namespace) -> None:
 def _export(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from .export import export
-    from .models import load
-    from .profiles import get_profile
-    from .stimuli import load_stimuli
+    from harness.export import export
+    from harness.models.loading import load
+    from harness.protocol import get_profile
+    from harness.stimuli.loading import load_stimuli
 
     handle = load(args.model, device=args.device, allow_download=args.allow_download)
     suffix = "safetensors" if args.format == "safetensors" else "gguf"

@@ -20,17 +20,18 @@ from typing import Literal
 import numpy as np
 import torch
 
-from . import PROTOCOL_VERSION, __version__
-from .activations import left_pad
-from .cache import atomic_path
-from .errors import HarnessError
-from .extraction import Method, extract, supports
-from .hooks import attach
-from .models import ModelHandle, base_model
-from .profiles import Profile
-from .steering import mean_norm
-from .stimuli import Stimuli
-from .vectors import Baseline, emotion_vectors
+from harness import PROTOCOL_VERSION, __version__
+from harness.cache import atomic_path
+from harness.errors import HarnessError
+from harness.experiments.extraction import Method, extract, supports
+from harness.metrics.vectors import Baseline, emotion_vectors
+from harness.models.layers import base_model
+from harness.models.loading import ModelHandle
+from harness.protocol import Profile
+from harness.runtime.capture import left_pad
+from harness.runtime.hooks import attach
+from harness.runtime.steering import mean_norm
+from harness.stimuli.loading import Stimuli
 
 Format = Literal["safetensors", "gguf"]
 FORMATS: tuple[Format, ...] = ("safetensors", "gguf")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .stimuli import paper_values
+from harness.stimuli.loading import paper_values
 
 
 def regime_label(model: str, family: str) -> tuple[str | None, str]:

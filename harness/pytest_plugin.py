@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from . import PROTOCOL_VERSION, __version__
-from .baselines import check as check_baseline
-from .report import claims_table, write_report
-from .results import ClaimRecord, canonical, write_results
+from harness import PROTOCOL_VERSION, __version__
+from harness.report.baselines import check as check_baseline
+from harness.report.results import ClaimRecord, canonical, write_results
+from harness.report.summary import claims_table, write_report
 
 _SHARD_KEY = "emotion_harness_shard"
 

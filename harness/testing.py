@@ -18,8 +18,8 @@ from transformers import (
     Qwen2Config,
 )
 
-from harness.models import ModelHandle, fingerprint
-from harness.registry import ModelSpec
+from harness.models.loading import ModelHandle, fingerprint
+from harness.models.registry import ModelSpec
 
 WORDS = (
     "the a cat dog sat on mat ran to house and then it was very quiet loud happy sad calm "

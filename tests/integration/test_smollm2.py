@@ -7,11 +7,11 @@ import copy
 import pytest
 import torch
 
-from harness.activations import capture, capture_with_bridge
 from harness.errors import ModelUnavailable
-from harness.generation import chat_ids, generate, stop_ids
-from harness.models import load
-from harness.steering import generate_steered
+from harness.models.loading import load
+from harness.runtime.capture import capture, capture_with_bridge
+from harness.runtime.generate import chat_ids, generate, stop_ids
+from harness.runtime.steering import generate_steered
 from harness.testing import max_relative_error, pristine_generate
 
 KEY = "smollm2-135m-instruct"
@@ -81,9 +81,9 @@ def test_batch_size_one_and_eight_give_equal_activations(smol):
 
 
 def test_recomputed_vectors_are_bitwise_identical(smol, tmp_path, monkeypatch):
-    from harness import extraction
-    from harness.stimuli import load_stimuli
-    from harness.vectors import emotion_vectors
+    from harness.experiments import extraction
+    from harness.metrics.vectors import emotion_vectors
+    from harness.stimuli.loading import load_stimuli
 
     stimuli = load_stimuli()
     runs = []

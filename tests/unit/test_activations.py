@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.activations import capture, capture_texts, capture_with_bridge, left_pad
 from harness.errors import HarnessError
-from harness.models import decoder_layers
+from harness.models.layers import decoder_layers
+from harness.runtime.capture import capture, capture_texts, capture_with_bridge, left_pad
 
 
 def random_ids(n: int, seed: int = 1, lo: int = 3, hi: int = 20) -> list[list[int]]:

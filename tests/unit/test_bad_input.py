@@ -15,11 +15,13 @@ import textwrap
 import pytest
 import torch
 
-from harness import cache, extraction, models
+from harness import cache
 from harness.errors import HarnessError
-from harness.generation import generate
-from harness.registry import GgufSource, ModelSpec, WheelPart
-from harness.stimuli import load_stimuli
+from harness.experiments import extraction
+from harness.models import loading as models
+from harness.models.registry import GgufSource, ModelSpec, WheelPart
+from harness.runtime.generate import generate
+from harness.stimuli.loading import load_stimuli
 from harness.testing import GENERATION_INIT, tiny_handle, tiny_model, tiny_tokenizer
 
 
@@ -71,7 +73,7 @@ def test_damaged_cached_model_is_rebuilt_once(saved_tiny, tmp_path, monkeypatch,
 
 
 def test_tampered_gguf_in_the_cache_is_not_trusted(monkeypatch, tmp_path):
-    from harness import fetch
+    from harness.models import fetch
 
     spec = ModelSpec(key="fake", family="llama", kind="base", params="0",
                      gguf=GgufSource((WheelPart("fake-part1", "1", "m"),), "fake.gguf", "0" * 64, 4))

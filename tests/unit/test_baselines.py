@@ -7,10 +7,8 @@ import matplotlib.pyplot  # noqa: F401  (in-process pytester runs must not re-im
 import pytest
 import yaml
 
-import harness.paper_tables
-import harness.plots  # noqa: F401
-from harness.baselines import check, drift
-from harness.results import ClaimRecord
+from harness.report.baselines import check, drift
+from harness.report.results import ClaimRecord
 
 EVAL = '''
 def test_c3(record_claim):

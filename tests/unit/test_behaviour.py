@@ -9,10 +9,8 @@ from dataclasses import replace
 import pytest
 import torch
 
-from harness import behaviour
 from harness import thresholds as th
-from harness.behaviour import SteeringRun, SteerRow, run_steering
-from harness.behaviour_claims import (
+from harness.claims.steering import (
     classifier_flips,
     cross_lingual,
     dose_response,
@@ -21,12 +19,14 @@ from harness.behaviour_claims import (
     safe_strength,
     steering_moves,
 )
-from harness.profiles import Profile
-from harness.readout import reread
-from harness.scenarios import Scenario, label_map, load_scenarios
-from harness.stimuli import load_stimuli
+from harness.experiments import steering_grid as behaviour
+from harness.experiments.steering_grid import SteeringRun, SteerRow, run_steering
+from harness.metrics.textstats import text_stats
+from harness.protocol import Profile
+from harness.runtime.readout import reread
+from harness.stimuli.loading import load_stimuli
+from harness.stimuli.scenarios import Scenario, label_map, load_scenarios
 from harness.testing import GENERATION_INIT, TINY_CHAT, random_prompts, tiny_handle
-from harness.textstats import text_stats
 
 TINY_PROFILE = Profile("tiny", gen_max_new_tokens=4, n_permutations=10, batch_size=16, gen_batch_size=64,
                        steer_max_new_tokens=5)

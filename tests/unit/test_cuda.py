@@ -7,8 +7,8 @@ import copy
 import pytest
 import torch
 
-from harness.activations import capture
-from harness.generation import generate
+from harness.runtime.capture import capture
+from harness.runtime.generate import generate
 from harness.testing import FAMILIES, GENERATION_INIT, max_relative_error, tiny_handle
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")

@@ -6,13 +6,14 @@ import shutil
 
 import torch
 
-from harness import cache, extraction
-from harness.activations import capture
-from harness.analysis import analyse
-from harness.generation import generate
-from harness.stimuli import load_stimuli
+from harness import cache
+from harness.experiments import extraction
+from harness.experiments.geometry_run import analyse
+from harness.metrics.vectors import emotion_vectors
+from harness.runtime.capture import capture
+from harness.runtime.generate import generate
+from harness.stimuli.loading import load_stimuli
 from harness.testing import GENERATION_INIT, max_relative_error, tiny_handle
-from harness.vectors import emotion_vectors
 
 CHAT = "{% for m in messages %}{{ m['content'] }} {% endfor %}{% if add_generation_prompt %}the{% endif %}"
 

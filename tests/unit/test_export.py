@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from harness.errors import HarnessError
+from harness.experiments.extraction import comprehension
 from harness.export import export, residual_scales
-from harness.extraction import comprehension
-from harness.profiles import get_profile
-from harness.stimuli import load_stimuli
+from harness.metrics.vectors import emotion_vectors
+from harness.protocol import get_profile
+from harness.stimuli.loading import load_stimuli
 from harness.testing import tiny_handle
-from harness.vectors import emotion_vectors
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness import cache, extraction
-from harness.activations import capture
+from harness import cache
 from harness.errors import HarnessError
-from harness.generation import chat_ids, generate
-from harness.stimuli import load_stimuli
+from harness.experiments import extraction
+from harness.runtime.capture import capture
+from harness.runtime.generate import chat_ids, generate
+from harness.stimuli.loading import load_stimuli
 from harness.testing import GENERATION_INIT, tiny_handle
 
 # Tiny tokenizer words only: every stimulus maps to <unk> except these, which is fine for plumbing.

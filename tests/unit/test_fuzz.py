@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.errors import HarnessError
-from harness.results import read_results
-from harness.stimuli import load_stimuli, stimuli_dir
+from harness.report.results import read_results
+from harness.stimuli.loading import load_stimuli, stimuli_dir
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
 docs = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from harness.errors import HarnessError
-from harness.generation import chat_ids, generate, stop_ids
+from harness.runtime.generate import chat_ids, generate, stop_ids
 from harness.testing import GENERATION_INIT, pristine_generate, random_prompts, tiny_handle
 
 prompts = random_prompts

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.geometry import depths, mean_pairwise_cosine
+from harness.metrics.geometry import depths, mean_pairwise_cosine
 
 
 def test_orthonormal_vectors_have_zero_mean_cosine():

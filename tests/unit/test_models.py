@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from harness.errors import HarnessError, ModelUnavailable
-from harness.models import fingerprint, load, resolve_device, resolve_dtype
+from harness.models.loading import fingerprint, load, resolve_device, resolve_dtype
 from harness.testing import tiny_model, tiny_tokenizer
 
 
@@ -66,7 +66,7 @@ def test_bad_device_and_dtype_fail_with_one_line():
 
 
 def test_xdist_workers_spread_over_gpus():
-    from harness.models import worker_device
+    from harness.models.loading import worker_device
 
     assert worker_device("cuda", "gw0", 4) == "cuda:0"
     assert worker_device("cuda", "gw5", 4) == "cuda:1"

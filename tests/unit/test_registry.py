@@ -5,7 +5,7 @@ import re
 import pytest
 
 from harness.errors import HarnessError
-from harness.registry import EMBEDDED_KEYS, REGISTRY, get_spec, select
+from harness.models.registry import EMBEDDED_KEYS, REGISTRY, get_spec, select
 
 PAPER_MODELS = ("gpt2", "gemma-3-1b-pt", "gemma-3-1b-it", "qwen2.5-1.5b", "qwen2.5-1.5b-instruct",
                 "gemma-2-2b", "gemma-2-2b-it", "llama-3.2-3b", "llama-3.2-3b-instruct")

@@ -8,20 +8,20 @@ import csv
 import pytest
 
 from harness import thresholds as th
-from harness.behaviour import SteeringRun, SteerRow
-from harness.behaviour_claims import (
+from harness.claims.geometry import Check
+from harness.claims.steering import (
     classifier_flips,
     dose_response,
     regime,
     safe_strength,
     steering_moves,
 )
-from harness.claims import Check
 from harness.cli import main
-from harness.report import write_report
-from harness.results import ClaimRecord, write_results
-from harness.scenarios import load_scenarios
-from harness.textstats import text_stats
+from harness.experiments.steering_grid import SteeringRun, SteerRow
+from harness.metrics.textstats import text_stats
+from harness.report.results import ClaimRecord, write_results
+from harness.report.summary import write_report
+from harness.stimuli.scenarios import load_scenarios
 
 N = 12  # blocks of the fake model
 

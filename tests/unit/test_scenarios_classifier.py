@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.classifier import NadeClassifier, load_classifier, target_score
 from harness.errors import HarnessError
-from harness.scenarios import MIN_PROMPTS, label_map, load_scenarios
-from harness.stimuli import EMOTION_ORDER, load_stimuli, stimuli_dir
+from harness.metrics.classifier import NadeClassifier, load_classifier, target_score
+from harness.stimuli.loading import EMOTION_ORDER, load_stimuli, stimuli_dir
+from harness.stimuli.scenarios import MIN_PROMPTS, label_map, load_scenarios
 
 
 def test_shipped_scenarios_cover_the_papers_five():
@@ -102,6 +102,6 @@ def test_nade_in_a_read_only_site_packages_says_what_to_do(tmp_path, monkeypatch
     data.mkdir(parents=True)
     (data / "reg_joy.txt.gz").write_bytes(b"")
     monkeypatch.setattr(nade, "__file__", str(tmp_path / "nade" / "__init__.py"))
-    monkeypatch.setattr("harness.classifier.os.access", lambda path, mode: False)
+    monkeypatch.setattr("harness.metrics.classifier.os.access", lambda path, mode: False)
     with pytest.raises(HarnessError, match=r"read-only; run .*nade\.Nade"):
         NadeClassifier()

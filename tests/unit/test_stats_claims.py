@@ -7,9 +7,15 @@ import math
 import pytest
 import torch
 
-from harness.claims import u_curve
-from harness.stats import cohens_d, compare_lower, heldout_pvalue, loo_separation, percentile_rank
-from harness.vectors import LabelledStates
+from harness.claims.geometry import u_curve
+from harness.metrics.stats import (
+    cohens_d,
+    compare_lower,
+    heldout_pvalue,
+    loo_separation,
+    percentile_rank,
+)
+from harness.metrics.vectors import LabelledStates
 
 
 def test_compare_lower_detects_a_clear_difference_and_is_seeded():

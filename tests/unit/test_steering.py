@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from harness.errors import HarnessError
-from harness.generation import stop_ids
-from harness.hooks import attach
-from harness.steering import RowSteering, generate_steered, mean_norm, steered_last_states
+from harness.runtime.generate import stop_ids
+from harness.runtime.hooks import attach
+from harness.runtime.steering import RowSteering, generate_steered, mean_norm, steered_last_states
 from harness.testing import GENERATION_INIT, max_relative_error, pristine_generate, tiny_handle
 from harness.testing import random_prompts as prompts
 

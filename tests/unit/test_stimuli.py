@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import HarnessError
-from harness.stimuli import N_NEUTRAL_SENTENCES, neutral_sentences
+from harness.stimuli.loading import N_NEUTRAL_SENTENCES, neutral_sentences
 
 
 def test_shipped_neutral_sentences_are_valid():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from harness.errors import HarnessError
-from harness.stimuli import EMOTION_ORDER, load_stimuli, stimuli_dir
+from harness.stimuli.loading import EMOTION_ORDER, load_stimuli, stimuli_dir
 
 
 def test_shipped_stimuli_are_complete_and_consistent():

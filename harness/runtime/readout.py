@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .activations import left_pad
-from .errors import HarnessError
-from .hooks import attach
-from .models import ModelHandle
+from harness.errors import HarnessError
+from harness.models.loading import ModelHandle
+from harness.runtime.capture import left_pad
+from harness.runtime.hooks import attach
 
 
 @dataclass(frozen=True)

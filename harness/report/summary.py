@@ -8,8 +8,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .cache import atomic_path
-from .results import ClaimRecord, excerpt_key, sort_key, unique_excerpts
+from harness.cache import atomic_path
+from harness.report.results import ClaimRecord, excerpt_key, sort_key, unique_excerpts
 
 CLAIMS_HEADERS = ("claim", "model", "method", "metric", "paper", "measured", "verdict")
 
@@ -46,7 +46,7 @@ def claims_table(records: list[ClaimRecord], fmt_name: str = "github") -> str:
 
 
 def _kinds(run: dict[str, Any]) -> dict[str, str]:
-    from .registry import REGISTRY
+    from harness.models.registry import REGISTRY
 
     kinds = {k: s.kind for k, s in REGISTRY.items()}
     kinds.update({k: m.get("kind", "?") for k, m in run.get("models", {}).items()})
@@ -68,7 +68,7 @@ def _plot_links(plots: dict[str, Any]) -> list[str]:
 
 def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: list[dict[str, Any]] | None = None,
                    plots: dict[str, Any] | None = None) -> str:
-    from .paper_tables import render_tables
+    from harness.report.tables import render_tables
 
     models = run.get("models", {})
     model_rows = [[k, m.get("family", ""), m.get("kind", ""), m.get("source", ""),
@@ -134,7 +134,7 @@ def write_report(out: Path, run: dict[str, Any], records: list[ClaimRecord],
     records = [ClaimRecord.from_dict(json.loads(json.dumps(r.to_dict(), sort_keys=True)))
                for r in sorted(records, key=sort_key)]
     excerpts = json.loads(json.dumps(unique_excerpts(excerpts or []), sort_keys=True))
-    from .plots import PLOT_DIR, draw_all
+    from harness.report.plots import PLOT_DIR, draw_all
 
     for owned in (PLOT_DIR, "excerpts"):  # no stale figure or excerpt from an earlier run survives
         shutil.rmtree(out / owned, ignore_errors=True)

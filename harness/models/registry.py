@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 Kind = Literal["base", "instruct"]
 

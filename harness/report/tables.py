@@ -12,9 +12,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .geometry import block_at_depth
-from .results import ClaimRecord, is_pooled
-from .stimuli import paper_values
+from harness.metrics.geometry import block_at_depth
+from harness.report.results import ClaimRecord, is_pooled
+from harness.stimuli.loading import paper_values
 
 NOT_RUN = "not run"
 SCENARIO_COLUMNS = (("calm", "Calm"), ("hostile", "Hostile"), ("happy", "Happy"), ("desperate", "Desperate"),
@@ -22,7 +22,7 @@ SCENARIO_COLUMNS = (("calm", "Calm"), ("hostile", "Hostile"), ("happy", "Happy")
 
 
 def _f(value: Any, digits: int = 3) -> str:
-    from .report import fmt
+    from harness.report.summary import fmt
 
     return fmt(value, digits)
 

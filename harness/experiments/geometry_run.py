@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import thresholds as th
-from .extraction import Extraction
-from .geometry import (
+from harness import thresholds as th
+from harness.experiments.extraction import Extraction
+from harness.metrics.geometry import (
     mean_pairwise_cosine,
     nearest_vector_accuracy,
     pair_cosines,
     pc_organisation,
     shuffled_null,
 )
-from .stats import loo_separation
-from .stimuli import Stimuli
-from .vectors import BASELINES, LabelledStates, emotion_vectors, reference
+from harness.metrics.stats import loo_separation
+from harness.metrics.vectors import BASELINES, LabelledStates, emotion_vectors, reference
+from harness.stimuli.loading import Stimuli
 
 FIVE_WAY = ("happy", "sad", "angry", "afraid", "calm")
 

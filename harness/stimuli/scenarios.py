@@ -11,8 +11,15 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import HarnessError
-from .stimuli import CLASSIFIER_LABELS, EMOTION_ORDER, Stimuli, read_yaml, stimuli_dir, text_list
+from harness.errors import HarnessError
+from harness.stimuli.loading import (
+    CLASSIFIER_LABELS,
+    EMOTION_ORDER,
+    Stimuli,
+    read_yaml,
+    stimuli_dir,
+    text_list,
+)
 
 MIN_PROMPTS = 4
 

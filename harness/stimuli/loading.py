@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 STIMULI_ENV = "EMOTION_HARNESS_STIMULI"
 N_NEUTRAL_SENTENCES = 20

@@ -19,21 +19,21 @@ from typing import Any, Literal
 
 import torch
 
-from . import PROTOCOL_VERSION
-from . import thresholds as th
-from .cache import entry_key, load_entry, save_entry
-from .classifier import Classifier, target_score
-from .errors import HarnessError
-from .extraction import Method, extract, supports
-from .generation import chat_ids, plain_ids
-from .models import ModelHandle
-from .profiles import Profile
-from .readout import reread
-from .scenarios import LabelMap, Scenario, scenarios_hash
-from .steering import Scale, generate_steered, steered_last_states
-from .stimuli import Stimuli
-from .textstats import text_stats
-from .vectors import emotion_vectors
+from harness import PROTOCOL_VERSION
+from harness import thresholds as th
+from harness.cache import entry_key, load_entry, save_entry
+from harness.errors import HarnessError
+from harness.experiments.extraction import Method, extract, supports
+from harness.metrics.classifier import Classifier, target_score
+from harness.metrics.textstats import text_stats
+from harness.metrics.vectors import emotion_vectors
+from harness.models.loading import ModelHandle
+from harness.protocol import Profile
+from harness.runtime.generate import chat_ids, plain_ids
+from harness.runtime.readout import reread
+from harness.runtime.steering import Scale, generate_steered, steered_last_states
+from harness.stimuli.loading import Stimuli
+from harness.stimuli.scenarios import LabelMap, Scenario, scenarios_hash
 
 Prompting = Literal["raw", "chat"]
 PROMPTINGS: tuple[Prompting, ...] = ("raw", "chat")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 import torch
 from torch import nn
 
-from .models import decoder_layers
+from harness.models.layers import decoder_layers
 
 # Called with the block's output hidden states [batch, seq, d_model]; returning a tensor
 # replaces them (steering), returning None leaves them unchanged (capture).

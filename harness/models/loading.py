@@ -20,10 +20,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import __version__
-from .cache import atomic_dir, cache_root, hash_tensors, locked, write_json
-from .errors import HarnessError, ModelUnavailable
-from .registry import ModelSpec, get_spec
+from harness import __version__
+from harness.cache import atomic_dir, cache_root, hash_tensors, locked, write_json
+from harness.errors import HarnessError, ModelUnavailable
+from harness.models.layers import decoder_layers
+from harness.models.registry import ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
 
@@ -99,29 +100,6 @@ class ModelHandle:
         return self._bridge
 
 
-def _child(parent: nn.Module, names: tuple[str, ...], kind: type, what: str, model: nn.Module) -> Any:
-    for name in names:
-        child = getattr(parent, name, None)
-        if isinstance(child, kind):
-            return child
-    raise HarnessError(f"cannot find the {what} of {type(model).__name__} (looked for "
-                       f"{', '.join(names)}); add its attribute name in harness/models.py")
-
-
-def base_model(model: nn.Module) -> nn.Module:
-    """The decoder stack without the LM head (llama-like ``.model``, GPT-2 ``.transformer``)."""
-    return _child(model, ("model", "transformer"), nn.Module, "decoder stack", model)
-
-
-def decoder_layers(model: nn.Module) -> nn.ModuleList:
-    """The model's decoder blocks in order (llama-like ``model.layers``, GPT-2 ``transformer.h``)."""
-    return _child(base_model(model), ("layers", "h"), nn.ModuleList, "decoder layers", model)
-
-
-def final_norm(model: nn.Module) -> nn.Module:
-    return _child(base_model(model), ("norm", "ln_f"), nn.Module, "final norm", model)
-
-
 # Config entries that say where or with what a model was saved, not what it computes.
 _CONFIG_PROVENANCE = ("_name_or_path", "transformers_version", "architectures")
 
@@ -167,7 +145,7 @@ def convert_gguf(spec: ModelSpec, offline: bool = False) -> Path:
     """Dequantize the embedded GGUF once and keep it as float32 safetensors + tokenizer."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .fetch import fetch_gguf
+    from harness.models.fetch import fetch_gguf
 
     out = converted_dir(spec)
     with locked(out):

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import HarnessError
-from .hooks import attach
-from .models import ModelHandle, base_model, final_norm
+from harness.errors import HarnessError
+from harness.models.layers import base_model, final_norm
+from harness.models.loading import ModelHandle
+from harness.runtime.hooks import attach
 
 
 @dataclass(frozen=True)

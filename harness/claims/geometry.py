@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import thresholds as th
-from .analysis import Geometry
-from .geometry import block_at_depth
-from .stats import compare_lower, heldout_pvalue
+from harness import thresholds as th
+from harness.experiments.geometry_run import Geometry
+from harness.metrics.geometry import block_at_depth
+from harness.metrics.stats import compare_lower, heldout_pvalue
 
 
 @dataclass(frozen=True)

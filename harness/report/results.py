@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 Verdict = Literal["holds", "does not hold", "not applicable"]
 VERDICTS: tuple[str, ...] = ("holds", "does not hold", "not applicable")
@@ -102,7 +102,7 @@ def unique_excerpts(excerpts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def write_results(path: Path, run: dict[str, Any], records: list[ClaimRecord],
                   excerpts: list[dict[str, Any]] | None = None) -> None:
-    from .cache import atomic_path
+    from harness.cache import atomic_path
 
     doc = {"schema": RESULTS_SCHEMA, "run": run,
            "records": [r.to_dict() for r in sorted(records, key=sort_key)],

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from . import thresholds as th
-from .cache import atomic_path, locked
-from .errors import HarnessError
-from .results import ClaimRecord
+from harness import thresholds as th
+from harness.cache import atomic_path, locked
+from harness.errors import HarnessError
+from harness.report.results import ClaimRecord
 
 HEADER = ("# Regression baselines for {model}: reviewed values of every number the evals record.\n"
           "# A value that drifts beyond its tolerance fails its eval; `pytest evals --update-baselines`\n"

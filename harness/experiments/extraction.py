@@ -13,15 +13,15 @@ from typing import Any, Literal
 
 import torch
 
-from . import PROTOCOL_VERSION
-from .activations import capture
-from .cache import entry_key, load_entry, save_entry
-from .errors import HarnessError
-from .generation import chat_ids, generate
-from .models import ModelHandle
-from .profiles import Profile
-from .stimuli import Stimuli
-from .vectors import NEUTRAL, LabelledStates
+from harness import PROTOCOL_VERSION
+from harness.cache import entry_key, load_entry, save_entry
+from harness.errors import HarnessError
+from harness.metrics.vectors import NEUTRAL, LabelledStates
+from harness.models.loading import ModelHandle
+from harness.protocol import Profile
+from harness.runtime.capture import capture
+from harness.runtime.generate import chat_ids, generate
+from harness.stimuli.loading import Stimuli
 
 Method = Literal["comprehension", "generation"]
 METHODS: tuple[Method, ...] = ("comprehension", "generation")

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import thresholds as th
-from .cache import atomic_path
-from .results import ClaimRecord
-from .stimuli import EMOTION_ORDER, paper_values
+from harness import thresholds as th
+from harness.cache import atomic_path
+from harness.report.results import ClaimRecord
+from harness.stimuli.loading import EMOTION_ORDER, paper_values
 
 PLOT_DIR = "plots"
 

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from scipy import stats as sps
 
-from . import thresholds as th
-from .behaviour import Direction, SteeringRun, SteerRow
-from .claims import Check
+from harness import thresholds as th
+from harness.claims.geometry import Check
+from harness.experiments.steering_grid import Direction, SteeringRun, SteerRow
 
 REGIMES = ("surgical", "repetitive", "explosive")
 

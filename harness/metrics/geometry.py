@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from scipy import stats
 
-from .vectors import Baseline, LabelledStates, emotion_vectors
+from harness.metrics.vectors import Baseline, LabelledStates, emotion_vectors
 
 
 def mean_pairwise_cosine(x: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from .errors import HarnessError
+from harness.errors import HarnessError
 
 J_HARTMANN = "j-hartmann/emotion-english-distilroberta-base"
 BACKENDS = ("auto", "j-hartmann", "nade")

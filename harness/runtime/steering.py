@@ -24,11 +24,12 @@ from typing import Literal
 
 import torch
 
-from .activations import left_pad
-from .errors import HarnessError
-from .generation import Generation, generate
-from .hooks import LayerHook, attach
-from .models import ModelHandle, base_model
+from harness.errors import HarnessError
+from harness.models.layers import base_model
+from harness.models.loading import ModelHandle
+from harness.runtime.capture import left_pad
+from harness.runtime.generate import Generation, generate
+from harness.runtime.hooks import LayerHook, attach
 
 Scale = Literal["prefill", "per_step"]
 SCALES: tuple[Scale, ...] = ("prefill", "per_step")
