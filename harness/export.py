@@ -20,16 +20,14 @@ from typing import Literal
 import numpy as np
 import torch
 
-from harness import PROTOCOL_VERSION, __version__
+from harness import __version__
 from harness.cache import atomic_path
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
 from harness.metrics.vectors import Baseline, emotion_vectors
-from harness.models.layers import base_model
 from harness.models.loading import ModelHandle
-from harness.protocol import Profile
-from harness.runtime.capture import left_pad
-from harness.runtime.hooks import attach
+from harness.protocol import PROTOCOL_VERSION, Profile
+from harness.runtime.batching import batches, text_ids
 from harness.runtime.steering import mean_norm
 from harness.stimuli.loading import Stimuli
 
@@ -42,18 +40,21 @@ _LLAMA_CPP_ARCH = {"gemma3_text": "gemma3", "mistral": "llama"}
 @torch.no_grad()
 def residual_scales(handle: ModelHandle, texts: list[str]) -> torch.Tensor:
     """s_l: mean over texts of the mean L2 norm over each text's tokens, per block ``[L]``."""
-    ids = [handle.tokenizer(t)["input_ids"] for t in texts]
-    x, mask, pos = left_pad(ids, handle.tokenizer.pad_token_id or 0, handle.device)
+    if not texts:
+        raise HarnessError("residual_scales() got no texts")
+    ids = [text_ids(handle, t) for t in texts]
+    # All texts in one batch, in input order: files exported so far were measured that way,
+    # and the padded width moves the scales' last bits.
+    (batch,) = batches(handle, ids, len(ids), order="input")
     norms: dict[int, torch.Tensor] = {}
 
     def reader(layer: int):
         def fn(hidden: torch.Tensor) -> None:
-            norms[layer] = mean_norm(hidden, mask).double().cpu()
+            norms[layer] = mean_norm(hidden, batch.mask).double().cpu()
 
         return fn
 
-    with attach(handle.model, {layer: reader(layer) for layer in range(handle.n_layers)}):
-        base_model(handle.model)(input_ids=x, attention_mask=mask, position_ids=pos, use_cache=False)
+    batch.forward(handle, {layer: reader(layer) for layer in range(handle.n_layers)})
     return torch.stack([norms[layer].mean() for layer in range(handle.n_layers)]).float()
 
 

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 import torch
 
 from harness.errors import HarnessError
-from harness.models.layers import base_model, final_norm
+from harness.models.layers import final_norm
 from harness.models.loading import ModelHandle
-from harness.runtime.hooks import attach
+from harness.runtime.batching import batches, text_ids
+
+# Re-exported: callers and tests import left_pad from here.
+from harness.runtime.batching import left_pad as left_pad
 
 
 @dataclass(frozen=True)
@@ -24,24 +27,6 @@ class Residuals:
 
     resid: torch.Tensor  # [n_layers, n, d_model]
     post_norm: torch.Tensor  # [n, d_model]
-
-
-def left_pad(ids: Sequence[Sequence[int]], pad_id: int, device: torch.device
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Left-pad token lists; return input_ids, attention_mask and position_ids.
-
-    Position ids must count from each row's first real token, or left padding would
-    shift every position (HF derives them from the mask only inside ``generate``).
-    """
-    width = max(len(x) for x in ids)
-    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for i, row in enumerate(ids):
-        if row:
-            input_ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
-            mask[i, width - len(row):] = 1
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    return input_ids.to(device), mask.to(device), positions.to(device)
 
 
 @torch.no_grad()
@@ -64,25 +49,18 @@ def capture(handle: ModelHandle, token_ids: Sequence[Sequence[int]],
             raise HarnessError(f"capture(): sequence {i} is empty")
         if not -len(row) <= p < len(row):
             raise HarnessError(f"capture(): position {p} outside sequence {i} of length {len(row)}")
-    _check_context(handle, token_ids)
-
-    model, n_layers, d = handle.model, handle.n_layers, handle.d_model
-    base = base_model(model)
-    pad_id = handle.tokenizer.pad_token_id if handle.tokenizer is not None else 0
+    n_layers, d = handle.n_layers, handle.d_model
     resid = torch.empty((n_layers, n, d), dtype=torch.float32)
-    order = sorted(range(n), key=lambda i: -len(token_ids[i]))
-    for start in range(0, n, batch_size):
-        rows = order[start:start + batch_size]
-        ids, mask, position_ids = left_pad([token_ids[i] for i in rows], pad_id or 0, handle.device)
-        width = ids.shape[1]
+    # Rows are written straight into ``resid`` by input index: collecting per-row results
+    # first would hold a second [n_layers, n, d] copy.
+    for batch in batches(handle, token_ids, batch_size):
+        rows = batch.rows
         # Column of each row's chosen token inside the left-padded batch.
-        cols = torch.tensor([width - len(token_ids[i]) + (pos[i] % len(token_ids[i])) for i in rows],
+        cols = torch.tensor([batch.width - len(token_ids[i]) + (pos[i] % len(token_ids[i])) for i in rows],
                             device=handle.device)
         picked: dict[int, torch.Tensor] = {}
         arange = torch.arange(len(rows), device=handle.device)
-        hooks = {layer: _picker(picked, layer, arange, cols) for layer in range(n_layers)}
-        with attach(model, hooks):
-            base(input_ids=ids, attention_mask=mask, position_ids=position_ids, use_cache=False)
+        batch.forward(handle, {layer: _picker(picked, layer, arange, cols) for layer in range(n_layers)})
         for layer in range(n_layers):
             resid[layer, rows] = picked[layer]
     post = _apply_final_norm(handle, resid[-1])
@@ -103,8 +81,7 @@ def capture_texts(handle: ModelHandle, texts: Sequence[str], batch_size: int = 8
     for i, t in enumerate(texts):
         if not t or not t.strip():
             raise HarnessError(f"capture_texts(): text {i} is empty")
-    ids = [handle.tokenizer(t)["input_ids"] for t in texts]
-    return capture(handle, ids, batch_size=batch_size)
+    return capture(handle, [text_ids(handle, t) for t in texts], batch_size=batch_size)
 
 
 @torch.no_grad()
@@ -121,15 +98,6 @@ def _check_finite(handle: ModelHandle, resid: torch.Tensor) -> None:
         raise HarnessError(
             f"{handle.key}: non-finite activations at block {layer}, sequence {row} "
             f"(dtype {handle.dtype}); rerun with --dtype float32"
-        )
-
-
-def _check_context(handle: ModelHandle, token_ids: Sequence[Sequence[int]]) -> None:
-    limit = getattr(handle.model.config.get_text_config(), "max_position_embeddings", None)
-    longest = max(len(x) for x in token_ids)
-    if limit is not None and longest > limit:
-        raise HarnessError(
-            f"{handle.key}: a sequence of {longest} tokens exceeds the model's context of {limit}; shorten it"
         )
 
 

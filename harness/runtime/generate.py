@@ -9,7 +9,7 @@ import torch
 
 from harness.errors import HarnessError
 from harness.models.loading import ModelHandle
-from harness.runtime.capture import left_pad
+from harness.runtime.batching import Batch, map_batches, pad_id, text_ids
 from harness.runtime.hooks import LayerHook, attach
 
 
@@ -31,11 +31,13 @@ def chat_ids(handle: ModelHandle, user_text: str) -> list[int]:
     text = handle.tokenizer.apply_chat_template(
         [{"role": "user", "content": user_text}], tokenize=False, add_generation_prompt=True
     )
-    return handle.tokenizer(text, add_special_tokens=False)["input_ids"]
+    # The template already wrote the special tokens the model expects.
+    return text_ids(handle, text, special_tokens=False)
 
 
 def plain_ids(handle: ModelHandle, text: str) -> list[int]:
-    return handle.tokenizer(text)["input_ids"]
+    """Token ids of ``text`` without a chat template (see :func:`text_ids`)."""
+    return text_ids(handle, text)
 
 
 def stop_ids(handle: ModelHandle) -> set[int]:
@@ -69,31 +71,27 @@ def generate(handle: ModelHandle, prompts: Sequence[Sequence[int]], max_new_toke
         return []
     if any(len(p) == 0 for p in prompts):
         raise HarnessError("generate(): a prompt is empty")
-    limit = getattr(handle.model.config.get_text_config(), "max_position_embeddings", None)
-    longest = max(len(p) for p in prompts)
-    if limit is not None and longest + max_new_tokens > limit:
-        raise HarnessError(f"{handle.key}: a prompt of {longest} tokens plus {max_new_tokens} new tokens "
-                           f"exceeds the model's context of {limit}; shorten the prompt or max_new_tokens")
     stops = stop_ids(handle)
-    pad = handle.tokenizer.pad_token_id
-    out: list[Generation | None] = [None] * len(prompts)
-    order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
-    for start in range(0, len(prompts), batch_size):
-        rows = order[start:start + batch_size]
-        ids, mask, _ = left_pad([prompts[i] for i in rows], pad, handle.device)
-        batch_hooks = hooks(rows, mask) if callable(hooks) else hooks
+    pad = pad_id(handle)
+
+    def run(batch: Batch) -> list[Generation]:
+        batch_hooks = hooks(batch.rows, batch.mask) if callable(hooks) else hooks
         with attach(handle.model, batch_hooks):
+            # No position_ids: HF's generate derives them from the mask, also for decode steps.
             seqs = handle.model.generate(
-                input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
+                input_ids=batch.ids, attention_mask=batch.mask, max_new_tokens=max_new_tokens,
                 do_sample=False, temperature=None, top_p=None, top_k=None,
                 eos_token_id=sorted(stops), pad_token_id=pad, use_cache=use_cache,
             )
-        for j, i in enumerate(rows):
-            new = seqs[j, ids.shape[1]:].tolist()
+        out = []
+        for j, i in enumerate(batch.rows):
+            new = seqs[j, batch.width:].tolist()
             cut = next((k for k, t in enumerate(new) if t in stops), None)
             kept = new if cut is None else new[:cut]
-            out[i] = Generation(
+            out.append(Generation(
                 prompt_ids=tuple(prompts[i]), new_ids=tuple(kept),
                 text=handle.tokenizer.decode(kept, skip_special_tokens=True), stopped=cut is not None,
-            )
-    return [g for g in out if g is not None]
+            ))
+        return out
+
+    return map_batches(handle, prompts, batch_size, run, new_tokens=max_new_tokens)

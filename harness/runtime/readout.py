@@ -16,8 +16,7 @@ import torch
 
 from harness.errors import HarnessError
 from harness.models.loading import ModelHandle
-from harness.runtime.capture import left_pad
-from harness.runtime.hooks import attach
+from harness.runtime.batching import Batch, map_batches
 
 
 @dataclass(frozen=True)
@@ -45,39 +44,37 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
     dirs = None
     if directions is not None:
         dirs = directions.reshape(1, -1).expand(n, -1) if directions.dim() == 1 else directions
-    pad = handle.tokenizer.pad_token_id or 0
-    out: list[Reread | None] = [None] * n
-    order = sorted(range(n), key=lambda i: -(len(prompts[i]) + len(continuations[i])))
-    for start in range(0, n, batch_size):
-        rows = order[start:start + batch_size]
-        seqs = [list(prompts[i]) + list(continuations[i]) for i in rows]
-        ids, mask, pos = left_pad(seqs, pad, handle.device)
+    # One sequence per pair, so batches go longest-first by prompt + continuation length.
+    seqs = [list(p) + list(c) for p, c in zip(prompts, continuations, strict=True)]
+
+    def run(batch: Batch) -> list[Reread]:
         got: dict[str, torch.Tensor] = {}
 
-        def keep(hidden: torch.Tensor, got: dict = got) -> None:
+        def read(hidden: torch.Tensor) -> None:
             got["h"] = hidden.float()
 
-        hooks = {layer: keep} if dirs is not None else {}
-        width = ids.shape[1]
+        width = batch.width
         # Only the positions that predict continuation tokens need logits (the output
         # matrix and softmax over the vocabulary are a large share of a small model).
-        keep = min(width, max(len(continuations[i]) for i in rows) + 1)
-        with attach(handle.model, hooks):
-            logits = handle.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False,
-                                  logits_to_keep=keep).logits
+        keep = min(width, max(len(continuations[i]) for i in batch.rows) + 1)
+        logits = batch.forward(handle, {layer: read} if dirs is not None else {}, head=True,
+                               logits_to_keep=keep).logits
         logp = torch.log_softmax(logits.float(), dim=-1)
         off = width - keep  # column of logits[:, 0]
-        for j, i in enumerate(rows):
+        out = []
+        for j, i in enumerate(batch.rows):
             m = len(continuations[i])
             first = width - m  # column of the first continuation token
             if m == 0:
-                out[i] = Reread(math.nan, 0.0, 0)
+                out.append(Reread(math.nan, 0.0, 0))
                 continue
-            target = ids[j, first:]
+            target = batch.ids[j, first:]
             nll = -logp[j, first - 1 - off:width - 1 - off].gather(-1, target[:, None]).sum().item()
             proj = math.nan
             if dirs is not None:
                 v = dirs[i].to(got["h"].device, torch.float32)
                 proj = (got["h"][j, first:] @ v).mean().item()
-            out[i] = Reread(proj, nll, m)
-    return [r for r in out if r is not None]
+            out.append(Reread(proj, nll, m))
+        return out
+
+    return map_batches(handle, seqs, batch_size, run)

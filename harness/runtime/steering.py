@@ -25,11 +25,10 @@ from typing import Literal
 import torch
 
 from harness.errors import HarnessError
-from harness.models.layers import base_model
 from harness.models.loading import ModelHandle
-from harness.runtime.capture import left_pad
+from harness.runtime.batching import batches
 from harness.runtime.generate import Generation, generate
-from harness.runtime.hooks import LayerHook, attach
+from harness.runtime.hooks import LayerHook
 
 Scale = Literal["prefill", "per_step"]
 SCALES: tuple[Scale, ...] = ("prefill", "per_step")
@@ -125,12 +124,12 @@ def steered_last_states(handle: ModelHandle, prompts: Sequence[Sequence[int]], d
     dirs, a = _rows(directions, alphas, len(prompts), handle.d_model)
     blocks = list(range(handle.n_layers)) if layers is None else list(layers)
     out = torch.empty(len(prompts), handle.d_model)
-    pad = handle.tokenizer.pad_token_id or 0
-    for start in range(0, len(prompts), batch_size):
-        rows = list(range(start, min(start + batch_size, len(prompts))))
-        ids, mask, pos = left_pad([prompts[i] for i in rows], pad, handle.device)
+    # Input order, unlike the other loops: these states were always batched as given, and
+    # batch composition moves the last float bits.
+    for batch in batches(handle, prompts, batch_size, order="input"):
+        rows = batch.rows
         idx = torch.as_tensor(rows)
-        steer = RowSteering(dirs[idx].to(handle.device), a[idx].to(handle.device), mask)
+        steer = RowSteering(dirs[idx].to(handle.device), a[idx].to(handle.device), batch.mask)
         hooks = steer.hooks(blocks)
         got: dict[str, torch.Tensor] = {}
         inner = hooks.get(layer)
@@ -141,7 +140,7 @@ def steered_last_states(handle: ModelHandle, prompts: Sequence[Sequence[int]], d
             raise _Done  # later blocks cannot change this state: skip them
 
         hooks[layer] = pick
-        with attach(handle.model, hooks), contextlib.suppress(_Done):
-            base_model(handle.model)(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False)
+        with contextlib.suppress(_Done):
+            batch.forward(handle, hooks)
         out[rows] = got["h"]
     return out
