@@ -2,14 +2,9 @@
 
 import pytest
 
-from harness.claims.steering import steering_moves
-from harness.experiments.steering_grid import PROMPTINGS
-from harness.paper import reference
+from harness.claims.steering import C5
 
 
-@pytest.mark.parametrize("prompting", PROMPTINGS)
-def test_c05_steering_moves_target(model, prompting, steering, record_steering, expect_claim):
-    run = steering(prompting, "C5")
-    check = steering_moves(run)
-    record_steering("C5", "share of prompts with readout delta > 0", check, run, reference("C5", model.key))
-    expect_claim("C5", prompting, check)
+@pytest.mark.parametrize("prompting", C5.axis_values)
+def test_c05_steering_moves_target(model, prompting, verify):
+    verify(C5, prompting)

@@ -2,14 +2,9 @@
 
 import pytest
 
-from harness.claims.steering import dose_response
-from harness.experiments.steering_grid import PROMPTINGS
-from harness.paper import reference
+from harness.claims.steering import C7
 
 
-@pytest.mark.parametrize("prompting", PROMPTINGS)
-def test_c07_dose_response(model, prompting, steering, record_steering, expect_claim):
-    run = steering(prompting, "C7")
-    check = dose_response(run)
-    record_steering("C7", "Spearman(strength, target score)", check, run, reference("C7", model.key))
-    expect_claim("C7", prompting, check)
+@pytest.mark.parametrize("prompting", C7.axis_values)
+def test_c07_dose_response(model, prompting, verify):
+    verify(C7, prompting)

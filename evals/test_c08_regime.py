@@ -2,15 +2,9 @@
 
 import pytest
 
-from harness.claims.steering import regime
-from harness.experiments.steering_grid import PROMPTINGS
-from harness.paper import reference
+from harness.claims.steering import C8
 
 
-@pytest.mark.parametrize("prompting", PROMPTINGS)
-def test_c08_regime(model, prompting, steering, record_steering, expect_claim):
-    run = steering(prompting, "C8")
-    paper = reference("C8", model.key, family=model.spec.family)
-    check = regime(run, paper[0])
-    record_steering("C8", "regime", check, run, paper)
-    expect_claim("C8", prompting, check)
+@pytest.mark.parametrize("prompting", C8.axis_values)
+def test_c08_regime(model, prompting, verify):
+    verify(C8, prompting)

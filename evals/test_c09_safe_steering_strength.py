@@ -2,14 +2,9 @@
 
 import pytest
 
-from harness.claims.steering import safe_strength
-from harness.experiments.steering_grid import PROMPTINGS
-from harness.paper import reference
+from harness.claims.steering import C9
 
 
-@pytest.mark.parametrize("prompting", PROMPTINGS)
-def test_c09_safe_steering_strength(model, prompting, steering, record_steering, expect_claim):
-    run = steering(prompting, "C9")
-    check = safe_strength(run)
-    record_steering("C9", "PPL(0.005) / PPL(0)", check, run, reference("C9", model.key))
-    expect_claim("C9", prompting, check)
+@pytest.mark.parametrize("prompting", C9.axis_values)
+def test_c09_safe_steering_strength(model, prompting, verify):
+    verify(C9, prompting)

@@ -1,10 +1,21 @@
-"""Run profiles: ``paper`` follows the paper's protocol sizes, ``quick`` is a cheap smoke run."""
+"""Protocol constants: its version, the middle block, and the run profiles.
+
+``paper`` follows the paper's protocol sizes, ``quick`` is a cheap smoke run.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from harness.errors import HarnessError
+
+# Bump when a change alters what is extracted or measured, so cached results are not reused.
+PROTOCOL_VERSION = 1
+
+
+def middle_block(n_layers: int) -> int:
+    """The block every "middle layer" claim reads (0-based): L // 2, the paper's 50% depth."""
+    return n_layers // 2
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,18 @@
-"""pytest plugin (entry point ``pytest11``): record claim results and write the report.
+"""pytest plugin (entry point ``pytest11``): the evals' options, fixtures and report.
 
-Tests record through the ``record_claim`` fixture. At session end the plugin writes
-``results.json`` and ``summary.md`` into ``--report-dir`` (default ``reports/latest``) and
-prints the claims table. Under pytest-xdist each worker ships its records (its shard)
-to the controller through ``workeroutput``; only the controller writes files.
+It owns every option an eval needs (``--models``, ``--device``, ``--profile``, ...) and
+registers the fixtures of harness.fixtures, so an evals folder outside this repository
+works with the installed package alone. Tests record claims; at session end the plugin
+writes ``results.json``, ``summary.md``, plots and excerpts into ``--report-dir`` and
+prints the claims table. Under pytest-xdist each worker ships its records (its shard) to
+the controller through ``workeroutput``; only the controller writes files.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +20,12 @@ from typing import Any
 
 import pytest
 
-from harness import PROTOCOL_VERSION, __version__
-from harness.report.baselines import check as check_baseline
-from harness.report.results import ClaimRecord, canonical, write_results
-from harness.report.summary import claims_table, write_report
+from harness import __version__
+from harness.claims.record import ClaimRecord, canonical
+from harness.errors import HarnessError
+from harness.protocol import PROTOCOL_VERSION
+
+pytest_plugins = ["harness.fixtures"]
 
 _SHARD_KEY = "emotion_harness_shard"
 
@@ -33,7 +38,7 @@ class RunStore:
     excerpts: list[dict[str, Any]] = field(default_factory=list)
 
     def add_model(self, handle: Any) -> None:
-        """Note a loaded model (a harness.models.ModelHandle) in the run metadata."""
+        """Note a loaded model (a harness.models.loading.ModelHandle) in the run metadata."""
         s = handle.spec
         self.models[handle.key] = {
             "family": s.family, "kind": s.kind, "source": s.source, "params": s.params,
@@ -43,8 +48,11 @@ class RunStore:
 
     def record(self, claim: str, model: str, metric: str, value: Any, verdict: str,
                paper_value: Any = None, details: dict[str, Any] | None = None) -> ClaimRecord:
-        rec = ClaimRecord(claim=claim, model=model, metric=metric, value=canonical(value), verdict=verdict,
-                          paper_value=paper_value, details=canonical(dict(details or {})))
+        return self.add(ClaimRecord(claim=claim, model=model, metric=metric, value=canonical(value),
+                                    verdict=verdict, paper_value=paper_value,  # type: ignore[arg-type]
+                                    details=canonical(dict(details or {}))))
+
+    def add(self, rec: ClaimRecord) -> ClaimRecord:
         self.records.append(rec)
         return rec
 
@@ -63,54 +71,94 @@ class RunStore:
 
 
 _STORE = pytest.StashKey[RunStore]()
+_KEYS = pytest.StashKey[list[str]]()
 
 
 def run_store(config: pytest.Config) -> RunStore:
     return config.stash.setdefault(_STORE, RunStore())
 
 
+def selected_models(config: pytest.Config) -> list[str]:
+    """Registry keys selected by ``--models`` (resolved once, at configure time)."""
+    return list(config.stash[_KEYS])
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--report-dir", default="reports/latest",
-                     help="where results.json and summary.md go (relative to the rootdir)")
-    parser.addoption("--baselines", default="evals/baselines",
-                     help="folder of reviewed per-model regression baselines (relative to the rootdir; "
-                          "'none' turns the comparison off)")
-    parser.addoption("--update-baselines", action="store_true",
-                     help="write every recorded value into the baselines instead of comparing")
+    g = parser.getgroup("emotion-harness")
+    g.addoption("--models", default="embedded",
+                help="comma-separated registry keys, globs, local model folders, 'embedded' (default) or 'all'")
+    g.addoption("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    g.addoption("--dtype", default="float32", help="float32 (default), bfloat16 or float16")
+    g.addoption("--offline", action="store_true",
+                help="never download: use only weights already in the harness or HF cache")
+    g.addoption("--allow-download", action="store_true",
+                help="let hub models download into the HF cache (off by default)")
+    g.addoption("--trust-remote-code", action="store_true",
+                help="allow models that ship their own Python code (off by default)")
+    g.addoption("--profile", default="paper", help="paper (default) or quick")
+    g.addoption("--classifier", default="auto",
+                help="external emotion classifier for C6/C7: auto (j-hartmann when its weights are "
+                     "local, else nade), j-hartmann or nade")
+    g.addoption("--ppl-scorer", default=None,
+                help="registry key of the model that scores perplexity (default: the unsteered model itself)")
+    g.addoption("--report-dir", default="reports/latest",
+                help="where results.json and summary.md go (relative to the rootdir)")
+    g.addoption("--baselines", default="evals/baselines",
+                help="folder of reviewed per-model regression baselines (relative to the rootdir; "
+                     "'none' turns the comparison off)")
+    g.addoption("--update-baselines", action="store_true",
+                help="write every recorded value into the baselines instead of comparing")
+    g.addoption("--expected", default="evals/expected_outcomes.yaml",
+                help="reviewed outcomes of claims known not to hold (relative to the rootdir; 'none' for none)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from harness.metrics.classifier import BACKENDS
+    from harness.models.loading import resolve_device, resolve_dtype, worker_device
+    from harness.models.registry import select
+    from harness.protocol import get_profile
+
+    try:
+        get_profile(config.getoption("profile"))
+        if config.getoption("classifier") not in BACKENDS:
+            raise HarnessError(f"unknown --classifier '{config.getoption('classifier')}'; "
+                               f"use one of {', '.join(BACKENDS)}")
+        resolve_device(config.getoption("device"))
+        resolve_dtype(config.getoption("dtype"))
+        config.stash[_KEYS] = select(config.getoption("models").split(","))
+    except HarnessError as e:
+        raise pytest.UsageError(str(e)) from None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and config.getoption("device") == "cuda":
+        import torch
+
+        config.option.device = worker_device("cuda", worker, torch.cuda.device_count())
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        # Share the cores: oversubscribed torch threads spin-wait, and forwards get ~10x slower.
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "model_key" in metafunc.fixturenames:
+        keys = selected_models(metafunc.config)
+        metafunc.parametrize("model_key", keys, ids=keys, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # One xdist group per model, so `-n N --dist loadgroup` loads each model in one worker.
+    for item in items:
+        key = getattr(item, "callspec", None) and item.callspec.params.get("model_key")
+        if key:
+            item.add_marker(pytest.mark.xdist_group(name=key))
 
 
 @pytest.fixture(scope="session")
 def harness_run(pytestconfig: pytest.Config) -> RunStore:
-    """The session's record store (models loaded, claim results)."""
+    """The session's record store (models loaded, claim results, steered excerpts)."""
     return run_store(pytestconfig)
-
-
-@pytest.fixture
-def record_claim(harness_run: RunStore, pytestconfig: pytest.Config):
-    """``record_claim(claim, model, metric, value, verdict, paper_value=None, details=None)``.
-
-    Each record is compared with its reviewed baseline (``--baselines``); a value that
-    drifted beyond its tolerance fails the test that recorded it."""
-    root = _baselines_dir(pytestconfig)
-    update = pytestconfig.getoption("update_baselines")
-
-    def record(*args: Any, **kwargs: Any) -> ClaimRecord:
-        rec = harness_run.record(*args, **kwargs)
-        message = check_baseline(root, rec, update) if root is not None else None
-        if message:
-            pytest.fail(f"regression against the reviewed baseline: {message}; if the change is intended, "
-                        "rerun with --update-baselines and review the diff", pytrace=False)
-        return rec
-
-    return record
-
-
-def _baselines_dir(config: pytest.Config) -> Path | None:
-    opt = config.getoption("baselines")
-    if opt in (None, "", "none"):
-        return None
-    d = Path(opt)
-    return d if d.is_absolute() else config.rootpath / d
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -148,6 +196,9 @@ def report_dir(config: pytest.Config) -> Path:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from harness.report.results import write_results
+    from harness.report.summary import write_report
+
     config = session.config
     store = run_store(config)
     if _is_worker(config):
@@ -162,6 +213,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    from harness.report.summary import claims_table
+
     store = run_store(config)
     if _is_worker(config) or not store.records:
         return

@@ -13,12 +13,12 @@ from typing import Any, Literal
 
 import torch
 
-from harness import PROTOCOL_VERSION
 from harness.cache import entry_key, load_entry, save_entry
 from harness.errors import HarnessError
 from harness.metrics.vectors import NEUTRAL, LabelledStates
 from harness.models.loading import ModelHandle
-from harness.protocol import Profile
+from harness.protocol import PROTOCOL_VERSION, Profile
+from harness.runtime.batching import text_ids
 from harness.runtime.capture import capture
 from harness.runtime.generate import chat_ids, generate
 from harness.stimuli.loading import Stimuli
@@ -61,7 +61,7 @@ def held_out(handle: ModelHandle, stimuli: Stimuli, batch_size: int = 16) -> Ext
                    lambda: _read_passages(handle, "comprehension", labels, texts, batch_size))
 
 
-def neutral_sentences(handle: ModelHandle, stimuli: Stimuli, batch_size: int = 16) -> Extraction:
+def neutral_sentence_states(handle: ModelHandle, stimuli: Stimuli, batch_size: int = 16) -> Extraction:
     """Last-token states of the 20 neutral factual sentences (anisotropy baseline)."""
     texts = tuple(stimuli.neutral_sentences)
     return _cached(handle, "neutral_sentences", stimuli, {},
@@ -118,7 +118,7 @@ def _flatten(groups: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def _read_passages(handle: ModelHandle, method: Method, labels: tuple[str, ...],
                    texts: tuple[str, ...], batch_size: int) -> Extraction:
-    ids = [handle.tokenizer(t)["input_ids"] for t in texts]
+    ids = [text_ids(handle, t) for t in texts]
     res = capture(handle, ids, batch_size=batch_size)
     return Extraction(method, LabelledStates(res.resid, labels), res.post_norm, texts,
                       tuple(len(x) - 1 for x in ids))

@@ -20,7 +20,8 @@ from harness.metrics.geometry import (
     shuffled_null,
 )
 from harness.metrics.stats import loo_separation
-from harness.metrics.vectors import BASELINES, LabelledStates, emotion_vectors, reference
+from harness.metrics.vectors import BASELINES, LabelledStates, baseline_mean, emotion_vectors
+from harness.protocol import middle_block
 from harness.stimuli.loading import Stimuli
 
 FIVE_WAY = ("happy", "sad", "angry", "afraid", "calm")
@@ -53,7 +54,7 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
             n_permutations: int, seed: int = th.SEED) -> Geometry:
     names = list(stimuli.names)
     n_layers = ex.data.states.shape[0]
-    middle = n_layers // 2
+    middle = middle_block(n_layers)
     post = LabelledStates(ex.post_norm[None], ex.data.labels)
     vectors = {b: emotion_vectors(ex.data, names, b) for b in BASELINES}
     separation = {b: mean_pairwise_cosine(v).tolist() for b, v in vectors.items()}
@@ -66,7 +67,7 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
     arousal = [e.arousal for e in stimuli.emotions]
     null = shuffled_null(ex.data, names, "neutral", n_permutations, seed)
     observed = torch.tensor(separation["neutral"], dtype=torch.float64)
-    top1, top3, five = _heldout(vectors["neutral"], reference(ex.data, names, "neutral"), held.data, names)
+    top1, top3, five = _heldout(vectors["neutral"], baseline_mean(ex.data, names, "neutral"), held.data, names)
     b = mean_pairwise_cosine(neutral.data.states)
     return Geometry(
         method=ex.method, n_layers=n_layers, middle=middle, separation=separation,

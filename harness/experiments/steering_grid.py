@@ -19,7 +19,6 @@ from typing import Any, Literal
 
 import torch
 
-from harness import PROTOCOL_VERSION
 from harness import thresholds as th
 from harness.cache import entry_key, load_entry, save_entry
 from harness.errors import HarnessError
@@ -28,7 +27,8 @@ from harness.metrics.classifier import Classifier, target_score
 from harness.metrics.textstats import text_stats
 from harness.metrics.vectors import emotion_vectors
 from harness.models.loading import ModelHandle
-from harness.protocol import Profile
+from harness.protocol import PROTOCOL_VERSION, Profile
+from harness.runtime.batching import text_ids
 from harness.runtime.generate import chat_ids, plain_ids
 from harness.runtime.readout import reread
 from harness.runtime.steering import Scale, generate_steered, steered_last_states
@@ -174,7 +174,7 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
         ppl = [r.perplexity for r in reads]
     else:
         s_prompts = [plain_ids(scorer, prompts[k][2]) for k, _, _ in cells]
-        s_conts = [scorer.tokenizer(g.text, add_special_tokens=False)["input_ids"] for g in gens]
+        s_conts = [text_ids(scorer, g.text, special_tokens=False) for g in gens]
         ppl = [r.perplexity for r in reread(scorer, s_prompts, s_conts, batch_size=profile.batch_size)]
     states = steered_last_states(handle, cell_ids, cell_dirs, cell_alpha, handle.middle_layer,
                                  batch_size=profile.batch_size)
@@ -189,3 +189,14 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
             perplexity=ppl[c], activation=activation[c], target=target_score(scores[c], labels[s.target]),
             scores=scores[c], stats=asdict(text_stats(gens[c].text))))
     return rows
+
+
+def excerpts(run: SteeringRun, scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
+    """Every continuation of a run as a flat record, so a reader can judge the texts behind C5-C10."""
+    prompt = {(s.id, i): p for s in scenarios for i, p in enumerate(s.prompts)}
+    target = {s.id: s.target for s in scenarios}
+    return [{"model": run.model, "prompting": run.prompting, "scenario": r.scenario,
+             "target_emotion": target[r.scenario], "sign": r.sign, "prompt_index": r.prompt_index,
+             "prompt": prompt[(r.scenario, r.prompt_index)], "direction": r.direction,
+             "strength": r.strength, "text": r.text, "target": r.target, "perplexity": r.perplexity,
+             "loop_share": r.stats["loop_share"]} for r in run.rows]

@@ -45,7 +45,7 @@ def class_means(data: LabelledStates, classes: Sequence[str]) -> torch.Tensor:
     return torch.stack(out, dim=1)
 
 
-def reference(data: LabelledStates, emotions: Sequence[str], baseline: Baseline) -> torch.Tensor:
+def baseline_mean(data: LabelledStates, emotions: Sequence[str], baseline: Baseline) -> torch.Tensor:
     """The point each baseline subtracts, ``[n_layers, d_model]``."""
     if baseline == "neutral":
         return class_means(data, [NEUTRAL])[:, 0]
@@ -56,5 +56,5 @@ def reference(data: LabelledStates, emotions: Sequence[str], baseline: Baseline)
 
 def emotion_vectors(data: LabelledStates, emotions: Sequence[str], baseline: Baseline) -> torch.Tensor:
     """Unit emotion vectors ``[n_layers, n_emotions, d_model]`` (float64)."""
-    diff = class_means(data, emotions) - reference(data, emotions, baseline)[:, None, :]
+    diff = class_means(data, emotions) - baseline_mean(data, emotions, baseline)[:, None, :]
     return torch.nn.functional.normalize(diff, dim=-1)

@@ -25,6 +25,7 @@ from harness.cache import atomic_dir, cache_root, hash_tensors, locked, write_js
 from harness.errors import HarnessError, ModelUnavailable
 from harness.models.layers import decoder_layers
 from harness.models.registry import ModelSpec, get_spec
+from harness.protocol import middle_block
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,8 @@ class ModelHandle:
 
     @property
     def middle_layer(self) -> int:
-        """The paper's ``n_layers // 2`` (0-based block index)."""
-        return self.n_layers // 2
+        """The block the middle-layer claims read (:func:`harness.protocol.middle_block`)."""
+        return middle_block(self.n_layers)
 
     @property
     def bridge(self) -> Any:

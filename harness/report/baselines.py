@@ -17,15 +17,15 @@ import yaml
 
 from harness import thresholds as th
 from harness.cache import atomic_path, locked
+from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError
-from harness.report.results import ClaimRecord
 
 HEADER = ("# Regression baselines for {model}: reviewed values of every number the evals record.\n"
           "# A value that drifts beyond its tolerance fails its eval; `pytest evals --update-baselines`\n"
           "# rewrites drifted and new entries (review the diff before committing it).\n")
 
 
-def entry_key(rec: ClaimRecord) -> str:
+def record_key(rec: ClaimRecord) -> str:
     return f"{rec.claim}|{rec.details.get('method') or '-'}|{rec.metric}"
 
 
@@ -71,7 +71,7 @@ def check(root: Path, rec: ClaimRecord, update: bool = False) -> str | None:
         return None
     path = baseline_file(root, rec.model)
     profile = rec.details.get("profile")
-    key = entry_key(rec)
+    key = record_key(rec)
     with locked(path.with_suffix(".yaml")):
         doc = _read(path)
         if doc and doc.get("profile") != profile:

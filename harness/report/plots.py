@@ -8,16 +8,20 @@ same records with the same matplotlib gives the same bytes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from harness import thresholds as th
 from harness.cache import atomic_path
-from harness.report.results import ClaimRecord
+from harness.claims.base import Claim
+from harness.claims.geometry import C1, C3, C11, OppositePairsDetails, UCurveCurves, ValenceDetails
+from harness.claims.record import ClaimRecord
+from harness.claims.steering import C7, C8, DoseDetails
 from harness.stimuli.loading import EMOTION_ORDER, paper_values
 
 PLOT_DIR = "plots"
+D = TypeVar("D")
 
 
 def _plt():
@@ -37,32 +41,25 @@ def _save(fig, out: Path, name: str) -> str:
     return rel
 
 
-def _find(records: Iterable[ClaimRecord], claim: str, metric: str | None = None) -> list[ClaimRecord]:
-    return [r for r in records if r.claim == claim and r.verdict != "not applicable"
-            and (metric is None or r.metric == metric)]
-
-
 def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     """S vs depth per model, one line per method, with the label-shuffled null's mean and 5th pct."""
     plt = _plt()
-    by_model: dict[str, list[ClaimRecord]] = {}
-    for r in _find(records, "C1", "best_depth_separation"):
-        by_model.setdefault(r.model, []).append(r)
+    by_model: dict[str, list[tuple[ClaimRecord, UCurveCurves]]] = {}
+    for r, d in C1.read(records, "best_depth_separation"):
+        by_model.setdefault(r.model, []).append((r, d))
     paths = {}
     t1 = paper_values()["table1_layer_sweep"]
     for model, recs in sorted(by_model.items()):
         fig, ax = plt.subplots(figsize=(6.4, 4))
-        for r in sorted(recs, key=lambda r: r.details["method"]):
-            s = r.details["separation_per_block"]["neutral"]
+        for r, c in recs:
+            s = c.separation_per_block["neutral"]
             n = len(s)
             d = [(i + 1) / n for i in range(n)]
             line, = ax.plot(d, s, marker=".", label=f"S, {r.details['method']}")
-            if "null_mean_per_block" in r.details:
-                ax.plot(d, r.details["null_mean_per_block"], ls=":", color=line.get_color(),
-                        label=f"shuffled null mean, {r.details['method']}")
-            if "null_p05_per_block" in r.details:
-                ax.fill_between(d, r.details["null_p05_per_block"], r.details["null_mean_per_block"],
-                                color=line.get_color(), alpha=0.15, lw=0)
+            ax.plot(d, c.null_mean_per_block, ls=":", color=line.get_color(),
+                    label=f"shuffled null mean, {r.details['method']}")
+            ax.fill_between(d, c.null_p05_per_block, c.null_mean_per_block, color=line.get_color(), alpha=0.15,
+                            lw=0)
         n_paper = 24
         ax.plot([int(k) / n_paper for k in t1["layers"]], list(t1["layers"].values()), "k--", marker="s",
                 label=f"paper, {t1['model']}")
@@ -74,39 +71,38 @@ def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     return paths
 
 
-def _per_record(records: list[ClaimRecord], claim: str, needs: tuple[str, ...], prefix: str, out: Path,
-                draw: Callable[[ClaimRecord], Any]) -> dict[str, str]:
-    """One figure per (model, method) record of ``claim`` that carries ``needs``."""
+def _per_record(records: list[ClaimRecord], claim: Claim[D], prefix: str, out: Path,
+                draw: Callable[[ClaimRecord, D], Any]) -> dict[str, str]:
+    """One figure per (model, method) record of ``claim``."""
     paths = {}
-    for r in _find(records, claim):
-        if all(r.details.get(k) for k in needs):
-            key = f"{r.model}_{r.details['method']}"
-            paths[key] = _save(draw(r), out, f"{prefix}_{key}.png")
+    for r, d in claim.read(records):
+        key = f"{r.model}_{r.details['method']}"
+        paths[key] = _save(draw(r, d), out, f"{prefix}_{key}.png")
     return paths
 
 
 def heatmaps(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     """The 20x20 cosine matrix of the emotion vectors at the middle block."""
 
-    def draw(r: ClaimRecord):
-        m = r.details["cosine_matrix"]
+    def draw(r: ClaimRecord, d: OppositePairsDetails):
+        m = d.cosine_matrix
         fig, ax = _plt().subplots(figsize=(6.2, 5.4))
         im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
         ax.set_xticks(range(len(m)), EMOTION_ORDER[:len(m)], rotation=90, fontsize=7)
         ax.set_yticks(range(len(m)), EMOTION_ORDER[:len(m)], fontsize=7)
         fig.colorbar(im, ax=ax, shrink=0.8, label="cosine")
-        ax.set_title(f"{r.model}, {r.details['method']}: block {r.details.get('layer')}, neutral baseline",
+        ax.set_title(f"{r.model}, {r.details['method']}: block {d.layer}, neutral baseline",
                      fontsize=9)
         return fig
 
-    return _per_record(records, "C3", ("cosine_matrix",), "heatmap", out, draw)
+    return _per_record(records, C3, "heatmap", out, draw)
 
 
 def pc_scatter(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     """PC1/PC2 of the 20 vectors (middle block), coloured by valence."""
 
-    def draw(r: ClaimRecord):
-        pcs, val = r.details["pc_scores"], r.details["valences"]
+    def draw(r: ClaimRecord, d: ValenceDetails):
+        pcs, val = d.pc_scores, d.valences
         fig, ax = _plt().subplots(figsize=(5.6, 4.6))
         sc = ax.scatter([p[0] for p in pcs], [p[1] for p in pcs], c=val, cmap="coolwarm", vmin=-1, vmax=1)
         for name, p in zip(EMOTION_ORDER, pcs, strict=False):
@@ -117,14 +113,14 @@ def pc_scatter(records: list[ClaimRecord], out: Path) -> dict[str, str]:
         ax.title.set_fontsize(9)
         return fig
 
-    return _per_record(records, "C11", ("pc_scores", "valences"), "pca", out, draw)
+    return _per_record(records, C11, "pca", out, draw)
 
 
-def dose_response(records: list[ClaimRecord], out: Path) -> dict[str, str]:
+def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     """Per scenario: classifier target score and readout projection vs strength, flip point marked."""
 
-    def draw(r: ClaimRecord):
-        per, sweep = r.details["per_scenario"], r.details["sweep"]
+    def draw(r: ClaimRecord, d: DoseDetails):
+        per, sweep = d.per_scenario, d.sweep
         fig, axes = _plt().subplots(1, len(per), figsize=(3.0 * len(per), 3.2), sharey=True, squeeze=False)
         axes = list(axes[0])
         for ax, (sid, curves) in zip(axes, per.items(), strict=True):
@@ -137,7 +133,7 @@ def dose_response(records: list[ClaimRecord], out: Path) -> dict[str, str]:
             tw = ax.twinx()
             tw.plot(sweep, curves["readout"], "s--", color="tab:orange", ms=3, label="readout projection")
             tw.tick_params(labelsize=6)
-            fp = r.details["flip_points"].get(sid)
+            fp = d.flip_points.get(sid)
             if fp is not None:
                 ax.axvline(fp, color="green", ls=":", label="flip point")
             ax.axvspan(0.0, 0.05, color="grey", alpha=0.06, lw=0)
@@ -147,13 +143,13 @@ def dose_response(records: list[ClaimRecord], out: Path) -> dict[str, str]:
                      "shaded: the paper's sweep", fontsize=9)
         return fig
 
-    return _per_record(records, "C7", ("per_scenario", "sweep"), "dose", out, draw)
+    return _per_record(records, C7, "dose", out, draw)
 
 
 def regimes(records: list[ClaimRecord], out: Path) -> str | None:
     """PPL ratio vs share of degenerate texts at 0.05, with the regime regions and Table 5."""
     plt = _plt()
-    recs = _find(records, "C8")
+    recs = C8.read(records)
     if not recs:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -163,8 +159,8 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
     ax.text(th.EXPLOSIVE_PPL_RATIO * 1.1, 0.02, "explosive", fontsize=8, color="tab:red")
     ax.text(0.06, 0.95, "repetitive", fontsize=8, color="tab:purple")
     ax.text(0.06, 0.02, "surgical", fontsize=8, color="tab:green")
-    for r in recs:
-        ratio, deg = r.details.get("ppl_ratio"), r.details.get("degenerate_share")
+    for r, d in recs:
+        ratio, deg = d.ppl_ratio, d.degenerate_share
         if ratio is None or deg is None or (isinstance(ratio, float) and math.isnan(ratio)):
             continue
         ax.scatter([ratio], [deg], marker="o", s=45, alpha=0.8, zorder=3, label=f"{r.model} ({r.details['method']})")
@@ -184,5 +180,5 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
 
 def draw_all(records: list[ClaimRecord], out: Path) -> dict[str, dict[str, str] | str | None]:
     return {"ucurve": u_curves(records, out), "heatmap": heatmaps(records, out),
-            "pca": pc_scatter(records, out), "dose": dose_response(records, out),
+            "pca": pc_scatter(records, out), "dose": dose_response_plots(records, out),
             "regimes": regimes(records, out)}

@@ -1,39 +1,18 @@
-"""Render results (run metadata + claim records) as tables: summary.md and the terminal."""
+"""Render a run (metadata, claim records, excerpts) as summary.md, results.csv, plots and excerpts."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from tabulate import tabulate
 
 from harness.cache import atomic_path
-from harness.report.results import ClaimRecord, excerpt_key, sort_key, unique_excerpts
+from harness.claims.record import ClaimRecord, sort_key
+from harness.report.markdown import fmt
+from harness.report.results import excerpt_key, unique_excerpts
 
 CLAIMS_HEADERS = ("claim", "model", "method", "metric", "paper", "measured", "verdict")
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    """Compact display: numbers rounded, long lists summarised by their extremes."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return "n/a"
-        if isinstance(value, float) and 10 ** digits <= abs(value) < 1e9:
-            return f"{value:.0f}"  # 1620, not 1.62e+03
-        return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
-    if isinstance(value, (list, tuple)):
-        nums = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if len(value) > 6 and len(nums) == len(value):
-            lo = min(range(len(nums)), key=nums.__getitem__)
-            hi = max(range(len(nums)), key=nums.__getitem__)
-            return f"{len(nums)} values, min {fmt(nums[lo])} @{lo}, max {fmt(nums[hi])} @{hi}"
-        return "[" + ", ".join(fmt(v) for v in value) + "]"
-    return str(value)
 
 
 def claims_rows(records: list[ClaimRecord]) -> list[list[str]]:
@@ -66,10 +45,19 @@ def _plot_links(plots: dict[str, Any]) -> list[str]:
     return lines or ["_No plot: no record had the data for one._"]
 
 
+def render_tables(records: list[ClaimRecord], kinds: dict[str, str]) -> list[str]:
+    """Every claim's report sections, in the registry's order."""
+    from harness.claims import CLAIMS
+
+    out = []
+    for claim in CLAIMS:
+        for section in claim.tables:
+            out += [f"### {section.title}", "", section.render(records, kinds), ""]
+    return out
+
+
 def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: list[dict[str, Any]] | None = None,
                    plots: dict[str, Any] | None = None) -> str:
-    from harness.report.tables import render_tables
-
     models = run.get("models", {})
     model_rows = [[k, m.get("family", ""), m.get("kind", ""), m.get("source", ""),
                    (m.get("fingerprint") or "")[:12]] for k, m in sorted(models.items())]

@@ -20,7 +20,7 @@ N_NEUTRAL_SENTENCES = 20
 
 def stimuli_dir() -> Path:
     """``$EMOTION_HARNESS_STIMULI``, else the repository's ``stimuli/``."""
-    return Path(os.environ.get(STIMULI_ENV) or Path(__file__).resolve().parent.parent / "stimuli")
+    return Path(os.environ.get(STIMULI_ENV) or Path(__file__).resolve().parents[2] / "stimuli")
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def text_list(path: Path, doc: dict[str, Any], field: str, count: int | None = N
     return [t.strip() for t in items]
 
 
-def neutral_sentences(root: Path | None = None) -> list[str]:
+def read_neutral_sentences(root: Path | None = None) -> list[str]:
     path = (root or stimuli_dir()) / "neutral_sentences.yaml"
     return text_list(path, read_yaml(path), "sentences", N_NEUTRAL_SENTENCES)
 
@@ -135,7 +135,7 @@ def load_stimuli(root: Path | None = None) -> Stimuli:
                    topics=tuple(topics), neutral_prompts=tuple(neutral_prompts),
                    passages={k: tuple(v) for k, v in extraction.items()},
                    held_out={k: tuple(v) for k, v in held_out.items()},
-                   neutral_sentences=tuple(neutral_sentences(root)))
+                   neutral_sentences=tuple(read_neutral_sentences(root)))
 
 
 def _emotions(path: Path) -> tuple[list[Emotion], tuple[tuple[str, str], ...]]:

@@ -7,8 +7,8 @@ import matplotlib.pyplot  # noqa: F401  (in-process pytester runs must not re-im
 import pytest
 import yaml
 
+from harness.claims.record import ClaimRecord
 from harness.report.baselines import check, drift
-from harness.report.results import ClaimRecord
 
 EVAL = '''
 def test_c3(record_claim):

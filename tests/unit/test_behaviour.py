@@ -148,8 +148,8 @@ def test_regimes_from_perplexity_and_loops():
     repetitive = grid(lambda s, a: 0.5, text_fn=lambda a: loop if a >= 0.05 else "plain words of a normal kind",
                       ppl_fn=lambda a: 10.0 if a <= 0.005 else 3.0)
     check = regime(repetitive, "repetitive")
-    assert check.holds and check.details["regime_by_ppl_only"] == "surgical"
-    assert check.details["collapse_point"] == 0.05
+    assert check.holds and check.details.regime_by_ppl_only == "surgical"
+    assert check.details.collapse_point == 0.05
 
 
 def test_safe_strength_and_cross_lingual():

@@ -30,7 +30,7 @@ def test_two_runs_give_bitwise_identical_vectors_and_metrics():
         h = tiny_handle("gemma2", init=GENERATION_INIT, chat_template=CHAT)
         gen = extraction.generation(h, stimuli, max_new_tokens=12)
         comp = extraction.comprehension(h, stimuli)
-        g = analyse(comp, extraction.held_out(h, stimuli), extraction.neutral_sentences(h, stimuli),
+        g = analyse(comp, extraction.held_out(h, stimuli), extraction.neutral_sentence_states(h, stimuli),
                     stimuli, n_permutations=20)
         runs.append((gen, comp, g))
     (gen1, comp1, g1), (gen2, comp2, g2) = runs

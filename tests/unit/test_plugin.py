@@ -1,4 +1,7 @@
-"""The report plugin: records -> results.json + summary.md + terminal table; xdist shards merge."""
+"""The plugin: it alone gives an evals folder its options and fixtures; records -> results.json +
+summary.md + terminal table; xdist shards merge; a claim that does not hold fails in one line.
+
+pytester folders have no conftest of ours: everything comes from the installed entry point."""
 
 from __future__ import annotations
 
@@ -6,8 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
-ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
 
 RECORDING_TESTS = '''
 import pytest
@@ -73,7 +74,6 @@ def test_xdist_workers_shards_merge_into_one_report(pytester):
 def test_absent_weights_skip_with_a_reason_that_says_how_to_get_them(pytester, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(pytester.path / "hf"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    pytester.makeconftest(ROOT_CONFTEST.read_text())
     pytester.makepyfile(test_uses_model="def test_it(model):\n    assert model\n")
     result = pytester.runpytest("--models", "gpt2", "-rs", "-v")
     result.assert_outcomes(skipped=1)
@@ -87,8 +87,68 @@ def test_absent_weights_skip_with_a_reason_that_says_how_to_get_them(pytester, m
     (["--dtype", "int3"], "unknown --dtype 'int3'"),
 ])
 def test_bad_options_are_one_line_usage_errors(pytester, args, message):
-    pytester.makeconftest(ROOT_CONFTEST.read_text())
     pytester.makepyfile(test_x="def test_x():\n    pass\n")
     result = pytester.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{message}*"])
+
+
+def test_an_evals_folder_anywhere_gets_every_option_and_fixture_from_the_plugin(pytester):
+    result = pytester.runpytest("--help")
+    for option in ("--models", "--device", "--profile", "--classifier", "--ppl-scorer", "--report-dir",
+                   "--baselines", "--update-baselines", "--expected"):
+        result.stdout.fnmatch_lines([f"*{option}*"])
+    result = pytester.runpytest("--fixtures")
+    for fixture in ("model ", "load_model", "workbench", "verify ", "verify_pooled", "measure", "record_claim"):
+        result.stdout.fnmatch_lines([f"{fixture}*"])
+
+
+FAKE_CLAIM = """
+import pytest
+from dataclasses import dataclass
+from harness.claims.base import Check, Claim, Finding, PaperRef
+from harness.testing import tiny_handle
+
+@dataclass(frozen=True)
+class Gap:
+    gap: float
+
+def check(evidence, method):
+    return [Finding("gap", Check(False, -0.25, "gap -0.250 at block 2 (needs > 0)", Gap(-0.25)),
+                    {"method": method, "profile": "paper"}, PaperRef(0.4, "made up"))]
+
+C99 = Claim(id="C99", section="-", statement="a gap is positive", axis="extraction method",
+            axis_values=("comprehension",), details=Gap, check=check, applies=lambda h, m: None,
+            paper=lambda m, f: PaperRef(0.4, "made up"))
+
+@pytest.fixture(scope="session")
+def model():
+    return tiny_handle("llama")
+
+def test_c99(model, verify):
+    verify(C99, "comprehension")
+"""
+
+
+def test_a_claim_that_does_not_hold_fails_in_one_line_naming_the_numbers(pytester):
+    pytester.makepyfile(test_fake=FAKE_CLAIM)
+    out = pytester.path / "rep"
+    result = pytester.runpytest("--report-dir", str(out), "--models", "smollm2-135m-instruct")
+    result.assert_outcomes(failed=1)
+    line = next(ln for ln in result.stdout.lines if ln.startswith("C99 does not hold"))
+    assert line == ("C99 does not hold on tiny-llama (comprehension): gap -0.250 at block 2 (needs > 0) "
+                    f"[records in {out / 'results.json'}]")
+    assert "def run(" not in result.stdout.str() and "harness/fixtures.py" not in result.stdout.str()
+    assert read_results(out)["records"][0]["details"] == {"method": "comprehension", "profile": "paper",
+                                                          "reason": "gap -0.250 at block 2 (needs > 0)",
+                                                          "paper_source": "made up", "gap": -0.25}
+
+
+def test_an_expected_outcome_makes_it_a_strict_xfail(pytester):
+    pytester.makepyfile(test_fake=FAKE_CLAIM)
+    pytester.path.joinpath("expected.yaml").write_text(
+        "C99:\n  tiny-llama:\n    comprehension: {expect: does not hold, profile: paper, measured: gap -0.25}\n")
+    result = pytester.runpytest("--expected", "expected.yaml", "--models", "smollm2-135m-instruct", "-rx")
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(["*C99 known not to hold on tiny-llama (comprehension, reviewed in the paper "
+                                 "profile: gap -0.25); now: gap -0.250*"])

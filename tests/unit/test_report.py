@@ -8,7 +8,9 @@ import csv
 import pytest
 
 from harness import thresholds as th
-from harness.claims.geometry import Check
+from harness.claims.base import Check, Finding, PaperRef, to_record
+from harness.claims.geometry import OppositePairsDetails, UCurveCurves, ValenceDetails, u_curve
+from harness.claims.record import ClaimRecord
 from harness.claims.steering import (
     classifier_flips,
     dose_response,
@@ -19,7 +21,7 @@ from harness.claims.steering import (
 from harness.cli import main
 from harness.experiments.steering_grid import SteeringRun, SteerRow
 from harness.metrics.textstats import text_stats
-from harness.report.results import ClaimRecord, write_results
+from harness.report.results import write_results
 from harness.report.summary import write_report
 from harness.stimuli.scenarios import load_scenarios
 
@@ -41,29 +43,33 @@ def steering_run(model: str) -> SteeringRun:
     return SteeringRun(model, "raw", "comprehension", "prefill", "fake 1", model, 8, N // 2, sc, tuple(rows))
 
 
-def rec(claim, model, metric, check: Check, method, **details):
-    return ClaimRecord(claim, model, metric, check.value, check.verdict, paper_value=0.5,
-                       details={"method": method, "profile": "paper", "stimuli": "abc123", "reason": check.reason,
-                                **check.details, **details})
+CONTEXT = {"profile": "paper", "stimuli": "abc123"}
+
+
+def rec(claim, model, metric, check: Check, method, **context):
+    return to_record(claim, model, Finding(metric, check, {"method": method, **CONTEXT, **context},
+                                           PaperRef(0.5, "test")))
 
 
 def records() -> list[ClaimRecord]:
     out = []
     for model in ("tiny-a", "tiny-b"):
         curve = [0.9 - 0.05 * i + 0.004 * i * i for i in range(N)]
-        out.append(ClaimRecord("C1", model, "best_depth_separation", 0.5, "holds", 0.5, {
-            "method": "comprehension", "profile": "paper", "stimuli": "abc123", "best_block": 5,
-            "separation_per_block": {"neutral": curve, "centred": curve}, "null_mean_per_block": [c + 0.02 for c in curve],
-            "null_p05_per_block": [c + 0.01 for c in curve]}))
+        main = u_curve(curve)
+        out.append(rec("C1", model, "best_depth_separation", Check(main.holds, main.value, main.reason, UCurveCurves(
+            **vars(main.details), separation_per_block={"neutral": curve, "centred": curve},
+            separation_post_final_norm={"neutral": 0.5, "centred": 0.5},
+            null_mean_per_block=[c + 0.02 for c in curve], null_p05_per_block=[c + 0.01 for c in curve],
+            heldout_top1_per_block=[0.1] * N, heldout_top3_per_block=[0.2] * N, heldout5_top1_per_block=[0.3] * N)),
+            "comprehension"))
         cos = [[1.0 if i == j else 0.3 for j in range(20)] for i in range(20)]
         pairs = {"happy-sad": 0.4, "calm-desperate": 0.3, "loving-hostile": 0.2, "proud-guilty": 0.35}
-        out.append(ClaimRecord("C3", model, "min_opposite_pair_cosine", 0.2, "holds", 0.182, {
-            "method": "comprehension", "profile": "paper", "neutral": pairs, "centred": pairs, "layer": 6,
-            "cosine_matrix": cos}))
-        out.append(ClaimRecord("C11", model, "valence_pc1_abs_spearman", 0.3, "holds", None, {
-            "method": "comprehension", "profile": "paper", "valence": {"neutral": 0.3, "centred": 0.2},
-            "arousal": {"neutral": 0.1, "centred": 0.1}, "pc_scores": [[i * 0.1, -i * 0.05] for i in range(20)],
-            "valences": [(-1) ** i * 0.5 for i in range(20)]}))
+        out.append(rec("C3", model, "min_opposite_pair_cosine", Check(True, 0.2, "fake", OppositePairsDetails(
+            neutral=pairs, centred=pairs, baseline="neutral", layer=6, cosine_matrix=cos)), "comprehension"))
+        out.append(rec("C11", model, "valence_pc1_abs_spearman", Check(True, 0.3, "fake", ValenceDetails(
+            valence={"neutral": 0.3, "centred": 0.2}, arousal={"neutral": 0.1, "centred": 0.1}, baseline="neutral",
+            layer=6, pc_scores=[[i * 0.1, -i * 0.05] for i in range(20)],
+            valences=[(-1) ** i * 0.5 for i in range(20)], arousals=[0.0] * 20)), "comprehension"))
         run = steering_run(model)
         out.append(rec("C5", model, "readout", steering_moves(run), "raw", vector_method="comprehension",
                        classifier="fake 1"))

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError
-from harness.report.results import ClaimRecord, read_results, write_results
+from harness.report.results import read_results, write_results
 from harness.report.summary import fmt, render_summary
 
 
@@ -63,7 +64,8 @@ def test_summary_lists_claims_and_models():
 
 
 def test_excerpts_are_deduplicated_and_floats_canonical(tmp_path):
-    from harness.report.results import canonical, read_excerpts
+    from harness.claims.record import canonical
+    from harness.report.results import read_excerpts
 
     e = {"model": "m", "prompting": "raw", "scenario": "s", "direction": "emotion", "strength": 0.02,
          "prompt_index": 0, "text": "x"}
@@ -75,6 +77,6 @@ def test_excerpts_are_deduplicated_and_floats_canonical(tmp_path):
 
 
 def test_pooled_records_name_the_models_they_pool():
-    from harness.report.results import is_pooled, pooled_key
+    from harness.claims.record import is_pooled, pooled_key
 
     assert pooled_key(["b", "a"]) == "pooled(a,b)" and is_pooled("pooled(a,b)") and not is_pooled("a")

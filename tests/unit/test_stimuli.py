@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import HarnessError
-from harness.stimuli.loading import N_NEUTRAL_SENTENCES, neutral_sentences
+from harness.stimuli.loading import N_NEUTRAL_SENTENCES, read_neutral_sentences
 
 
 def test_shipped_neutral_sentences_are_valid():
-    sentences = neutral_sentences()
+    sentences = read_neutral_sentences()
     assert len(sentences) == N_NEUTRAL_SENTENCES == 20
     assert len(set(sentences)) == 20
 
@@ -28,11 +28,11 @@ def write(tmp_path, body: str):
 def test_bad_stimulus_files_fail_with_file_and_field(tmp_path, body, message):
     root = write(tmp_path, body)
     with pytest.raises(HarnessError, match=message) as e:
-        neutral_sentences(root)
+        read_neutral_sentences(root)
     assert str(root / "neutral_sentences.yaml") in str(e.value)
     assert "\n" not in str(e.value)
 
 
 def test_missing_file_names_the_path(tmp_path):
     with pytest.raises(HarnessError, match="stimulus file not found"):
-        neutral_sentences(tmp_path)
+        read_neutral_sentences(tmp_path)

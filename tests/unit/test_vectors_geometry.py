@@ -17,7 +17,7 @@ from harness.metrics.geometry import (
     pc_organisation,
     shuffled_null,
 )
-from harness.metrics.vectors import LabelledStates, emotion_vectors, reference
+from harness.metrics.vectors import LabelledStates, baseline_mean, emotion_vectors
 
 EMOS = ("a", "b", "c", "d")
 
@@ -87,7 +87,7 @@ def test_nearest_vector_accuracy_is_perfect_on_clean_clusters_and_chance_on_nois
     train = clusters(spread=0.05, seed=0)
     held = clusters(spread=0.05, seed=9).select(range(20))  # only emotion samples
     v = emotion_vectors(train, EMOS, "neutral")
-    ref = reference(train, EMOS, "neutral")
+    ref = baseline_mean(train, EMOS, "neutral")
     assert nearest_vector_accuracy(v, ref, held, EMOS, k=1).tolist() == [1.0, 1.0]
     noise = LabelledStates(torch.randn(2, 400, 16, generator=torch.Generator().manual_seed(2)),
                            tuple(EMOS[i % 4] for i in range(400)))

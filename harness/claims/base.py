@@ -1,0 +1,157 @@
+"""What a claim is: its identity, the axis it runs over, its check, its paper values, its tables.
+
+A claim's check reads evidence (geometry of an extraction, a steering run) and returns
+findings: the first decides the verdict, any others record related readings beside it.
+Each finding becomes one :class:`~harness.claims.record.ClaimRecord` whose ``details`` are
+a typed dataclass, so the report reads fields, not string keys. No pytest here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+from harness.claims.record import ClaimRecord, Verdict, canonical
+
+if TYPE_CHECKING:
+    from harness.experiments.extraction import Extraction
+    from harness.experiments.geometry_run import Geometry
+    from harness.experiments.steering_grid import SteeringRun
+    from harness.models.loading import ModelHandle
+    from harness.protocol import Profile
+    from harness.stimuli.loading import Stimuli
+
+# What a claim is run over: the extraction method of its vectors, or the prompting mode of
+# its steered continuations. Recorded as ``details["method"]`` either way.
+Axis = Literal["extraction method", "prompting mode"]
+
+D = TypeVar("D")
+
+
+@dataclass(frozen=True)
+class PaperRef:
+    """The paper's number for a claim and exactly where it comes from."""
+
+    value: Any
+    source: str
+
+
+@dataclass(frozen=True)
+class Check(Generic[D]):
+    """A verdict with its headline value, one-line reason and typed details.
+
+    ``holds=None`` is a measurement that decides nothing (recorded as ``not applicable``)."""
+
+    holds: bool | None
+    value: Any
+    reason: str
+    details: D
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.holds is None:
+            return "not applicable"
+        return "holds" if self.holds else "does not hold"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One record-to-be: a metric, its check, and the context every number carries
+    (method, profile, stimulus hash, and for steering the run's settings)."""
+
+    metric: str
+    check: Check[Any]
+    context: dict[str, Any]
+    paper: PaperRef | None = None  # None: the record carries no paper value
+
+
+class Evidence(Protocol):
+    """What a claim may read about one model (built by harness.experiments.workbench)."""
+
+    handle: ModelHandle
+    stimuli: Stimuli
+    profile: Profile
+
+    def geometry(self, method: str) -> Geometry: ...
+
+    def steering(self, prompting: str) -> SteeringRun: ...
+
+    def context(self, method: str) -> dict[str, Any]: ...
+
+    def steering_context(self, run: SteeringRun) -> dict[str, Any]: ...
+
+    def neutral_sentence_states(self) -> Extraction: ...
+
+
+@dataclass(frozen=True)
+class Table:
+    """A section of the report: the paper's table re-made from records."""
+
+    title: str
+    render: Callable[[list[ClaimRecord], dict[str, str]], str]  # (records, model kinds) -> markdown
+
+
+@dataclass(frozen=True)
+class Claim(Generic[D]):
+    """One paper claim, declared once.
+
+    ``check(evidence, axis_value)`` returns the findings; the first decides the verdict.
+    ``applies(handle, axis_value)`` gives the reason it does not apply, or None.
+    ``paper(model_key, family)`` is the paper's value to show beside the measured one.
+    """
+
+    id: str
+    section: str
+    statement: str
+    axis: Axis
+    axis_values: tuple[str, ...]
+    details: type[D]  # the decisive finding's details
+    check: Callable[[Evidence, str], list[Finding]]
+    applies: Callable[[ModelHandle, str], str | None]
+    paper: Callable[[str, str], PaperRef]
+    tables: tuple[Table, ...] = ()
+
+    def read(self, records: Sequence[ClaimRecord], metric: str | None = None
+             ) -> list[tuple[ClaimRecord, D]]:
+        """This claim's decided records (optionally one metric) with their typed details,
+        sorted by model and method; records without the fields (other suites) are skipped."""
+        out = []
+        for r in records:
+            if r.claim != self.id or r.verdict == "not applicable" or "method" not in r.details:
+                continue
+            if metric is not None and r.metric != metric:
+                continue
+            d = parse_details(self.details, r.details)
+            if d is not None:
+                out.append((r, d))
+        return sorted(out, key=lambda rd: (rd[0].model, str(rd[0].details["method"])))
+
+
+def parse_details(cls: type[D], details: dict[str, Any]) -> D | None:
+    """``cls`` built from a record's details, or None when a field is missing."""
+    names = [f for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    if any(f.name not in details and f.default is dataclasses.MISSING
+           and f.default_factory is dataclasses.MISSING for f in names):
+        return None
+    return cls(**{f.name: details[f.name] for f in names if f.name in details})
+
+
+def to_record(claim_id: str, model: str, finding: Finding) -> ClaimRecord:
+    """The record a finding becomes: context, reason, paper source, then the typed details."""
+    check = finding.check
+    details = {**finding.context, "reason": check.reason}
+    if finding.paper is not None:
+        details["paper_source"] = finding.paper.source
+    details.update(dataclasses.asdict(check.details))
+    return ClaimRecord(claim=claim_id, model=model, metric=finding.metric, value=canonical(check.value),
+                       verdict=check.verdict, paper_value=finding.paper.value if finding.paper else None,
+                       details=canonical(details))
+
+
+def not_applicable(claim: Claim[Any], model: str, axis_value: str, reason: str, profile: str) -> ClaimRecord:
+    """The record of a claim that does not apply to a model on this axis value."""
+    metric = f"{axis_value} extraction" if claim.axis == "extraction method" else f"{axis_value} prompts"
+    return ClaimRecord(claim=claim.id, model=model, metric=metric, value=None, verdict="not applicable",
+                       details={"method": axis_value, "reason": reason, "profile": profile})

@@ -1,0 +1,210 @@
+"""Fixtures the evals use, registered by the plugin (harness.pytest_plugin), so an evals folder
+anywhere gets them from the installed package.
+
+``verify(claim, axis_value)`` is the whole life of a claim check for the model under test:
+not applicable -> recorded and skipped; else evidence -> findings -> records (each compared
+with its reviewed baseline) -> the verdict, as a strict xfail where expected_outcomes.yaml
+lists it, and as a one-line failure otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.claims.base import Claim, Evidence, Finding, not_applicable, to_record
+from harness.claims.expected import read_expected
+from harness.claims.record import ClaimRecord
+from harness.errors import HarnessError, ModelUnavailable
+from harness.experiments.steering_grid import SteeringRun, supports_prompting
+from harness.experiments.workbench import Workbench
+from harness.models.loading import ModelHandle, load
+from harness.protocol import Profile, get_profile
+from harness.report.baselines import check as check_baseline
+from harness.stimuli.loading import load_stimuli
+from harness.stimuli.scenarios import load_scenarios
+
+
+def _opt(config: pytest.Config, name: str) -> Any:
+    return config.getoption(name)
+
+
+def _rooted(config: pytest.Config, option: str) -> Path | None:
+    value = config.getoption(option)
+    if value in (None, "", "none"):
+        return None
+    p = Path(value)
+    return p if p.is_absolute() else config.rootpath / p
+
+
+def _fail_on_harness_error(fn: Callable[[], Any]) -> Any:
+    """Run ``fn``; a harness error fails the test in one line, an absent model skips it."""
+    try:
+        return fn()
+    except ModelUnavailable as e:
+        error: HarnessError = e
+        skip = True
+    except HarnessError as e:
+        error, skip = e, False
+    # Outside the except block, so pytest shows one line and not a chained traceback.
+    if skip:
+        pytest.skip(str(error))
+    pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def profile(pytestconfig: pytest.Config) -> Profile:
+    return get_profile(_opt(pytestconfig, "profile"))
+
+
+@pytest.fixture(scope="session")
+def load_model(pytestconfig: pytest.Config, harness_run) -> Callable[[str], ModelHandle]:
+    """``load_model(key)``: a model handle with the session's options (skips when absent)."""
+    loaded: dict[str, ModelHandle] = {}
+    c = pytestconfig
+
+    def get(key: str) -> ModelHandle:
+        if key not in loaded:
+            handle = _fail_on_harness_error(lambda: load(
+                key, device=_opt(c, "device"), dtype=_opt(c, "dtype"), offline=_opt(c, "offline"),
+                allow_download=_opt(c, "allow_download"), trust_remote_code=_opt(c, "trust_remote_code")))
+            harness_run.add_model(handle)
+            loaded[key] = handle
+        return loaded[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def model(model_key: str, load_model) -> ModelHandle:
+    """The model under test, loaded once per session; skipped when its weights are absent."""
+    return load_model(model_key)
+
+
+@pytest.fixture(scope="session")
+def model_keys(pytestconfig: pytest.Config) -> list[str]:
+    """Every model selected by --models (for checks pooled over models)."""
+    from harness.pytest_plugin import selected_models
+
+    return selected_models(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def workbench(pytestconfig: pytest.Config, profile: Profile, load_model, harness_run) -> Workbench:
+    """The session's evidence: geometry and steering runs, each computed once."""
+    scorer_key = _opt(pytestconfig, "ppl_scorer")
+    stimuli = _fail_on_harness_error(load_stimuli)
+    scenarios = _fail_on_harness_error(load_scenarios)
+    return Workbench(stimuli=stimuli, scenarios=scenarios, profile=profile,
+                     classifier_name=_opt(pytestconfig, "classifier"),
+                     allow_download=_opt(pytestconfig, "allow_download"),
+                     scorer=lambda: load_model(scorer_key) if scorer_key else None,
+                     on_excerpts=harness_run.add_excerpts)
+
+
+@pytest.fixture
+def record_claim(harness_run, pytestconfig: pytest.Config) -> Callable[..., ClaimRecord]:
+    """``record_claim(claim, model, metric, value, verdict, paper_value=None, details=None)``.
+
+    Each record is compared with its reviewed baseline (``--baselines``); a value that
+    drifted beyond its tolerance fails the test that recorded it."""
+    root = _rooted(pytestconfig, "baselines")
+    update = _opt(pytestconfig, "update_baselines")
+
+    def record(*args: Any, **kwargs: Any) -> ClaimRecord:
+        return _checked(harness_run.record(*args, **kwargs))
+
+    def _keep(rec: ClaimRecord) -> ClaimRecord:
+        harness_run.add(rec)
+        return _checked(rec)
+
+    def _checked(rec: ClaimRecord) -> ClaimRecord:
+        message = check_baseline(root, rec, update) if root is not None else None
+        if message:
+            pytest.fail(f"regression against the reviewed baseline: {message}; if the change is intended, "
+                        "rerun with --update-baselines and review the diff", pytrace=False)
+        return rec
+
+    record.keep = _keep  # type: ignore[attr-defined]  # store a ready-made ClaimRecord
+    return record
+
+
+@pytest.fixture
+def expect(request: pytest.FixtureRequest, profile: Profile, pytestconfig: pytest.Config):
+    """``expect(claim_id, model, axis_value, finding)``: the verdict as the test's outcome.
+
+    Listed in expected_outcomes.yaml as not holding -> xfail, strict in the profile it was
+    reviewed in (a claim that starts to hold fails the run until the file is reviewed)."""
+    path = _rooted(pytestconfig, "expected")
+    report = _rooted(pytestconfig, "report_dir")
+
+    def check(claim_id: str, model: str, axis_value: str, finding: Finding) -> None:
+        result = finding.check
+        entry = _fail_on_harness_error(lambda: read_expected(path) if path else {}).get((claim_id, model, axis_value))
+        if entry is not None:
+            request.node.add_marker(pytest.mark.xfail(strict=entry.profile == profile.name,
+                                                      reason=entry.reason(result.reason)))
+        if not result.holds:
+            pytest.fail(f"{claim_id} does not hold on {model} ({axis_value}): {result.reason} "
+                        f"[records in {report / 'results.json' if report else 'results.json'}]", pytrace=False)
+
+    return check
+
+
+@pytest.fixture
+def verify(model: ModelHandle, workbench: Workbench, record_claim, expect, profile: Profile):
+    """``verify(claim, axis_value)``: check ``claim`` on the model under test (module docstring)."""
+
+    def run(claim: Claim[Any], axis_value: str) -> list[ClaimRecord]:
+        reason = claim.applies(model, axis_value)
+        if reason:
+            record_claim.keep(not_applicable(claim, model.key, axis_value, reason, profile.name))
+            pytest.skip(reason)
+        findings = _fail_on_harness_error(lambda: claim.check(workbench.evidence(model), axis_value))
+        records = [record_claim.keep(to_record(claim.id, model.key, f)) for f in findings]
+        expect(claim.id, model.key, axis_value, findings[0])
+        return records
+
+    return run
+
+
+@pytest.fixture
+def measure(model: ModelHandle, workbench: Workbench, record_claim):
+    """``measure(claim, fn)``: record a reading that decides nothing (``fn(evidence) -> Finding``)."""
+
+    def run(claim: Claim[Any], fn: Callable[[Evidence], Finding]) -> ClaimRecord:
+        finding = _fail_on_harness_error(lambda: fn(workbench.evidence(model)))
+        return record_claim.keep(to_record(claim.id, model.key, finding))
+
+    return run
+
+
+@pytest.fixture
+def verify_pooled(model_keys: list[str], load_model, workbench: Workbench, record_claim, expect,
+                  profile: Profile):
+    """``verify_pooled(claim, prompting, pool)``: a check over every selected model's steering run,
+    where ``pool(runs, prompting, profile_name) -> (pooled model name, Finding)``."""
+
+    def run(claim: Claim[Any], prompting: str,
+            pool: Callable[[list[SteeringRun], str, str], tuple[str, Finding]]) -> ClaimRecord:
+        runs = []
+        for key in model_keys:
+            try:
+                handle = load_model(key)
+            except pytest.skip.Exception:
+                continue  # weights absent: the per-model tests say so
+            if supports_prompting(handle, prompting):  # type: ignore[arg-type]
+                continue
+            runs.append(_fail_on_harness_error(lambda h=handle: workbench.steering(h, prompting)))
+        if len(runs) < 2:
+            pytest.skip(f"pooling needs at least two models with {prompting} prompts; the per-model check "
+                        "covers one")
+        name, finding = pool(runs, prompting, profile.name)
+        rec = record_claim.keep(to_record(claim.id, name, finding))
+        expect(claim.id, name, prompting, finding)
+        return rec
+
+    return run

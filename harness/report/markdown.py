@@ -1,0 +1,60 @@
+"""Markdown building blocks for the report: number formatting, tables, provenance captions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+from harness.claims.record import ClaimRecord, is_pooled
+
+NOT_RUN = "not run"
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """Compact display: numbers rounded, long lists summarised by their extremes."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "n/a"
+        if isinstance(value, float) and 10 ** digits <= abs(value) < 1e9:
+            return f"{value:.0f}"  # 1620, not 1.62e+03
+        return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
+    if isinstance(value, (list, tuple)):
+        nums = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(value) > 6 and len(nums) == len(value):
+            lo = min(range(len(nums)), key=nums.__getitem__)
+            hi = max(range(len(nums)), key=nums.__getitem__)
+            return f"{len(nums)} values, min {fmt(nums[lo])} @{lo}, max {fmt(nums[hi])} @{hi}"
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    return str(value)
+
+
+def table(rows: list[list[Any]], headers: Iterable[str]) -> str:
+    return tabulate(rows, headers=list(headers), tablefmt="github", disable_numparse=True)
+
+
+def measured_models(records: Iterable[ClaimRecord]) -> list[str]:
+    """Models with records in this run (pooled pseudo-models aside)."""
+    return sorted({r.model for r in records if not is_pooled(r.model)})
+
+
+def provenance(records: Sequence[ClaimRecord], *extra: str) -> str:
+    """Italic caption: what the numbers are, then the profiles and stimulus sets they come from."""
+    profiles = sorted({str(r.details["profile"]) for r in records if "profile" in r.details})
+    stim = sorted({str(r.details["stimuli"]) for r in records if "stimuli" in r.details})
+    parts = [*extra, f"profile {', '.join(profiles) or '?'}", f"stimuli {', '.join(stim) or '?'}"]
+    return "_" + "; ".join(parts) + "._"
+
+
+def steering_caption(records: Sequence[ClaimRecord], what: str) -> str:
+    """Provenance of a steering table, with the vectors and the classifier behind it."""
+    cls = sorted({str(r.details.get("classifier")) for r in records if r.details.get("classifier")})
+    vm = sorted({str(r.details.get("vector_method")) for r in records if r.details.get("vector_method")})
+    return provenance(records, what, f"vectors: {', '.join(vm) or '?'} (neutral baseline, middle block)",
+                      f"classifier {', '.join(cls) or '?'}")
