@@ -6,7 +6,7 @@ says why, never to make a claim pass on a particular model.
 
 from __future__ import annotations
 
-# C1 U-curve. The paper's best depth is 0.5 (SmolLM2-1.7B, layers 6/12/18/24); DESIGN.md
+# C1 U-curve. The paper's best depth is 0.5 (SmolLM2-1.7B, layers 6/12/18/24); the protocol
 # accepts an argmin anywhere in [0.35, 0.70], since a sweep over every block is finer than
 # the paper's four points.
 UCURVE_BEST_DEPTH = (0.35, 0.70)
@@ -58,7 +58,7 @@ FLIP_RATE_MIN = 0.92
 # C7: Spearman(strength, signed target score) over 0 + the paper's sweep, one-sided.
 DOSE_ALPHA = 0.05
 DOSE_STRENGTHS = (0.0, *PAPER_SWEEP)
-# C8 regimes (DESIGN.md): PPL ratio = PPL(0.05) / PPL(0.005), medians over scenario prompts.
+# C8 regimes (docs/protocol.md, C8): PPL ratio = PPL(0.05) / PPL(0.005), medians over scenario prompts.
 # Explosive from this ratio up: the geometric midpoint of Table 5's largest surgical ratio
 # (1.7, GPT-2) and smallest explosive one (12, Qwen2.5 1.5B Base), so the paper's nine
 # labelled rows fall on the side they were given.

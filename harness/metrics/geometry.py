@@ -28,7 +28,7 @@ def mean_pairwise_cosine(x: torch.Tensor) -> torch.Tensor:
 
 
 def depths(n_layers: int) -> list[float]:
-    """Depth of block l is (l + 1) / L (DESIGN.md, Notation)."""
+    """Depth of block l is (l + 1) / L (docs/protocol.md, Notation)."""
     return [(layer + 1) / n_layers for layer in range(n_layers)]
 
 

@@ -1,7 +1,7 @@
 """Load a model into a :class:`ModelHandle`: pristine HF model, tokenizer, facts, fingerprint.
 
 The HF model in the handle is never booted into TransformerLens: booting replaces its
-decoder layers in place and breaks KV-cached generation (DESIGN.md, Pitfalls). The
+decoder layers in place and breaks KV-cached generation (docs/protocol.md, Caching and determinism). The
 bridge is booted lazily on a deep copy, for users who want TransformerLens hooks.
 """
 

@@ -27,7 +27,7 @@ def test_batched_equals_single_equals_pristine(tiny_gen):
 
 
 def test_generation_stays_correct_after_the_bridge_is_booted():
-    """Booting TransformerLens must not touch the model that generates (DESIGN.md, Pitfalls)."""
+    """Booting TransformerLens must not touch the model that generates (docs/protocol.md)."""
     h = tiny_handle("llama", init=GENERATION_INIT)
     ps = prompts(3)
     before = generate(h, ps, max_new_tokens=10)
