@@ -1,0 +1,134 @@
+"""The small public API: load a model, read its residual stream, build emotion vectors, steer,
+and run one claim, without pytest. Everything here is re-exported by ``harness``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from harness.claims import get_claim
+from harness.claims.base import not_applicable, to_record
+from harness.claims.record import ClaimRecord
+from harness.errors import HarnessError
+from harness.experiments.extraction import Method, extract
+from harness.experiments.workbench import Workbench
+from harness.metrics.vectors import Baseline
+from harness.metrics.vectors import emotion_vectors as _unit_vectors
+from harness.models.loading import ModelHandle, load
+from harness.protocol import get_profile
+from harness.runtime.batching import text_ids
+from harness.runtime.capture import Residuals, capture
+from harness.runtime.generate import chat_ids
+from harness.runtime.steering import Scale, generate_steered
+from harness.stimuli.loading import load_stimuli
+from harness.stimuli.scenarios import load_scenarios
+
+
+def load_model(key: str, device: str = "cpu", dtype: str = "float32", offline: bool = False,
+               allow_download: bool = False, trust_remote_code: bool = False) -> ModelHandle:
+    """Load a model by registry key (``python -m harness models``) or local folder.
+
+    Args:
+        key: registry key such as ``"smollm2-135m-instruct"``, or a folder with a HF model.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
+        dtype: ``"float32"``, ``"bfloat16"`` or ``"float16"``.
+        offline: never download; use only what is cached.
+        allow_download: let hub models download into the HF cache.
+        trust_remote_code: allow models that ship their own Python code.
+
+    Returns:
+        A :class:`~harness.models.loading.ModelHandle` (model, tokenizer, facts, fingerprint).
+    """
+    return load(key, device=device, dtype=dtype, offline=offline, allow_download=allow_download,
+                trust_remote_code=trust_remote_code)
+
+
+def read_residuals(handle: ModelHandle, texts: Sequence[str], batch_size: int = 8) -> Residuals:
+    """The residual stream after every block at each text's last token, in one pass per batch.
+
+    Args:
+        handle: a loaded model.
+        texts: plain texts (no chat template).
+        batch_size: texts per forward pass (results do not depend on it).
+
+    Returns:
+        :class:`~harness.runtime.capture.Residuals`: ``resid`` ``[n_layers, n_texts, d_model]`` and the
+        final-norm state of the last block, ``post_norm`` ``[n_texts, d_model]``.
+    """
+    for i, t in enumerate(texts):
+        if not t or not t.strip():
+            raise HarnessError(f"read_residuals(): text {i} is empty")
+    return capture(handle, [text_ids(handle, t) for t in texts], batch_size=batch_size)
+
+
+def emotion_vectors(handle: ModelHandle, method: Method = "comprehension", baseline: Baseline = "neutral",
+                    profile: str = "paper") -> dict[str, torch.Tensor]:
+    """Unit emotion vectors at every block, from the harness's stimuli (cached like the evals').
+
+    Args:
+        handle: a loaded model.
+        method: ``"comprehension"`` (passages, any model) or ``"generation"`` (the model's own
+            stories; instruct models only).
+        baseline: ``"neutral"`` (mean_e - mean_neutral, the paper's) or ``"centred"``.
+        profile: ``"paper"`` or ``"quick"`` (sizes of the generation run).
+
+    Returns:
+        ``{emotion: tensor [n_layers, d_model]}`` of unit vectors (float32), for the 20 emotions.
+    """
+    stimuli = load_stimuli()
+    ex = extract(handle, method, stimuli, get_profile(profile))
+    vecs = _unit_vectors(ex.data, stimuli.names, baseline).float()
+    return {name: vecs[:, i] for i, name in enumerate(stimuli.names)}
+
+
+def steer(handle: ModelHandle, prompt: str, direction: torch.Tensor, strength: float, max_new_tokens: int = 50,
+          chat: bool = False, scale: Scale = "prefill") -> str:
+    """Greedy continuation of ``prompt`` with ``strength * s_l * direction`` added after every block.
+
+    Args:
+        handle: a loaded model.
+        prompt: the text to continue (``chat=True`` wraps it as one user turn of the chat template).
+        direction: a unit vector ``[d_model]``, e.g. ``emotion_vectors(m)["calm"][m.middle_layer]``.
+        strength: alpha; negative steers away. 0 gives the unsteered continuation.
+        max_new_tokens: length of the continuation.
+        chat: use the model's chat template.
+        scale: ``"prefill"`` (s_l measured on the prompt, KV cache) or ``"per_step"`` (the paper's loop).
+
+    Returns:
+        The continuation's text (special tokens skipped).
+    """
+    ids = chat_ids(handle, prompt) if chat else text_ids(handle, prompt)
+    gen = generate_steered(handle, [ids], direction.reshape(-1), [strength], max_new_tokens, scale=scale)
+    return gen[0].text
+
+
+def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str = "paper",
+              classifier: str = "auto") -> list[ClaimRecord]:
+    """Check one claim on one model, as its eval does, without pytest.
+
+    Args:
+        claim_id: ``"C1"`` .. ``"C12"``.
+        handle: a loaded model.
+        axis_value: the extraction method (``"comprehension"``, ``"generation"``) for geometry
+            claims, the prompting mode (``"raw"``, ``"chat"``) for steering claims.
+        profile: ``"paper"`` or ``"quick"``.
+        classifier: emotion classifier backend for C6/C7 (``"auto"``, ``"nade"``, ``"j-hartmann"``).
+
+    Returns:
+        The claim's records; the first carries the verdict (``holds``, ``does not hold`` or
+        ``not applicable``), its value, the paper's value and the details behind it.
+    """
+    claim = get_claim(claim_id)
+    if axis_value not in claim.axis_values:
+        raise HarnessError(f"{claim_id} runs over {claim.axis} {', '.join(claim.axis_values)}, not '{axis_value}'")
+    prof = get_profile(profile)
+    reason = claim.applies(handle, axis_value)
+    if reason:
+        return [not_applicable(claim, handle.key, axis_value, reason, prof.name)]
+    bench = Workbench(stimuli=load_stimuli(), scenarios=load_scenarios(), profile=prof, classifier_name=classifier)
+    return [to_record(claim.id, handle.key, f) for f in claim.check(bench.evidence(handle), axis_value)]
+
+
+__all__: list[Any] = ["emotion_vectors", "load_model", "read_residuals", "run_claim", "steer"]
