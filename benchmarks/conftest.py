@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from harness.pytest_plugin import selected_models
 from harness.testing import tiny_handle
 
 TINY = "tiny-llama"
@@ -13,8 +14,8 @@ TINY = "tiny-llama"
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "subject_key" in metafunc.fixturenames:
-        keys = [*metafunc.config.getoption("models").split(","), TINY] \
-            if metafunc.config.getoption("models") != "embedded" else ["smollm2-135m-instruct", TINY]
+        # The plugin's selection (keys, globs, 'embedded', 'all', folders), plus the tiny model.
+        keys = [*selected_models(metafunc.config), TINY]
         metafunc.parametrize("subject_key", keys, ids=keys, scope="session")
 
 

@@ -10,7 +10,7 @@ gathered inside the hook); steering hooks at every block (prefill scaling).
 from __future__ import annotations
 
 import torch
-from harness.conftest import forward_batch
+from .conftest import forward_batch
 
 from harness.runtime.hooks import attach
 from harness.runtime.steering import RowSteering
