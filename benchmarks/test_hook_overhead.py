@@ -10,10 +10,11 @@ gathered inside the hook); steering hooks at every block (prefill scaling).
 from __future__ import annotations
 
 import torch
-from .conftest import forward_batch
 
 from harness.runtime.hooks import attach
 from harness.runtime.steering import RowSteering
+
+from .conftest import forward_batch
 
 ROUNDS = 15
 
