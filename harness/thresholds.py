@@ -49,7 +49,7 @@ STRENGTHS = (0.0, *PAPER_SWEEP, 0.08, 0.12)
 # 0.02, so 0.02 is the lowest sweep strength at which the paper saw a flip. Fixed before
 # any steering was measured here; every other strength is recorded beside it.
 SCENARIO_STRENGTH = 0.02
-# The random-direction control runs at these strengths (C6 flips, C8/C10 beside the emotion's).
+# The random-direction control runs at these strengths (recorded beside C5, C6, C7 and C10).
 RANDOM_STRENGTHS = (SCENARIO_STRENGTH, 0.05, 0.12)
 # C5: "most scenario prompts": strictly more than half move the readout the expected way.
 MOST = 0.5
