@@ -20,9 +20,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def subject(subject_key, load_model):
+def subject(subject_key, model_loader):
     """A real model or the tiny one: hook overheads matter most where compute is small."""
-    return tiny_handle("llama") if subject_key == TINY else load_model(subject_key)
+    return tiny_handle("llama") if subject_key == TINY else model_loader(subject_key)
 
 
 def forward_batch(handle, batch: int = 8, length: int = 64, seed: int = 0):

@@ -14,8 +14,7 @@ from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract
 from harness.experiments.workbench import Workbench
-from harness.metrics.vectors import Baseline
-from harness.metrics.vectors import emotion_vectors as _unit_vectors
+from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle, load
 from harness.protocol import get_profile
 from harness.runtime.batching import text_ids
@@ -79,7 +78,7 @@ def emotion_vectors(handle: ModelHandle, method: Method = "comprehension", basel
     """
     stimuli = load_stimuli()
     ex = extract(handle, method, stimuli, get_profile(profile))
-    vecs = _unit_vectors(ex.data, stimuli.names, baseline).float()
+    vecs = vectors_from_states(ex.data, stimuli.names, baseline).float()
     return {name: vecs[:, i] for i, name in enumerate(stimuli.names)}
 
 

@@ -24,7 +24,7 @@ from harness import __version__
 from harness.cache import atomic_path
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
-from harness.metrics.vectors import Baseline, emotion_vectors
+from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile
 from harness.runtime.batching import batches, text_ids
@@ -67,7 +67,7 @@ def emotion_export(handle: ModelHandle, stimuli: Stimuli, profile: Profile, emot
     if reason:
         raise HarnessError(reason)
     ex = extract(handle, method, stimuli, profile)
-    vecs = emotion_vectors(ex.data, stimuli.names, baseline)[:, stimuli.names.index(emotion)].float()
+    vecs = vectors_from_states(ex.data, stimuli.names, baseline)[:, stimuli.names.index(emotion)].float()
     scales = residual_scales(handle, list(stimuli.neutral_sentences))
     steering = scales[:, None] * vecs[handle.middle_layer][None, :]
     tensors = {"vectors": vecs.contiguous(), "steering": steering.contiguous(), "scales": scales.contiguous()}

@@ -61,8 +61,8 @@ def profile(pytestconfig: pytest.Config) -> Profile:
 
 
 @pytest.fixture(scope="session")
-def load_model(pytestconfig: pytest.Config, harness_run) -> Callable[[str], ModelHandle]:
-    """``load_model(key)``: a model handle with the session's options (skips when absent)."""
+def model_loader(pytestconfig: pytest.Config, harness_run) -> Callable[[str], ModelHandle]:
+    """``model_loader(key)``: a model handle with the session's options (skips when absent)."""
     loaded: dict[str, ModelHandle] = {}
     c = pytestconfig
 
@@ -79,9 +79,9 @@ def load_model(pytestconfig: pytest.Config, harness_run) -> Callable[[str], Mode
 
 
 @pytest.fixture(scope="session")
-def model(model_key: str, load_model) -> ModelHandle:
+def model(model_key: str, model_loader) -> ModelHandle:
     """The model under test, loaded once per session; skipped when its weights are absent."""
-    return load_model(model_key)
+    return model_loader(model_key)
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +93,7 @@ def model_keys(pytestconfig: pytest.Config) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def workbench(pytestconfig: pytest.Config, profile: Profile, load_model, harness_run) -> Workbench:
+def workbench(pytestconfig: pytest.Config, profile: Profile, model_loader, harness_run) -> Workbench:
     """The session's evidence: geometry and steering runs, each computed once."""
     scorer_key = _opt(pytestconfig, "ppl_scorer")
     stimuli = _fail_on_harness_error(load_stimuli)
@@ -101,7 +101,7 @@ def workbench(pytestconfig: pytest.Config, profile: Profile, load_model, harness
     return Workbench(stimuli=stimuli, scenarios=scenarios, profile=profile,
                      classifier_name=_opt(pytestconfig, "classifier"),
                      allow_download=_opt(pytestconfig, "allow_download"),
-                     scorer=lambda: load_model(scorer_key) if scorer_key else None,
+                     scorer=lambda: model_loader(scorer_key) if scorer_key else None,
                      on_excerpts=harness_run.add_excerpts)
 
 
@@ -183,7 +183,7 @@ def measure(model: ModelHandle, workbench: Workbench, record_claim):
 
 
 @pytest.fixture
-def verify_pooled(model_keys: list[str], load_model, workbench: Workbench, record_claim, expect,
+def verify_pooled(model_keys: list[str], model_loader, workbench: Workbench, record_claim, expect,
                   profile: Profile):
     """``verify_pooled(claim, prompting, pool)``: a check over every selected model's steering run,
     where ``pool(runs, prompting, profile_name) -> (pooled model name, Finding)``."""
@@ -193,7 +193,7 @@ def verify_pooled(model_keys: list[str], load_model, workbench: Workbench, recor
         runs = []
         for key in model_keys:
             try:
-                handle = load_model(key)
+                handle = model_loader(key)
             except pytest.skip.Exception:
                 continue  # weights absent: the per-model tests say so
             if supports_prompting(handle, prompting):  # type: ignore[arg-type]

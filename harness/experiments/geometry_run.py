@@ -20,7 +20,7 @@ from harness.metrics.geometry import (
     shuffled_null,
 )
 from harness.metrics.stats import loo_separation
-from harness.metrics.vectors import BASELINES, LabelledStates, baseline_mean, emotion_vectors
+from harness.metrics.vectors import BASELINES, LabelledStates, baseline_mean, vectors_from_states
 from harness.protocol import middle_block
 from harness.stimuli.loading import Stimuli
 
@@ -56,9 +56,9 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
     n_layers = ex.data.states.shape[0]
     middle = middle_block(n_layers)
     post = LabelledStates(ex.post_norm[None], ex.data.labels)
-    vectors = {b: emotion_vectors(ex.data, names, b) for b in BASELINES}
+    vectors = {b: vectors_from_states(ex.data, names, b) for b in BASELINES}
     separation = {b: mean_pairwise_cosine(v).tolist() for b, v in vectors.items()}
-    sep_post = {b: float(mean_pairwise_cosine(emotion_vectors(post, names, b))[0]) for b in BASELINES}
+    sep_post = {b: float(mean_pairwise_cosine(vectors_from_states(post, names, b))[0]) for b in BASELINES}
     pairs = list(stimuli.opposite_pairs)
     opposite = {b: dict(zip([f"{a}-{c}" for a, c in pairs],
                             pair_cosines(v[middle], names, pairs).tolist(), strict=True))

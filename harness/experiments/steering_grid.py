@@ -25,7 +25,7 @@ from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
 from harness.metrics.classifier import Classifier, target_score
 from harness.metrics.textstats import text_stats
-from harness.metrics.vectors import emotion_vectors
+from harness.metrics.vectors import vectors_from_states
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile
 from harness.runtime.batching import text_ids
@@ -111,7 +111,7 @@ def steering_vectors(handle: ModelHandle, stimuli: Stimuli, profile: Profile,
     if reason:
         raise HarnessError(reason)
     ex = extract(handle, method, stimuli, profile)
-    return emotion_vectors(ex.data, stimuli.names, "neutral")[handle.middle_layer].float()
+    return vectors_from_states(ex.data, stimuli.names, "neutral")[handle.middle_layer].float()
 
 
 def random_directions(n: int, d: int, seed: int = th.SEED) -> torch.Tensor:

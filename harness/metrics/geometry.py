@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from scipy import stats
 
-from harness.metrics.vectors import Baseline, LabelledStates, emotion_vectors
+from harness.metrics.vectors import Baseline, LabelledStates, vectors_from_states
 
 
 def mean_pairwise_cosine(x: torch.Tensor) -> torch.Tensor:
@@ -61,7 +61,7 @@ def shuffled_null(data: LabelledStates, emotions: Sequence[str], baseline: Basel
         shuffled = labels.copy()
         for dst, src in zip(emo_idx, perm, strict=True):
             shuffled[dst] = data.labels[emo_idx[src]]
-        vecs = emotion_vectors(LabelledStates(data.states, tuple(shuffled)), emotions, baseline)
+        vecs = vectors_from_states(LabelledStates(data.states, tuple(shuffled)), emotions, baseline)
         out[k] = mean_pairwise_cosine(vecs)
     return out
 

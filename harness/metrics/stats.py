@@ -10,7 +10,7 @@ import torch
 from scipy import stats
 
 from harness.metrics.geometry import mean_pairwise_cosine
-from harness.metrics.vectors import Baseline, LabelledStates, emotion_vectors
+from harness.metrics.vectors import Baseline, LabelledStates, vectors_from_states
 
 
 def loo_separation(data: LabelledStates, emotions: Sequence[str], baseline: Baseline,
@@ -33,7 +33,7 @@ def loo_separation(data: LabelledStates, emotions: Sequence[str], baseline: Base
     for k in range(n):
         drop = {idx[k] for idx in positions.values()}
         kept = at_layer.select([i for i in range(len(data.labels)) if i not in drop])
-        values.append(float(mean_pairwise_cosine(emotion_vectors(kept, emotions, baseline))[0]))
+        values.append(float(mean_pairwise_cosine(vectors_from_states(kept, emotions, baseline))[0]))
     return values
 
 

@@ -54,7 +54,7 @@ def baseline_mean(data: LabelledStates, emotions: Sequence[str], baseline: Basel
     raise ValueError(f"unknown baseline '{baseline}'; use neutral or centred")
 
 
-def emotion_vectors(data: LabelledStates, emotions: Sequence[str], baseline: Baseline) -> torch.Tensor:
+def vectors_from_states(data: LabelledStates, emotions: Sequence[str], baseline: Baseline) -> torch.Tensor:
     """Unit emotion vectors ``[n_layers, n_emotions, d_model]`` (float64)."""
     diff = class_means(data, emotions) - baseline_mean(data, emotions, baseline)[:, None, :]
     return torch.nn.functional.normalize(diff, dim=-1)

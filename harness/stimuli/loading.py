@@ -166,7 +166,7 @@ def _emotions(path: Path) -> tuple[list[Emotion], tuple[tuple[str, str], ...]]:
                                 tuple(str(f).lower() for f in forms), tuple(labels)))
     names = [e.name for e in emotions]
     if tuple(names) != EMOTION_ORDER:
-        raise HarnessError(f"{path}: emotions must be the 20 of docs/protocol.md (Stimuli) in this order; got {', '.join(names)}")
+        raise HarnessError(f"{path}: emotions must be the 20 listed in docs/protocol.md section 2, in that order; got {', '.join(names)}")
     quadrants = {(e.valence > 0, e.arousal > 0) for e in emotions}
     if len(quadrants) < 4:
         raise HarnessError(f"{path}: valence/arousal must cover all four circumplex quadrants")

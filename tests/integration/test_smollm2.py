@@ -82,7 +82,7 @@ def test_batch_size_one_and_eight_give_equal_activations(smol):
 
 def test_recomputed_vectors_are_bitwise_identical(smol, tmp_path, monkeypatch):
     from harness.experiments import extraction
-    from harness.metrics.vectors import emotion_vectors
+    from harness.metrics.vectors import vectors_from_states
     from harness.stimuli.loading import load_stimuli
 
     stimuli = load_stimuli()
@@ -90,7 +90,7 @@ def test_recomputed_vectors_are_bitwise_identical(smol, tmp_path, monkeypatch):
     for i in range(2):
         monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path / f"run{i}"))  # nothing read back
         ex = extraction.comprehension(smol, stimuli)
-        runs.append(emotion_vectors(ex.data, stimuli.names, "neutral"))
+        runs.append(vectors_from_states(ex.data, stimuli.names, "neutral"))
     assert torch.equal(runs[0], runs[1])
 
 

@@ -8,7 +8,7 @@ import torch
 import harness
 from harness.errors import HarnessError
 from harness.experiments import extraction
-from harness.metrics.vectors import emotion_vectors
+from harness.metrics.vectors import vectors_from_states
 from harness.runtime.batching import text_ids
 from harness.runtime.generate import generate
 from harness.runtime.steering import generate_steered
@@ -32,7 +32,7 @@ def test_emotion_vectors_are_the_evals_vectors(tiny):
     vecs = harness.emotion_vectors(tiny)
     stimuli = load_stimuli()
     ex = extraction.comprehension(tiny, stimuli)
-    want = emotion_vectors(ex.data, stimuli.names, "neutral").float()
+    want = vectors_from_states(ex.data, stimuli.names, "neutral").float()
     assert list(vecs) == list(stimuli.names)
     for i, name in enumerate(stimuli.names):
         assert torch.equal(vecs[name], want[:, i])

@@ -9,7 +9,7 @@ import torch
 from harness import cache
 from harness.experiments import extraction
 from harness.experiments.geometry_run import analyse
-from harness.metrics.vectors import emotion_vectors
+from harness.metrics.vectors import vectors_from_states
 from harness.runtime.capture import capture
 from harness.runtime.generate import generate
 from harness.stimuli.loading import load_stimuli
@@ -48,7 +48,7 @@ def test_batch_sizes_1_8_32_give_equal_vectors_and_identical_tokens():
     ids = [torch.randint(4, 256, (int(k),), generator=g).tolist() for k in torch.randint(3, 25, (32,), generator=g)]
     labels = tuple(["a", "b", "c", "neutral"] * 8)
     states = {bs: capture(h, ids, batch_size=bs).resid for bs in (1, 8, 32)}
-    vecs = {bs: emotion_vectors(extraction.LabelledStates(s, labels), ["a", "b", "c"], "neutral")
+    vecs = {bs: vectors_from_states(extraction.LabelledStates(s, labels), ["a", "b", "c"], "neutral")
             for bs, s in states.items()}
     assert max_relative_error(vecs[8], vecs[1]) < 1e-5 and max_relative_error(vecs[32], vecs[1]) < 1e-5
     tokens = {bs: [x.new_ids for x in generate(h, ids, max_new_tokens=8, batch_size=bs)] for bs in (1, 8, 32)}

@@ -12,7 +12,7 @@ import torch
 from harness.errors import HarnessError
 from harness.experiments.extraction import comprehension
 from harness.export import export, residual_scales
-from harness.metrics.vectors import emotion_vectors
+from harness.metrics.vectors import vectors_from_states
 from harness.protocol import get_profile
 from harness.stimuli.loading import load_stimuli
 from harness.testing import tiny_handle
@@ -32,7 +32,7 @@ def test_safetensors_round_trip(setup, tmp_path):
         meta = f.metadata()
         vecs, steer, scales = f.get_tensor("vectors"), f.get_tensor("steering"), f.get_tensor("scales")
     assert vecs.shape == steer.shape == (h.n_layers, h.d_model) and scales.shape == (h.n_layers,)
-    expected = emotion_vectors(comprehension(h, st).data, st.names, "neutral")[:, st.names.index("calm")]
+    expected = vectors_from_states(comprehension(h, st).data, st.names, "neutral")[:, st.names.index("calm")]
     assert torch.allclose(vecs, expected.float())
     assert torch.allclose(vecs.norm(dim=-1), torch.ones(h.n_layers), atol=1e-5)
     assert torch.allclose(steer, scales[:, None] * vecs[h.middle_layer][None], atol=1e-6)
@@ -58,7 +58,7 @@ def test_gguf_control_vector_round_trip(setup, tmp_path):
     names = [t.name for t in reader.tensors]
     assert names == [f"direction.{layer}" for layer in range(1, h.n_layers)]  # llama.cpp has no block 0 slot
     scales = residual_scales(h, list(st.neutral_sentences))
-    v = emotion_vectors(comprehension(h, st).data, st.names, "neutral")[h.middle_layer, st.names.index("happy")]
+    v = vectors_from_states(comprehension(h, st).data, st.names, "neutral")[h.middle_layer, st.names.index("happy")]
     for t in reader.tensors:
         layer = int(t.name.split(".")[1])
         assert t.data.shape == (h.d_model,) and t.data.dtype == np.float32

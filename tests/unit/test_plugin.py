@@ -99,7 +99,7 @@ def test_an_evals_folder_anywhere_gets_every_option_and_fixture_from_the_plugin(
                    "--baselines", "--update-baselines", "--expected"):
         result.stdout.fnmatch_lines([f"*{option}*"])
     result = pytester.runpytest("--fixtures")
-    for fixture in ("model ", "load_model", "workbench", "verify ", "verify_pooled", "measure", "record_claim"):
+    for fixture in ("model ", "model_loader", "workbench", "verify ", "verify_pooled", "measure", "record_claim"):
         result.stdout.fnmatch_lines([f"{fixture}*"])
 
 

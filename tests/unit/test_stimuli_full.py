@@ -42,7 +42,7 @@ def edit(root: Path, name: str, fn) -> None:
 @pytest.mark.parametrize(("file", "mutate", "message"), [
     ("emotions.yaml", lambda d: d["emotions"][3].update(name="joyful"), "unknown emotion 'joyful'"),
     ("emotions.yaml", lambda d: d["emotions"][0].update(valence=2), r"happy\): valence must be a number in \[-1, 1\]"),
-    ("emotions.yaml", lambda d: d["emotions"].reverse(), "must be the 20 of docs/protocol.md (Stimuli) in this order"),
+    ("emotions.yaml", lambda d: d["emotions"].reverse(), "must be the 20 listed in docs/protocol.md section 2, in that order"),
     ("emotions.yaml", lambda d: d["emotions"][0].update(classifier_labels=["glee"]), "classifier_labels must be"),
     ("emotions.yaml", lambda d: d.update(opposite_pairs=[["happy", "calm"]]), "opposite_pairs must be"),
     ("generation.yaml", lambda d: d["templates"].__setitem__(2, "Write about {topic}."), r"templates\[2\] has no \{emotion\}"),

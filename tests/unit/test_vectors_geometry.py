@@ -17,7 +17,7 @@ from harness.metrics.geometry import (
     pc_organisation,
     shuffled_null,
 )
-from harness.metrics.vectors import LabelledStates, baseline_mean, emotion_vectors
+from harness.metrics.vectors import LabelledStates, baseline_mean, vectors_from_states
 
 EMOS = ("a", "b", "c", "d")
 
@@ -42,35 +42,35 @@ def clusters(n_per: int = 5, d: int = 16, spread: float = 0.05, layers: int = 2,
 
 def test_neutral_baseline_recovers_orthogonal_directions():
     data = clusters(spread=0.0)
-    v = emotion_vectors(data, EMOS, "neutral")
+    v = vectors_from_states(data, EMOS, "neutral")
     assert v.shape == (2, 4, 16)
     torch.testing.assert_close(v[0, :, :4], torch.eye(4, dtype=torch.float64))
     assert float(mean_pairwise_cosine(v[0])) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_centred_baseline_forces_mean_cosine_to_minus_one_over_n_minus_one():
-    v = emotion_vectors(clusters(spread=0.0), EMOS, "centred")
+    v = vectors_from_states(clusters(spread=0.0), EMOS, "centred")
     assert float(mean_pairwise_cosine(v[0])) == pytest.approx(-1 / 3, abs=1e-9)
 
 
 def test_raw_states_are_anisotropic_but_vectors_are_not():
     data = clusters()
     assert float(mean_pairwise_cosine(data.states[0])) > 0.9
-    assert float(mean_pairwise_cosine(emotion_vectors(data, EMOS, "neutral")[0])) < 0.05
+    assert float(mean_pairwise_cosine(vectors_from_states(data, EMOS, "neutral")[0])) < 0.05
 
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 1000), scale=st.floats(0.1, 50))
 def test_separation_invariant_to_emotion_order_and_state_scale(seed, scale):
     data = clusters(spread=0.3, seed=seed)
-    s = float(mean_pairwise_cosine(emotion_vectors(data, EMOS, "neutral")[0]))
+    s = float(mean_pairwise_cosine(vectors_from_states(data, EMOS, "neutral")[0]))
     scaled = LabelledStates(data.states * scale, data.labels)
-    assert float(mean_pairwise_cosine(emotion_vectors(scaled, EMOS[::-1], "neutral")[0])) == pytest.approx(s, abs=1e-6)
+    assert float(mean_pairwise_cosine(vectors_from_states(scaled, EMOS[::-1], "neutral")[0])) == pytest.approx(s, abs=1e-6)
 
 
 def test_shuffled_null_of_separated_clusters_sits_above_observed():
     data = clusters(spread=0.05)
-    observed = float(mean_pairwise_cosine(emotion_vectors(data, EMOS, "neutral"))[0])
+    observed = float(mean_pairwise_cosine(vectors_from_states(data, EMOS, "neutral"))[0])
     null = shuffled_null(data, EMOS, "neutral", n_permutations=50, seed=1)
     assert null.shape == (50, 2)
     assert float(null[:, 0].quantile(0.05)) > observed
@@ -86,7 +86,7 @@ def test_shuffled_null_keeps_neutral_samples_in_place():
 def test_nearest_vector_accuracy_is_perfect_on_clean_clusters_and_chance_on_noise():
     train = clusters(spread=0.05, seed=0)
     held = clusters(spread=0.05, seed=9).select(range(20))  # only emotion samples
-    v = emotion_vectors(train, EMOS, "neutral")
+    v = vectors_from_states(train, EMOS, "neutral")
     ref = baseline_mean(train, EMOS, "neutral")
     assert nearest_vector_accuracy(v, ref, held, EMOS, k=1).tolist() == [1.0, 1.0]
     noise = LabelledStates(torch.randn(2, 400, 16, generator=torch.Generator().manual_seed(2)),
