@@ -76,8 +76,8 @@ def emotion_export(handle: ModelHandle, stimuli: Stimuli, profile: Profile, emot
             "stimuli": stimuli.content_hash(), "profile": profile.name, "harness_version": __version__,
             "protocol_version": str(PROTOCOL_VERSION),
             "layout": "vectors[l]: unit emotion vector at block l; steering[l] = scales[l] * vectors[middle_layer] "
-                      "(what the evals add at block l per unit alpha); scales[l]: mean residual norm of block l "
-                      "over the neutral sentences"}
+                      "per unit alpha; scales[l]: mean residual norm of block l over the neutral sentences (the evals "
+                      "measure s_l on each prompt instead, so this is an approximation of what they add)"}
     return tensors, meta
 
 

@@ -3,8 +3,8 @@ anywhere gets them from the installed package.
 
 ``verify(claim, axis_value)`` is the whole life of a claim check for the model under test:
 not applicable -> recorded and skipped; else evidence -> findings -> records (each compared
-with its reviewed baseline) -> the verdict, as a strict xfail where expected_outcomes.yaml
-lists it, and as a one-line failure otherwise.
+with its reviewed baseline) -> the verdict: an xfail where expected_outcomes.yaml lists it
+(strict in the profile it was reviewed in), a one-line failure otherwise.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Reviewed expected outcomes: claims known not to hold on a model (evals/expected_outcomes.yaml).
 
 An entry names claim, model and axis value, with the profile it was reviewed in and the
-value measured at review; the plugin turns it into a strict xfail in that profile.
+value measured at review; the plugin turns it into an xfail, strict in that profile and non-strict in others.
 """
 
 from __future__ import annotations

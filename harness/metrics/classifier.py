@@ -7,7 +7,7 @@
   for each of Plutchik's 8 basic emotions.
 
 Which labels count for which emotion is data (emotions.yaml / classifiers.yaml), read by
-:func:`harness.scenarios.label_map`.
+:func:`harness.stimuli.scenarios.label_map`.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from typing import Any
 from tabulate import tabulate
 
 from harness.cache import atomic_path
+from harness.claims import CLAIMS
 from harness.claims.record import ClaimRecord, sort_key
 from harness.report.markdown import fmt
 from harness.report.results import excerpt_key, unique_excerpts
@@ -47,8 +48,6 @@ def _plot_links(plots: dict[str, Any]) -> list[str]:
 
 def render_tables(records: list[ClaimRecord], kinds: dict[str, str]) -> list[str]:
     """Every claim's report sections, in the registry's order."""
-    from harness.claims import CLAIMS
-
     out = []
     for claim in CLAIMS:
         for section in claim.tables:

@@ -1,7 +1,7 @@
 """Native forward hooks on decoder blocks: the residual stream after block l.
 
 A block's output is the same tensor TransformerLens calls ``blocks.{l}.hook_resid_post``
-(tests/test_activations.py proves it per family). Hooks here run on the pristine HF model,
+(tests/unit/test_activations.py proves it per family). Hooks here run on the pristine HF model,
 so KV-cached generation stays correct, which the TransformerLens bridge breaks.
 """
 
