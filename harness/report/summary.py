@@ -13,7 +13,9 @@ from harness.claims.record import ClaimRecord, sort_key
 from harness.report.markdown import fmt
 from harness.report.results import excerpt_key, unique_excerpts
 
-CLAIMS_HEADERS = ("claim", "model", "method", "metric", "paper", "measured", "verdict")
+# "method / prompting": a geometry claim runs over extraction methods, a steering claim over
+# prompting modes (each claim names its axis); records keep both under details["method"].
+CLAIMS_HEADERS = ("claim", "model", "method / prompting", "metric", "paper", "measured", "verdict")
 
 
 def claims_rows(records: list[ClaimRecord]) -> list[list[str]]:
