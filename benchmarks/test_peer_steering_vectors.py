@@ -21,7 +21,8 @@ import torch
 
 from harness.metrics.vectors import NEUTRAL, LabelledStates, class_means
 from harness.models.layers import base_model
-from harness.runtime.capture import capture, left_pad
+from harness.runtime.batching import left_pad, pad_id
+from harness.runtime.capture import capture
 from harness.runtime.generate import plain_ids, stop_ids
 from harness.runtime.hooks import attach
 from harness.runtime.steering import RowSteering, generate_steered
@@ -85,7 +86,7 @@ def test_peer_steering_tokens_match(benchmark, real, subject_key):
     stops = stop_ids(real)
     t0 = time.perf_counter()
     for p, mine in zip(prompts, ours, strict=True):
-        ids, mask, pos = left_pad([p], real.tokenizer.pad_token_id or 0, real.device)
+        ids, mask, pos = left_pad([p], pad_id(real), real.device)
         steer = RowSteering(v[None], torch.tensor([alpha]), mask)
         with attach(real.model, steer.hooks(range(real.n_layers))), torch.no_grad():
             base_model(real.model)(input_ids=ids, attention_mask=mask, position_ids=pos)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from harness.claims import get_claim
-from harness.claims.base import not_applicable, to_record
+from harness.claims.base import Evidence, evaluate
 from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract
@@ -18,7 +18,7 @@ from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle, load
 from harness.protocol import get_profile
 from harness.runtime.batching import text_ids
-from harness.runtime.capture import Residuals, capture
+from harness.runtime.capture import Residuals, capture_texts
 from harness.runtime.generate import chat_ids
 from harness.runtime.steering import Scale, generate_steered
 from harness.stimuli.loading import load_stimuli
@@ -56,10 +56,7 @@ def read_residuals(handle: ModelHandle, texts: Sequence[str], batch_size: int = 
         :class:`~harness.runtime.capture.Residuals`: ``resid`` ``[n_layers, n_texts, d_model]`` and the
         final-norm state of the last block, ``post_norm`` ``[n_texts, d_model]``.
     """
-    for i, t in enumerate(texts):
-        if not t or not t.strip():
-            raise HarnessError(f"read_residuals(): text {i} is empty")
-    return capture(handle, [text_ids(handle, t) for t in texts], batch_size=batch_size)
+    return capture_texts(handle, texts, batch_size=batch_size)
 
 
 def emotion_vectors(handle: ModelHandle, method: Method = "comprehension", baseline: Baseline = "neutral",
@@ -123,11 +120,12 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
     if axis_value not in claim.axis_values:
         raise HarnessError(f"{claim_id} runs over {claim.axis} {', '.join(claim.axis_values)}, not '{axis_value}'")
     prof = get_profile(profile)
-    reason = claim.applies(handle, axis_value)
-    if reason:
-        return [not_applicable(claim, handle.key, axis_value, reason, prof.name)]
-    bench = Workbench(stimuli=load_stimuli(), scenarios=load_scenarios(), profile=prof, classifier_name=classifier)
-    return [to_record(claim.id, handle.key, f) for f in claim.check(bench.evidence(handle), axis_value)]
 
+    def evidence() -> Evidence:
+        bench = Workbench(stimuli=load_stimuli(), scenarios=load_scenarios(), profile=prof,
+                          classifier_name=classifier)
+        return bench.evidence(handle)
+
+    return evaluate(claim, evidence, handle, axis_value, prof.name).records
 
 __all__: list[Any] = ["emotion_vectors", "load_model", "read_residuals", "run_claim", "steer"]

@@ -10,12 +10,11 @@ with its reviewed baseline) -> the verdict: an xfail where expected_outcomes.yam
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.claims.base import Claim, Evidence, Finding, not_applicable, to_record
+from harness.claims.base import Check, Claim, Evidence, Finding, evaluate, to_record
 from harness.claims.expected import read_expected
 from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError, ModelUnavailable
@@ -23,6 +22,7 @@ from harness.experiments.steering_grid import SteeringRun, supports_prompting
 from harness.experiments.workbench import Workbench
 from harness.models.loading import ModelHandle, load
 from harness.protocol import Profile, get_profile
+from harness.pytest_plugin import rooted_path, selected_models
 from harness.report.baselines import check as check_baseline
 from harness.stimuli.loading import load_stimuli
 from harness.stimuli.scenarios import load_scenarios
@@ -30,14 +30,6 @@ from harness.stimuli.scenarios import load_scenarios
 
 def _opt(config: pytest.Config, name: str) -> Any:
     return config.getoption(name)
-
-
-def _rooted(config: pytest.Config, option: str) -> Path | None:
-    value = config.getoption(option)
-    if value in (None, "", "none"):
-        return None
-    p = Path(value)
-    return p if p.is_absolute() else config.rootpath / p
 
 
 def _fail_on_harness_error(fn: Callable[[], Any]) -> Any:
@@ -87,8 +79,6 @@ def model(model_key: str, model_loader) -> ModelHandle:
 @pytest.fixture(scope="session")
 def model_keys(pytestconfig: pytest.Config) -> list[str]:
     """Every model selected by --models (for checks pooled over models)."""
-    from harness.pytest_plugin import selected_models
-
     return selected_models(pytestconfig)
 
 
@@ -111,7 +101,7 @@ def record_claim(harness_run, pytestconfig: pytest.Config) -> Callable[..., Clai
 
     Each record is compared with its reviewed baseline (``--baselines``); a value that
     drifted beyond its tolerance fails the test that recorded it."""
-    root = _rooted(pytestconfig, "baselines")
+    root = rooted_path(pytestconfig, "baselines")
     update = _opt(pytestconfig, "update_baselines")
 
     def record(*args: Any, **kwargs: Any) -> ClaimRecord:
@@ -134,20 +124,19 @@ def record_claim(harness_run, pytestconfig: pytest.Config) -> Callable[..., Clai
 
 @pytest.fixture
 def expect(request: pytest.FixtureRequest, profile: Profile, pytestconfig: pytest.Config):
-    """``expect(claim_id, model, axis_value, finding)``: the verdict as the test's outcome.
+    """``expect(claim_id, model, axis_value, check)``: the verdict as the test's outcome.
 
     Listed in expected_outcomes.yaml as not holding -> xfail, strict in the profile it was
     reviewed in (a claim that starts to hold fails the run until the file is reviewed)."""
-    path = _rooted(pytestconfig, "expected")
-    report = _rooted(pytestconfig, "report_dir")
+    path = rooted_path(pytestconfig, "expected")
+    report = rooted_path(pytestconfig, "report_dir")
 
-    def check(claim_id: str, model: str, axis_value: str, finding: Finding) -> None:
-        result = finding.check
+    def check(claim_id: str, model: str, axis_value: str, result: Check[Any]) -> None:
         entry = _fail_on_harness_error(lambda: read_expected(path) if path else {}).get((claim_id, model, axis_value))
         if entry is not None:
             request.node.add_marker(pytest.mark.xfail(strict=entry.profile == profile.name,
                                                       reason=entry.reason(result.reason)))
-        if not result.holds:
+        if result.holds is not True:
             pytest.fail(f"{claim_id} does not hold on {model} ({axis_value}): {result.reason} "
                         f"[records in {report / 'results.json' if report else 'results.json'}]", pytrace=False)
 
@@ -159,14 +148,14 @@ def verify(model: ModelHandle, workbench: Workbench, record_claim, expect, profi
     """``verify(claim, axis_value)``: check ``claim`` on the model under test (module docstring)."""
 
     def run(claim: Claim[Any], axis_value: str) -> list[ClaimRecord]:
-        reason = claim.applies(model, axis_value)
-        if reason:
-            record_claim.keep(not_applicable(claim, model.key, axis_value, reason, profile.name))
-            pytest.skip(reason)
-        findings = _fail_on_harness_error(lambda: claim.check(workbench.evidence(model), axis_value))
-        records = [record_claim.keep(to_record(claim.id, model.key, f)) for f in findings]
-        expect(claim.id, model.key, axis_value, findings[0])
-        return records
+        outcome = _fail_on_harness_error(
+            lambda: evaluate(claim, lambda: workbench.evidence(model), model, axis_value, profile.name))
+        for rec in outcome.records:
+            record_claim.keep(rec)
+        if outcome.decisive is None:
+            pytest.skip(outcome.reason_not_applicable)
+        expect(claim.id, model.key, axis_value, outcome.decisive)
+        return outcome.records
 
     return run
 
@@ -176,8 +165,8 @@ def measure(model: ModelHandle, workbench: Workbench, record_claim):
     """``measure(claim, fn)``: record a reading that decides nothing (``fn(evidence) -> Finding``)."""
 
     def run(claim: Claim[Any], fn: Callable[[Evidence], Finding]) -> ClaimRecord:
-        finding = _fail_on_harness_error(lambda: fn(workbench.evidence(model)))
-        return record_claim.keep(to_record(claim.id, model.key, finding))
+        rec = _fail_on_harness_error(lambda: to_record(claim.id, model.key, fn(workbench.evidence(model))))
+        return record_claim.keep(rec)
 
     return run
 
@@ -202,9 +191,9 @@ def verify_pooled(model_keys: list[str], model_loader, workbench: Workbench, rec
         if len(runs) < 2:
             pytest.skip(f"pooling needs at least two models with {prompting} prompts; the per-model check "
                         "covers one")
-        name, finding = pool(runs, prompting, profile.name)
-        rec = record_claim.keep(to_record(claim.id, name, finding))
-        expect(claim.id, name, prompting, finding)
+        name, finding = _fail_on_harness_error(lambda: pool(runs, prompting, profile.name))
+        rec = record_claim.keep(_fail_on_harness_error(lambda: to_record(claim.id, name, finding)))
+        expect(claim.id, name, prompting, finding.check)
         return rec
 
     return run

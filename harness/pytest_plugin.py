@@ -189,9 +189,17 @@ def run_metadata(config: pytest.Config, store: RunStore) -> dict[str, Any]:
     }
 
 
+def rooted_path(config: pytest.Config, option: str) -> Path | None:
+    """A path option resolved against the rootdir; None when it is empty or 'none'."""
+    value = config.getoption(option)
+    if value in (None, "", "none"):
+        return None
+    p = Path(value)
+    return p if p.is_absolute() else config.rootpath / p
+
+
 def report_dir(config: pytest.Config) -> Path:
-    d = Path(config.getoption("report_dir"))
-    return d if d.is_absolute() else config.rootpath / d
+    return rooted_path(config, "report_dir") or config.rootpath / "reports" / "latest"
 
 
 @pytest.hookimpl(trylast=True)

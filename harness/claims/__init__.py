@@ -1,27 +1,37 @@
 """The paper's claims, each declared once (harness.claims.geometry, harness.claims.steering).
 
 ``CLAIMS`` is the registry, in the order the report presents them; ``get_claim("C8")``
-looks one up.
+looks one up. Both are loaded lazily, so ``harness.claims.record`` stays a light import.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.claims.base import Check, Claim, Finding, PaperRef, Table
-from harness.claims.geometry import GEOMETRY_CLAIMS
-from harness.claims.record import ClaimRecord
-from harness.claims.steering import STEERING_CLAIMS
-from harness.errors import HarnessError
+if TYPE_CHECKING:
+    from harness.claims.base import Claim
 
-CLAIMS: tuple[Claim[Any], ...] = (*GEOMETRY_CLAIMS, *STEERING_CLAIMS)
+
+def _registry() -> tuple[Claim[Any], ...]:
+    from harness.claims.geometry import GEOMETRY_CLAIMS
+    from harness.claims.steering import STEERING_CLAIMS
+
+    return (*GEOMETRY_CLAIMS, *STEERING_CLAIMS)
 
 
 def get_claim(claim_id: str) -> Claim[Any]:
-    for c in CLAIMS:
+    from harness.errors import HarnessError
+
+    for c in _registry():
         if c.id == claim_id:
             return c
-    raise HarnessError(f"unknown claim '{claim_id}'; use one of {', '.join(c.id for c in CLAIMS)}")
+    raise HarnessError(f"unknown claim '{claim_id}'; use one of {', '.join(c.id for c in _registry())}")
 
 
-__all__ = ["CLAIMS", "Check", "Claim", "ClaimRecord", "Finding", "PaperRef", "Table", "get_claim"]
+def __getattr__(name: str) -> Any:
+    if name == "CLAIMS":
+        return _registry()
+    raise AttributeError(f"module 'harness.claims' has no attribute {name!r}")
+
+
+__all__ = ["CLAIMS", "get_claim"]

@@ -107,26 +107,32 @@ class Claim(Generic[D]):
     statement: str
     axis: Axis
     axis_values: tuple[str, ...]
+    metric: str  # the decisive finding's metric
     details: type[D]  # the decisive finding's details
     check: Callable[[Evidence, str], list[Finding]]
     applies: Callable[[ModelHandle, str], str | None]
     paper: Callable[[str, str], PaperRef]
     tables: tuple[Table, ...] = ()
 
-    def read(self, records: Sequence[ClaimRecord], metric: str | None = None
-             ) -> list[tuple[ClaimRecord, D]]:
-        """This claim's decided records (optionally one metric) with their typed details,
-        sorted by model and method; records without the fields (other suites) are skipped."""
+    def read(self, records: Sequence[ClaimRecord]) -> list[tuple[ClaimRecord, D]]:
+        """This claim's decisive records with their typed details, sorted by model and method;
+        records without the fields (another harness version) are skipped (see unreadable)."""
         out = []
         for r in records:
-            if r.claim != self.id or r.verdict == "not applicable" or "method" not in r.details:
-                continue
-            if metric is not None and r.metric != metric:
+            if r.claim != self.id or r.metric != self.metric or r.verdict == "not applicable" \
+                    or "method" not in r.details:
                 continue
             d = parse_details(self.details, r.details)
             if d is not None:
                 out.append((r, d))
-        return sorted(out, key=lambda rd: (rd[0].model, str(rd[0].details["method"])))
+        return sorted(out, key=lambda rd: (rd[0].model, str(rd[0].method)))
+
+
+    def unreadable(self, records: Sequence[ClaimRecord]) -> int:
+        """How many of this claim's decided records lack fields its details need (written by
+        another harness version); the report says so rather than silently dropping them."""
+        return sum(1 for r in records if r.claim == self.id and r.metric == self.metric
+                   and r.verdict != "not applicable" and parse_details(self.details, r.details) is None)
 
 
 def parse_details(cls: type[D], details: dict[str, Any]) -> D | None:
@@ -155,3 +161,24 @@ def not_applicable(claim: Claim[Any], model: str, axis_value: str, reason: str, 
     metric = f"{axis_value} extraction" if claim.axis == "extraction method" else f"{axis_value} prompts"
     return ClaimRecord(claim=claim.id, model=model, metric=metric, value=None, verdict="not applicable",
                        details={"method": axis_value, "reason": reason, "profile": profile})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A claim checked on one model and axis value: its records, and the check that decides
+    (None when the claim does not apply; ``records`` then holds the not-applicable record)."""
+
+    records: list[ClaimRecord]
+    decisive: Check[Any] | None
+    reason_not_applicable: str | None = None
+
+
+def evaluate(claim: Claim[Any], evidence: Callable[[], Evidence], handle: ModelHandle, axis_value: str,
+             profile: str) -> Outcome:
+    """Check ``claim`` on ``handle``: not applicable -> one record saying why; else the findings
+    of ``claim.check`` on the evidence (built only when needed) as records."""
+    reason = claim.applies(handle, axis_value)
+    if reason:
+        return Outcome([not_applicable(claim, handle.key, axis_value, reason, profile)], None, reason)
+    findings = claim.check(evidence(), axis_value)
+    return Outcome([to_record(claim.id, handle.key, f) for f in findings], findings[0].check)

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness import thresholds as th
 from harness.claims.base import Check, Claim, Evidence, Finding, PaperRef, Table
+from harness.claims.markdown import NOT_RUN, fmt, measured_models, provenance, table
 from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError
 from harness.experiments.extraction import METHODS, supports
@@ -20,7 +21,6 @@ from harness.metrics.geometry import block_at_depth, cosine_matrix, pc_scores
 from harness.metrics.stats import compare_lower, heldout_pvalue
 from harness.models.loading import ModelHandle
 from harness.protocol import middle_block
-from harness.report.markdown import NOT_RUN, fmt, measured_models, provenance, table
 from harness.stimuli.loading import paper_values
 
 
@@ -89,7 +89,7 @@ def _c1_check(ev: Evidence, method: str) -> list[Finding]:
     specific = u_curve([n - x for n, x in zip(g.null_mean, g.separation["neutral"], strict=True)],
                        lower_is_better=False)
     heldout = u_curve(g.heldout_top1, lower_is_better=False)
-    return [Finding("best_depth_separation", Check(main.holds, main.value, main.reason, curves), ctx, paper),
+    return [Finding(C1.metric, Check(main.holds, main.value, main.reason, curves), ctx, paper),
             Finding("best_depth_null_minus_separation", specific, ctx, paper),
             Finding("best_depth_heldout_top1", heldout, ctx, paper)]
 
@@ -101,8 +101,8 @@ def _c1_paper(model: str, family: str) -> PaperRef:
 
 def table1_layer_sweep(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     t1 = paper_values()["table1_layer_sweep"]
-    recs = C1.read(records, "best_depth_separation")
-    headers = ["depth", f"paper ({t1['model']}, layer)"] + [f"{r.model} {r.details['method']}" for r, _ in recs]
+    recs = C1.read(records)
+    headers = ["depth", f"paper ({t1['model']}, layer)"] + [f"{r.model} {r.method}" for r, _ in recs]
     rows = []
     for layer, s in sorted((int(k), v) for k, v in t1["layers"].items()):
         depth = layer / 24
@@ -120,7 +120,7 @@ def table1_layer_sweep(records: list[ClaimRecord], kinds: dict[str, str]) -> str
 
 C1: Claim[UCurveCurves] = Claim(
     id="C1", section="4.1", statement="separation is best near 50% depth and poor at 25% and 100% (a U-curve)",
-    axis="extraction method", axis_values=METHODS, details=UCurveCurves, check=_c1_check,
+    axis="extraction method", axis_values=METHODS, metric="best_depth_separation", details=UCurveCurves, check=_c1_check,
     applies=_extraction_applies, paper=_c1_paper,
     tables=(Table("Table 1: layer sweep (separation S by depth)", table1_layer_sweep),))
 
@@ -161,7 +161,7 @@ def gen_beats_comp(gen: Geometry, comp: Geometry, seed: int = th.SEED) -> Check[
 
 def _c2_check(ev: Evidence, method: str) -> list[Finding]:
     gen, comp = ev.geometry("generation"), ev.geometry("comprehension")
-    return [Finding("s_comp_minus_s_gen", gen_beats_comp(gen, comp), ev.context("generation vs comprehension"),
+    return [Finding(C2.metric, gen_beats_comp(gen, comp), ev.context("generation vs comprehension"),
                     _c2_paper(ev.handle.key, ev.handle.family))]
 
 
@@ -175,8 +175,8 @@ def _c2_paper(model: str, family: str) -> PaperRef:
 
 
 def _s_middle(records: list[ClaimRecord], model: str, method: str) -> float | None:
-    for r, d in C1.read(records, "best_depth_separation"):
-        if r.model == model and r.details["method"] == method:
+    for r, d in C1.read(records):
+        if r.model == model and r.method == method:
             curve = d.separation_per_block["neutral"]
             return curve[middle_block(len(curve))]
     return None
@@ -199,7 +199,7 @@ def table2_separation(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     headers = ["model", "type", "paper gen", "paper comp", "paper C-G", "measured gen", "measured comp",
                "measured C-G", "LOO Mann-Whitney p"]
     return "\n".join([table(rows, headers), "", provenance(
-        [r for r, _ in C1.read(records, "best_depth_separation")], "S at the middle block L//2, neutral "
+        [r for r, _ in C1.read(records)], "S at the middle block L//2, neutral "
         "baseline; generation applies to instruct models only")])
 
 
@@ -218,7 +218,7 @@ def rlhf_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C2: Claim[GenVsCompDetails] = Claim(
     id="C2", section="4.2", statement="generation-based vectors separate better than comprehension-based ones",
-    axis="extraction method", axis_values=("generation",), details=GenVsCompDetails, check=_c2_check,
+    axis="extraction method", axis_values=("generation",), metric="s_comp_minus_s_gen", details=GenVsCompDetails, check=_c2_check,
     applies=_extraction_applies, paper=_c2_paper,
     tables=(Table("Table 2: generation vs comprehension", table2_separation),
             Table("Section 4.3: instruction tuning (generation S)", rlhf_table)))
@@ -247,7 +247,7 @@ def opposite_pairs_positive(g: Geometry) -> Check[OppositePairsDetails]:
 
 
 def _c3_check(ev: Evidence, method: str) -> list[Finding]:
-    return [Finding("min_opposite_pair_cosine", opposite_pairs_positive(ev.geometry(method)), ev.context(method),
+    return [Finding(C3.metric, opposite_pairs_positive(ev.geometry(method)), ev.context(method),
                     _c3_paper(ev.handle.key, ev.handle.family))]
 
 
@@ -263,7 +263,7 @@ def opposite_pairs_table(records: list[ClaimRecord], kinds: dict[str, str]) -> s
     rows = [["paper (lowest reported)", "—"] + [
         fmt(pv[p]["cosine"]) + f" ({pv[p]['model']})" if p in pv else "—" for p in pairs] + ["—"]]
     for r, d in recs:
-        rows.append([r.model, r.details["method"]] + [fmt(d.neutral[p]) for p in pairs]
+        rows.append([r.model, r.method] + [fmt(d.neutral[p]) for p in pairs]
                     + [", ".join(f"{p} {fmt(v)}" for p, v in d.centred.items())])
     return "\n".join([table(rows, ["model", "method", *pairs, "centred baseline"]), "",
                       provenance([r for r, _ in recs], "cosine at the middle block, neutral baseline (centred "
@@ -272,7 +272,7 @@ def opposite_pairs_table(records: list[ClaimRecord], kinds: dict[str, str]) -> s
 
 C3: Claim[OppositePairsDetails] = Claim(
     id="C3", section="4.5", statement="no opposite pair has a negative cosine under the neutral baseline",
-    axis="extraction method", axis_values=METHODS, details=OppositePairsDetails, check=_c3_check,
+    axis="extraction method", axis_values=METHODS, metric="min_opposite_pair_cosine", details=OppositePairsDetails, check=_c3_check,
     applies=_extraction_applies, paper=_c3_paper,
     tables=(Table("Section 4.5: opposite pairs", opposite_pairs_table),))
 
@@ -328,7 +328,7 @@ def anisotropy_baseline(ev: Evidence) -> Finding:
 
 
 def _c4_check(ev: Evidence, method: str) -> list[Finding]:
-    return [Finding("anisotropy_gap", below_anisotropy(ev.geometry(method)), ev.context(method),
+    return [Finding(C4.metric, below_anisotropy(ev.geometry(method)), ev.context(method),
                     _c4_paper(ev.handle.key, ev.handle.family))]
 
 
@@ -342,8 +342,8 @@ def anisotropy_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     pv, labels = paper_values()["anisotropy"], paper_values()["anisotropy_labels"]
     rows = [[m, f"paper ({labels.get(m, '?')})", fmt(pv.get(m, {}).get("B")), fmt(pv.get(m, {}).get("S")),
              fmt(pv.get(m, {}).get("gap"))] for m in labels]
-    recs = C4.read(records, "anisotropy_gap")
-    rows += [[r.model, r.details["method"], fmt(d.B), fmt(d.S), fmt(r.value)] for r, d in recs]
+    recs = C4.read(records)
+    rows += [[r.model, r.method, fmt(d.B), fmt(d.S), fmt(r.value)] for r, d in recs]
     return "\n".join([table(rows, ["model", "method", "B (neutral sentences)", "S (emotion vectors)", "gap B - S"]),
                       "", provenance([r for r, _ in recs], "middle block; B = mean pairwise cosine of raw "
                                      "last-token states of 20 neutral sentences; S neutral baseline")])
@@ -351,7 +351,7 @@ def anisotropy_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C4: Claim[AnisotropyDetails] = Claim(
     id="C4", section="4.5", statement="emotion vectors sit below the anisotropy baseline (gap B - S > 0)",
-    axis="extraction method", axis_values=METHODS, details=AnisotropyDetails, check=_c4_check,
+    axis="extraction method", axis_values=METHODS, metric="anisotropy_gap", details=AnisotropyDetails, check=_c4_check,
     applies=_extraction_applies, paper=_c4_paper,
     tables=(Table("Section 4.5: anisotropy baseline", anisotropy_table),))
 
@@ -384,7 +384,7 @@ def valence_weak(g: Geometry, valences: list[float], arousals: list[float]) -> C
 def _c11_check(ev: Evidence, method: str) -> list[Finding]:
     emotions = ev.stimuli.emotions
     check = valence_weak(ev.geometry(method), [e.valence for e in emotions], [e.arousal for e in emotions])
-    return [Finding("valence_pc1_abs_spearman", check, ev.context(method), _no_paper_number(ev.handle.key, ""))]
+    return [Finding(C11.metric, check, ev.context(method), _no_paper_number(ev.handle.key, ""))]
 
 
 def _no_paper_number(model: str, family: str) -> PaperRef:
@@ -393,7 +393,7 @@ def _no_paper_number(model: str, family: str) -> PaperRef:
 
 def valence_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     recs = C11.read(records)
-    rows = [[r.model, r.details["method"], fmt(d.valence["neutral"]), fmt(d.valence["centred"]),
+    rows = [[r.model, r.method, fmt(d.valence["neutral"]), fmt(d.valence["centred"]),
              fmt(d.arousal["neutral"]), r.verdict] for r, d in recs]
     return "\n".join([table(rows, ["model", "method", "abs Spearman(PC1, valence), neutral", "centred",
                                    "abs Spearman(PC2, arousal), neutral", "C11 (weak < 0.5)"]), "",
@@ -403,7 +403,7 @@ def valence_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C11: Claim[ValenceDetails] = Claim(
     id="C11", section="4.5, 7.1", statement="valence organisation of the emotion space is weak in small models",
-    axis="extraction method", axis_values=METHODS, details=ValenceDetails, check=_c11_check,
+    axis="extraction method", axis_values=METHODS, metric="valence_pc1_abs_spearman", details=ValenceDetails, check=_c11_check,
     applies=_extraction_applies, paper=_no_paper_number,
     tables=(Table("Section 4.5 / 7.1: valence organisation", valence_table),))
 
@@ -447,13 +447,13 @@ def emotion_specific(g: Geometry, n_permutations: int) -> Check[SpecificityDetai
 
 
 def _c12_check(ev: Evidence, method: str) -> list[Finding]:
-    return [Finding("s_minus_null_p05", emotion_specific(ev.geometry(method), ev.profile.n_permutations),
+    return [Finding(C12.metric, emotion_specific(ev.geometry(method), ev.profile.n_permutations),
                     ev.context(method), _no_paper_number(ev.handle.key, ""))]
 
 
 def specificity_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     recs = C12.read(records)
-    rows = [[r.model, r.details["method"], fmt(d.S), fmt(d.null_p05), fmt(d.null_mean), fmt(d.heldout_top1),
+    rows = [[r.model, r.method, fmt(d.S), fmt(d.null_p05), fmt(d.null_mean), fmt(d.heldout_top1),
              r.verdict] for r, d in recs]
     return "\n".join([table(rows, ["model", "method", "S", "null 5th pct", "null mean",
                                    "held-out top-1 (chance 0.05)", "C12"]), "",
@@ -464,7 +464,7 @@ def specificity_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 C12: Claim[SpecificityDetails] = Claim(
     id="C12", section="control the paper lacks",
     statement="separation is emotion-specific: below a label-shuffled null, and held-out passages above chance",
-    axis="extraction method", axis_values=METHODS, details=SpecificityDetails, check=_c12_check,
+    axis="extraction method", axis_values=METHODS, metric="s_minus_null_p05", details=SpecificityDetails, check=_c12_check,
     applies=_extraction_applies, paper=_no_paper_number,
     tables=(Table("Control: emotion specificity (C12)", specificity_table),))
 

@@ -49,6 +49,28 @@ class ClaimRecord:
             raise HarnessError(f"claim record: claim id '{self.claim}' must look like C4")
         _check_json(self.value, f"{self.claim}/{self.metric} value")
 
+    # The context every record carries, typed (the claim's own fields are read with Claim.read).
+    @property
+    def method(self) -> str:
+        """The axis value: extraction method of a geometry claim, prompting mode of a steering claim."""
+        return str(self.details.get("method", ""))
+
+    @property
+    def profile(self) -> str | None:
+        return self.details.get("profile")
+
+    @property
+    def stimuli(self) -> str | None:
+        return self.details.get("stimuli")
+
+    @property
+    def classifier(self) -> str | None:
+        return self.details.get("classifier")
+
+    @property
+    def vector_method(self) -> str | None:
+        return self.details.get("vector_method")
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -16,7 +16,8 @@ from typing import Any
 from scipy import stats as sps
 
 from harness import thresholds as th
-from harness.claims.base import Check, Claim, Evidence, Finding, PaperRef, Table
+from harness.claims.base import Check, Claim, Evidence, Finding, PaperRef, Table, parse_details
+from harness.claims.markdown import fmt, provenance, steering_caption, table
 from harness.claims.record import ClaimRecord, is_pooled, pooled_key
 from harness.experiments.extraction import supports
 from harness.experiments.steering_grid import (
@@ -27,7 +28,6 @@ from harness.experiments.steering_grid import (
     supports_prompting,
 )
 from harness.models.loading import ModelHandle
-from harness.report.markdown import fmt, provenance, steering_caption, table
 from harness.stimuli.loading import paper_values
 
 REGIMES = ("surgical", "repetitive", "explosive")
@@ -107,7 +107,7 @@ def steering_moves(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH) -> 
 
 def _c5_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding("share of prompts with readout delta > 0", steering_moves(run), ev.steering_context(run),
+    return [Finding(C5.metric, steering_moves(run), ev.steering_context(run),
                     _c5_paper(ev.handle.key, ev.handle.family))]
 
 
@@ -126,7 +126,7 @@ def table4_deltas(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     rows = [[m, "paper", *[v[c] for c, _ in SCENARIO_COLUMNS]] for m, v in t4.items() if m not in ran]
     rows += [[m, "paper", *[v[c] for c, _ in SCENARIO_COLUMNS]] for m, v in t4.items() if m in ran]
     for r, d in recs:
-        rows.append([r.model, r.details["method"], *[
+        rows.append([r.model, r.method, *[
             f"{fmt(d.per_scenario[ids[c]]['activation_delta'], 3)} ({fmt(d.per_scenario[ids[c]]['readout_delta'], 2)})"
             if ids[c] in d.per_scenario else "—" for c, _ in SCENARIO_COLUMNS]])
     note = ("measured: activation delta (last prompt token, hooks on) with the readout delta (unsteered "
@@ -141,7 +141,7 @@ def table4_deltas(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C5: Claim[MovesDetails] = Claim(
     id="C5", section="5.1, Table 4", statement="steering moves the target emotion in every model",
-    axis="prompting mode", axis_values=PROMPTINGS, details=MovesDetails, check=_c5_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS, metric="share of prompts with readout delta > 0", details=MovesDetails, check=_c5_check, applies=_applies,
     paper=_c5_paper, tables=(Table("Table 4: steering activation deltas", table4_deltas),))
 
 
@@ -202,13 +202,13 @@ def pooled_flips(runs: Sequence[SteeringRun], prompting: str, profile: str,
                                      random_flips=rk, random_n=rn, classifier=runs[0].classifier,
                                      models=sorted(counts)))
     name = pooled_key(sorted(counts))
-    return name, Finding("classifier flip rate", check, {"method": prompting, "profile": profile},
+    return name, Finding(C6.metric, check, {"method": prompting, "profile": profile},
                          _c6_paper(name, ""))
 
 
 def _c6_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding("classifier flip rate", classifier_flips(run), ev.steering_context(run),
+    return [Finding(C6.metric, classifier_flips(run), ev.steering_context(run),
                     _c6_paper(ev.handle.key, ev.handle.family))]
 
 
@@ -219,11 +219,12 @@ def _c6_paper(model: str, family: str) -> PaperRef:
 
 def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     f = paper_values()["classifier_flips"]
-    recs = sorted(C6.read(records), key=lambda rd: (is_pooled(rd[0].model), rd[0].model, rd[0].details["method"]))
+    recs = sorted(C6.read(records), key=lambda rd: (is_pooled(rd[0].model), rd[0].model, rd[0].method))
     rows = [["paper (9 models)", "—", f["classifier"], f"{f['flips']}/{f['pairs']}", f["rate"], "—", "—"]]
     for r, d in recs:
-        by = r.details.get("rate_by_strength", {})  # per-model records only; pooled ones have none
-        rows.append([r.model, r.details["method"], d.classifier, f"{d.flips}/{d.n}", fmt(r.value, 3),
+        per_model = parse_details(ModelFlipsDetails, r.details)  # pooled records have no per-strength rates
+        by = per_model.rate_by_strength if per_model else {}
+        rows.append([r.model, r.method, d.classifier, f"{d.flips}/{d.n}", fmt(r.value, 3),
                      fmt(d.random_rate, 3), ", ".join(f"{a}: {fmt(v, 2)}" for a, v in by.items()) or "—"])
     return "\n".join([table(rows, ["model", "prompting", "classifier", "flips", "rate", "random direction",
                                    "rate at each strength"]), "",
@@ -233,7 +234,7 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C6: Claim[FlipsDetails] = Claim(
     id="C6", section="5.2", statement="the external classifier confirms >= 92% of flips (37/40)",
-    axis="prompting mode", axis_values=PROMPTINGS, details=FlipsDetails, check=_c6_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS, metric="classifier flip rate", details=FlipsDetails, check=_c6_check, applies=_applies,
     paper=_c6_paper, tables=(Table("Section 5.2: classifier flips", flips_table),))
 
 
@@ -297,7 +298,7 @@ def dose_response(run: SteeringRun) -> Check[DoseDetails]:
 
 def _c7_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding("Spearman(strength, target score)", dose_response(run), ev.steering_context(run),
+    return [Finding(C7.metric, dose_response(run), ev.steering_context(run),
                     _c7_paper(ev.handle.key, ev.handle.family))]
 
 
@@ -314,7 +315,7 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     rows = [["gpt2 (paper)", "—", "—", "—", f"anger {d0['anger']['before']} -> {d0['anger']['after']}, joy "
              f"{d0['joy']['before']} -> {d0['joy']['after']} between {d0['flip_between'][0]} and "
              f"{d0['flip_between'][1]}"]]
-    rows += [[r.model, r.details["method"], fmt(r.value, 3), fmt(d.p_value, 3),
+    rows += [[r.model, r.method, fmt(r.value, 3), fmt(d.p_value, 3),
               ", ".join(f"{k}: {fmt(v)}" for k, v in d.flip_points.items())] for r, d in recs]
     return "\n".join([table(rows, ["model", "prompting", "Spearman rho", "p (one-sided)", "flip points"]), "",
                       steering_caption([r for r, _ in recs], "Spearman over strengths 0 + 0.005..0.05, signed target "
@@ -324,7 +325,7 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C7: Claim[DoseDetails] = Claim(
     id="C7", section="5.2 Figure 3, 5.4", statement="dose-response is monotone with a flip point",
-    axis="prompting mode", axis_values=PROMPTINGS, details=DoseDetails, check=_c7_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS, metric="Spearman(strength, target score)", details=DoseDetails, check=_c7_check, applies=_applies,
     paper=_c7_paper, tables=(Table("Section 5.2 / 5.4: dose-response", dose_table),))
 
 
@@ -379,7 +380,7 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
 def _c8_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
     paper = _c8_paper(ev.handle.key, ev.handle.family)
-    return [Finding("regime", regime(run, paper.value), ev.steering_context(run), paper)]
+    return [Finding(C8.metric, regime(run, paper.value), ev.steering_context(run), paper)]
 
 
 def _c8_paper(model: str, family: str) -> PaperRef:
@@ -396,7 +397,7 @@ def table5_regimes(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     t5 = paper_values()["table5_regimes"]
     recs = C8.read(records)
     rows = [[m, "paper", v["ppl_low"], v["ppl_high"], v["ratio"], "—", v["regime"], "—", "—"] for m, v in t5.items()]
-    rows += [[r.model, r.details["method"], fmt(d.ppl_low, 3), fmt(d.ppl_high, 3), fmt(d.ppl_ratio, 3),
+    rows += [[r.model, r.method, fmt(d.ppl_low, 3), fmt(d.ppl_high, 3), fmt(d.ppl_ratio, 3),
               fmt(d.degenerate_share, 2), f"{r.value} (paper: {r.paper_value})", d.regime_by_ppl_only,
               fmt(d.collapse_point)] for r, d in recs]
     return "\n".join([table(rows, ["model", "source / prompting", "PPL(0.005)", "PPL(0.05)", "ratio",
@@ -408,7 +409,7 @@ def table5_regimes(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 C8: Claim[RegimeDetails] = Claim(
     id="C8", section="5.3, Table 5", statement="steering breaks down in a regime (surgical / repetitive / explosive) "
     "told apart by the perplexity ratio, and the regime follows the architecture",
-    axis="prompting mode", axis_values=PROMPTINGS, details=RegimeDetails, check=_c8_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS, metric="regime", details=RegimeDetails, check=_c8_check, applies=_applies,
     paper=_c8_paper, tables=(Table("Table 5: perplexity and regimes", table5_regimes),))
 
 
@@ -438,7 +439,7 @@ def safe_strength(run: SteeringRun) -> Check[SafeDetails]:
 
 def _c9_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding("PPL(0.005) / PPL(0)", safe_strength(run), ev.steering_context(run),
+    return [Finding(C9.metric, safe_strength(run), ev.steering_context(run),
                     _c9_paper(ev.handle.key, ev.handle.family))]
 
 
@@ -447,7 +448,7 @@ def _c9_paper(model: str, family: str) -> PaperRef:
 
 
 def safety_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
-    rows = [[r.model, r.details["method"], fmt(r.value, 3),
+    rows = [[r.model, r.method, fmt(r.value, 3),
              f"{fmt(d.degenerate_unsteered, 2)} -> {fmt(d.degenerate_safe, 2)}", r.verdict] for r, d in C9.read(records)]
     return "\n".join([table(rows, ["model", "prompting", "PPL(0.005)/PPL(0)", "degenerate share 0 -> 0.005", "C9"]),
                       "", "_Paper: 0.005 is the universal safe starting strength (5.4)._"])
@@ -455,7 +456,7 @@ def safety_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C9: Claim[SafeDetails] = Claim(
     id="C9", section="5.4", statement="0.005 is a safe starting strength",
-    axis="prompting mode", axis_values=PROMPTINGS, details=SafeDetails, check=_c9_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS, metric="PPL(0.005) / PPL(0)", details=SafeDetails, check=_c9_check, applies=_applies,
     paper=_c9_paper, tables=(Table("Section 5.4: safe strength", safety_table),))
 
 
@@ -499,7 +500,7 @@ def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDet
 
 def _c10_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding("CJK share of strongly steered text", cross_lingual(run, expects_cjk_leak(ev.handle.family)),
+    return [Finding(C10.metric, cross_lingual(run, expects_cjk_leak(ev.handle.family)),
                     ev.steering_context(run), _c10_paper(ev.handle.key, ev.handle.family))]
 
 
@@ -510,7 +511,7 @@ def _c10_paper(model: str, family: str) -> PaperRef:
 
 def cjk_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     recs = C10.read(records)
-    rows = [[r.model, r.details["method"], fmt(r.value, 3), fmt(d.unsteered, 3), fmt(d.random, 3), r.verdict]
+    rows = [[r.model, r.method, fmt(r.value, 3), fmt(d.unsteered, 3), fmt(d.random, 3), r.verdict]
             for r, d in recs]
     return "\n".join([table(rows, ["model", "prompting", "CJK share (>= 0.05)", "CJK, unsteered",
                                    "CJK, random direction", "C10"]), "",
@@ -520,7 +521,7 @@ def cjk_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C10: Claim[CrossLingualDetails] = Claim(
     id="C10", section="6.1", statement="strong steering leaks Chinese tokens in Qwen, not in other families",
-    axis="prompting mode", axis_values=PROMPTINGS, details=CrossLingualDetails, check=_c10_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS, metric="CJK share of strongly steered text", details=CrossLingualDetails, check=_c10_check, applies=_applies,
     paper=_c10_paper, tables=(Table("Section 6.1: cross-lingual leakage", cjk_table),))
 
 STEERING_CLAIMS: tuple[Claim[Any], ...] = (C5, C6, C7, C8, C9, C10)

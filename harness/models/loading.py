@@ -81,8 +81,8 @@ class ModelHandle:
         Use it for TransformerLens hooks on forward passes. Do not generate through it:
         TransformerLens 4.3.0 never fills the KV cache under transformers 5 (it reads
         ``past_key_values`` where transformers now passes ``cache``), so cached generation
-        of a booted model is wrong from the second new token on. harness.generation runs
-        on the pristine model instead.
+        of a booted model is wrong from the second new token on. harness.runtime.generate
+        runs on the pristine model instead.
         """
         if self._bridge is None:
             from transformer_lens.model_bridge import TransformerBridge

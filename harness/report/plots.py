@@ -45,7 +45,7 @@ def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
     """S vs depth per model, one line per method, with the label-shuffled null's mean and 5th pct."""
     plt = _plt()
     by_model: dict[str, list[tuple[ClaimRecord, UCurveCurves]]] = {}
-    for r, d in C1.read(records, "best_depth_separation"):
+    for r, d in C1.read(records):
         by_model.setdefault(r.model, []).append((r, d))
     paths = {}
     t1 = paper_values()["table1_layer_sweep"]
@@ -55,9 +55,9 @@ def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
             s = c.separation_per_block["neutral"]
             n = len(s)
             d = [(i + 1) / n for i in range(n)]
-            line, = ax.plot(d, s, marker=".", label=f"S, {r.details['method']}")
+            line, = ax.plot(d, s, marker=".", label=f"S, {r.method}")
             ax.plot(d, c.null_mean_per_block, ls=":", color=line.get_color(),
-                    label=f"shuffled null mean, {r.details['method']}")
+                    label=f"shuffled null mean, {r.method}")
             ax.fill_between(d, c.null_p05_per_block, c.null_mean_per_block, color=line.get_color(), alpha=0.15,
                             lw=0)
         n_paper = 24
@@ -76,7 +76,7 @@ def _per_record(records: list[ClaimRecord], claim: Claim[D], prefix: str, out: P
     """One figure per (model, method) record of ``claim``."""
     paths = {}
     for r, d in claim.read(records):
-        key = f"{r.model}_{r.details['method']}"
+        key = f"{r.model}_{r.method}"
         paths[key] = _save(draw(r, d), out, f"{prefix}_{key}.png")
     return paths
 
@@ -91,7 +91,7 @@ def heatmaps(records: list[ClaimRecord], out: Path) -> dict[str, str]:
         ax.set_xticks(range(len(m)), EMOTION_ORDER[:len(m)], rotation=90, fontsize=7)
         ax.set_yticks(range(len(m)), EMOTION_ORDER[:len(m)], fontsize=7)
         fig.colorbar(im, ax=ax, shrink=0.8, label="cosine")
-        ax.set_title(f"{r.model}, {r.details['method']}: block {d.layer}, neutral baseline",
+        ax.set_title(f"{r.model}, {r.method}: block {d.layer}, neutral baseline",
                      fontsize=9)
         return fig
 
@@ -109,7 +109,7 @@ def pc_scatter(records: list[ClaimRecord], out: Path) -> dict[str, str]:
             ax.annotate(name, p, fontsize=7, xytext=(3, 2), textcoords="offset points")
         fig.colorbar(sc, ax=ax, label="valence")
         ax.set(xlabel="PC1", ylabel="PC2",
-               title=f"{r.model}, {r.details['method']}: |rho(PC1, valence)| = {r.value:.2f}")
+               title=f"{r.model}, {r.method}: |rho(PC1, valence)| = {r.value:.2f}")
         ax.title.set_fontsize(9)
         return fig
 
@@ -139,7 +139,7 @@ def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]
             ax.axvspan(0.0, 0.05, color="grey", alpha=0.06, lw=0)
         axes[0].set_ylabel("classifier target score")
         axes[0].legend(fontsize=6, loc="upper left")
-        fig.suptitle(f"{r.model}, {r.details['method']} prompts: dose-response ({r.details.get('classifier')}); "
+        fig.suptitle(f"{r.model}, {r.method} prompts: dose-response ({r.classifier}); "
                      "shaded: the paper's sweep", fontsize=9)
         return fig
 
@@ -163,7 +163,7 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
         ratio, deg = d.ppl_ratio, d.degenerate_share
         if ratio is None or deg is None or (isinstance(ratio, float) and math.isnan(ratio)):
             continue
-        ax.scatter([ratio], [deg], marker="o", s=45, alpha=0.8, zorder=3, label=f"{r.model} ({r.details['method']})")
+        ax.scatter([ratio], [deg], marker="o", s=45, alpha=0.8, zorder=3, label=f"{r.model} ({r.method})")
     for model, row in paper_values()["table5_regimes"].items():
         y = 1.0 if row["regime"] == "repetitive" else 0.0  # the paper reports no degeneration share
         ax.scatter([row["ratio"]], [y], marker="x", color="black", zorder=3)

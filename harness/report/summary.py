@@ -9,8 +9,8 @@ from tabulate import tabulate
 
 from harness.cache import atomic_path
 from harness.claims import CLAIMS
+from harness.claims.markdown import fmt
 from harness.claims.record import ClaimRecord, sort_key
-from harness.report.markdown import fmt
 from harness.report.results import excerpt_key, unique_excerpts
 
 # "method / prompting": a geometry claim runs over extraction methods, a steering claim over
@@ -19,7 +19,7 @@ CLAIMS_HEADERS = ("claim", "model", "method / prompting", "metric", "paper", "me
 
 
 def claims_rows(records: list[ClaimRecord]) -> list[list[str]]:
-    return [[r.claim, r.model, r.details.get("method", ""), r.metric, fmt(r.paper_value), fmt(r.value),
+    return [[r.claim, r.model, r.method, r.metric, fmt(r.paper_value), fmt(r.value),
              r.verdict] for r in sorted(records, key=sort_key)]
 
 
@@ -54,6 +54,9 @@ def render_tables(records: list[ClaimRecord], kinds: dict[str, str]) -> list[str
     for claim in CLAIMS:
         for section in claim.tables:
             out += [f"### {section.title}", "", section.render(records, kinds), ""]
+        if missing := claim.unreadable(records):
+            out += [f"_{missing} {claim.id} record(s) lack fields these tables read (written by another harness "
+                    "version) and are left out of them; results.csv has every record._", ""]
     return out
 
 
@@ -103,7 +106,7 @@ def write_csv(path: Path, records: list[ClaimRecord]) -> None:
     w.writerow(CSV_FIELDS)
     for r in sorted(records, key=sort_key):
         d = r.details
-        cell = [r.claim, r.model, d.get("method", ""), r.metric, r.paper_value, r.value, r.verdict,
+        cell = [r.claim, r.model, r.method, r.metric, r.paper_value, r.value, r.verdict,
                 d.get("profile", ""), d.get("baseline", ""), d.get("layer", ""), d.get("stimuli", ""),
                 d.get("paper_source", ""), d.get("reason", "")]
         w.writerow([json.dumps(c) if isinstance(c, (list, dict)) else ("" if c is None else c) for c in cell])

@@ -12,9 +12,6 @@ from harness.models.layers import final_norm
 from harness.models.loading import ModelHandle
 from harness.runtime.batching import batches, text_ids
 
-# Re-exported: callers and tests import left_pad from here.
-from harness.runtime.batching import left_pad as left_pad
-
 
 @dataclass(frozen=True)
 class Residuals:

@@ -1,6 +1,6 @@
 """Steering scenarios (stimuli/scenarios.yaml) and classifier label maps (stimuli/classifiers.yaml).
 
-Kept apart from :mod:`harness.stimuli` so that editing a scenario never invalidates the
+Kept apart from :mod:`harness.stimuli.loading` so that editing a scenario never invalidates the
 cached extraction activations, whose key is the extraction stimuli's hash.
 """
 

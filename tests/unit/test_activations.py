@@ -7,7 +7,8 @@ import torch
 
 from harness.errors import HarnessError
 from harness.models.layers import decoder_layers
-from harness.runtime.capture import capture, capture_texts, capture_with_bridge, left_pad
+from harness.runtime.batching import left_pad
+from harness.runtime.capture import capture, capture_texts, capture_with_bridge
 
 
 def random_ids(n: int, seed: int = 1, lo: int = 3, hi: int = 20) -> list[list[int]]:

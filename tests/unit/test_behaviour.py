@@ -19,7 +19,7 @@ from harness.claims.steering import (
     safe_strength,
     steering_moves,
 )
-from harness.experiments import steering_grid as behaviour
+from harness.experiments import steering_grid
 from harness.experiments.steering_grid import SteeringRun, SteerRow, run_steering
 from harness.metrics.textstats import text_stats
 from harness.protocol import Profile
@@ -77,7 +77,7 @@ def test_run_steering_builds_the_whole_grid_and_is_cached(monkeypatch):
     for r in run.select("emotion", 0.12):
         assert r.sign * (r.activation - run.baseline(r).activation) > 0
 
-    monkeypatch.setattr(behaviour, "generate_steered", lambda *a, **k: pytest.fail("cache missed"))
+    monkeypatch.setattr(steering_grid, "generate_steered", lambda *a, **k: pytest.fail("cache missed"))
     again = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", LengthClassifier(), labels)
     assert [(r.text, r.target) for r in again.rows] == [(r.text, r.target) for r in run.rows]
 

@@ -118,7 +118,7 @@ def check(evidence, method):
                     {"method": method, "profile": "paper"}, PaperRef(0.4, "made up"))]
 
 C99 = Claim(id="C99", section="-", statement="a gap is positive", axis="extraction method",
-            axis_values=("comprehension",), details=Gap, check=check, applies=lambda h, m: None,
+            axis_values=("comprehension",), metric="gap", details=Gap, check=check, applies=lambda h, m: None,
             paper=lambda m, f: PaperRef(0.4, "made up"))
 
 @pytest.fixture(scope="session")

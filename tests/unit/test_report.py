@@ -12,6 +12,11 @@ from harness.claims.base import Check, Finding, PaperRef, to_record
 from harness.claims.geometry import OppositePairsDetails, UCurveCurves, ValenceDetails, u_curve
 from harness.claims.record import ClaimRecord
 from harness.claims.steering import (
+    C5,
+    C6,
+    C7,
+    C8,
+    C9,
     classifier_flips,
     dose_response,
     regime,
@@ -71,12 +76,12 @@ def records() -> list[ClaimRecord]:
             layer=6, pc_scores=[[i * 0.1, -i * 0.05] for i in range(20)],
             valences=[(-1) ** i * 0.5 for i in range(20)], arousals=[0.0] * 20)), "comprehension"))
         run = steering_run(model)
-        out.append(rec("C5", model, "readout", steering_moves(run), "raw", vector_method="comprehension",
+        out.append(rec("C5", model, C5.metric, steering_moves(run), "raw", vector_method="comprehension",
                        classifier="fake 1"))
-        out.append(rec("C6", model, "flips", classifier_flips(run), "raw", classifier="fake 1"))
-        out.append(rec("C7", model, "rho", dose_response(run), "raw", classifier="fake 1"))
-        out.append(rec("C8", model, "regime", regime(run, "explosive"), "raw"))
-        out.append(rec("C9", model, "safe", safe_strength(run), "raw"))
+        out.append(rec("C6", model, C6.metric, classifier_flips(run), "raw", classifier="fake 1"))
+        out.append(rec("C7", model, C7.metric, dose_response(run), "raw", classifier="fake 1"))
+        out.append(rec("C8", model, C8.metric, regime(run, "explosive"), "raw"))
+        out.append(rec("C9", model, C9.metric, safe_strength(run), "raw"))
     return out
 
 

@@ -1,4 +1,4 @@
-"""Markdown building blocks for the report: number formatting, tables, provenance captions."""
+"""Markdown building blocks for the tables claims feed into the report: numbers, tables, captions."""
 
 from __future__ import annotations
 
@@ -46,15 +46,15 @@ def measured_models(records: Iterable[ClaimRecord]) -> list[str]:
 
 def provenance(records: Sequence[ClaimRecord], *extra: str) -> str:
     """Italic caption: what the numbers are, then the profiles and stimulus sets they come from."""
-    profiles = sorted({str(r.details["profile"]) for r in records if "profile" in r.details})
-    stim = sorted({str(r.details["stimuli"]) for r in records if "stimuli" in r.details})
+    profiles = sorted({str(r.profile) for r in records if r.profile})
+    stim = sorted({str(r.stimuli) for r in records if r.stimuli})
     parts = [*extra, f"profile {', '.join(profiles) or '?'}", f"stimuli {', '.join(stim) or '?'}"]
     return "_" + "; ".join(parts) + "._"
 
 
 def steering_caption(records: Sequence[ClaimRecord], what: str) -> str:
     """Provenance of a steering table, with the vectors and the classifier behind it."""
-    cls = sorted({str(r.details.get("classifier")) for r in records if r.details.get("classifier")})
-    vm = sorted({str(r.details.get("vector_method")) for r in records if r.details.get("vector_method")})
+    cls = sorted({str(r.classifier) for r in records if r.classifier})
+    vm = sorted({str(r.vector_method) for r in records if r.vector_method})
     return provenance(records, what, f"vectors: {', '.join(vm) or '?'} (neutral baseline, middle block)",
                       f"classifier {', '.join(cls) or '?'}")
