@@ -114,6 +114,12 @@ class Claim(Generic[D]):
     paper: Callable[[str, str], PaperRef]
     tables: tuple[Table, ...] = ()
 
+    def finding(self, ev: Evidence, check: Check[Any], context: dict[str, Any], metric: str | None = None
+                ) -> Finding:
+        """A finding of this claim on ``ev``'s model, carrying the claim's paper reference
+        (``metric`` defaults to the decisive one)."""
+        return Finding(metric or self.metric, check, context, self.paper(ev.handle.key, ev.handle.family))
+
     def read(self, records: Sequence[ClaimRecord]) -> list[tuple[ClaimRecord, D]]:
         """This claim's decisive records with their typed details, sorted by model and method;
         records without the fields (another harness version) are skipped (see unreadable)."""

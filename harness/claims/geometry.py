@@ -78,7 +78,7 @@ def u_curve(curve: list[float], lower_is_better: bool = True) -> Check[UCurveDet
 
 def _c1_check(ev: Evidence, method: str) -> list[Finding]:
     g = ev.geometry(method)
-    paper, ctx = _c1_paper(ev.handle.key, ev.handle.family), ev.context(method)
+    ctx = ev.context(method)
     main = u_curve(g.separation["neutral"])
     curves = UCurveCurves(**vars(main.details), separation_per_block=g.separation,
                           separation_post_final_norm=g.separation_post_norm, null_mean_per_block=g.null_mean,
@@ -89,9 +89,9 @@ def _c1_check(ev: Evidence, method: str) -> list[Finding]:
     specific = u_curve([n - x for n, x in zip(g.null_mean, g.separation["neutral"], strict=True)],
                        lower_is_better=False)
     heldout = u_curve(g.heldout_top1, lower_is_better=False)
-    return [Finding(C1.metric, Check(main.holds, main.value, main.reason, curves), ctx, paper),
-            Finding("best_depth_null_minus_separation", specific, ctx, paper),
-            Finding("best_depth_heldout_top1", heldout, ctx, paper)]
+    return [C1.finding(ev, Check(main.holds, main.value, main.reason, curves), ctx),
+            C1.finding(ev, specific, ctx, "best_depth_null_minus_separation"),
+            C1.finding(ev, heldout, ctx, "best_depth_heldout_top1")]
 
 
 def _c1_paper(model: str, family: str) -> PaperRef:
@@ -120,7 +120,8 @@ def table1_layer_sweep(records: list[ClaimRecord], kinds: dict[str, str]) -> str
 
 C1: Claim[UCurveCurves] = Claim(
     id="C1", section="4.1", statement="separation is best near 50% depth and poor at 25% and 100% (a U-curve)",
-    axis="extraction method", axis_values=METHODS, metric="best_depth_separation", details=UCurveCurves, check=_c1_check,
+    axis="extraction method", axis_values=METHODS,
+    metric="best_depth_separation", details=UCurveCurves, check=_c1_check,
     applies=_extraction_applies, paper=_c1_paper,
     tables=(Table("Table 1: layer sweep (separation S by depth)", table1_layer_sweep),))
 
@@ -161,8 +162,7 @@ def gen_beats_comp(gen: Geometry, comp: Geometry, seed: int = th.SEED) -> Check[
 
 def _c2_check(ev: Evidence, method: str) -> list[Finding]:
     gen, comp = ev.geometry("generation"), ev.geometry("comprehension")
-    return [Finding(C2.metric, gen_beats_comp(gen, comp), ev.context("generation vs comprehension"),
-                    _c2_paper(ev.handle.key, ev.handle.family))]
+    return [C2.finding(ev, gen_beats_comp(gen, comp), ev.context("generation vs comprehension"))]
 
 
 def _c2_paper(model: str, family: str) -> PaperRef:
@@ -218,7 +218,8 @@ def rlhf_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C2: Claim[GenVsCompDetails] = Claim(
     id="C2", section="4.2", statement="generation-based vectors separate better than comprehension-based ones",
-    axis="extraction method", axis_values=("generation",), metric="s_comp_minus_s_gen", details=GenVsCompDetails, check=_c2_check,
+    axis="extraction method", axis_values=("generation",),
+    metric="s_comp_minus_s_gen", details=GenVsCompDetails, check=_c2_check,
     applies=_extraction_applies, paper=_c2_paper,
     tables=(Table("Table 2: generation vs comprehension", table2_separation),
             Table("Section 4.3: instruction tuning (generation S)", rlhf_table)))
@@ -247,8 +248,7 @@ def opposite_pairs_positive(g: Geometry) -> Check[OppositePairsDetails]:
 
 
 def _c3_check(ev: Evidence, method: str) -> list[Finding]:
-    return [Finding(C3.metric, opposite_pairs_positive(ev.geometry(method)), ev.context(method),
-                    _c3_paper(ev.handle.key, ev.handle.family))]
+    return [C3.finding(ev, opposite_pairs_positive(ev.geometry(method)), ev.context(method))]
 
 
 def _c3_paper(model: str, family: str) -> PaperRef:
@@ -272,7 +272,8 @@ def opposite_pairs_table(records: list[ClaimRecord], kinds: dict[str, str]) -> s
 
 C3: Claim[OppositePairsDetails] = Claim(
     id="C3", section="4.5", statement="no opposite pair has a negative cosine under the neutral baseline",
-    axis="extraction method", axis_values=METHODS, metric="min_opposite_pair_cosine", details=OppositePairsDetails, check=_c3_check,
+    axis="extraction method", axis_values=METHODS,
+    metric="min_opposite_pair_cosine", details=OppositePairsDetails, check=_c3_check,
     applies=_extraction_applies, paper=_c3_paper,
     tables=(Table("Section 4.5: opposite pairs", opposite_pairs_table),))
 
@@ -328,8 +329,7 @@ def anisotropy_baseline(ev: Evidence) -> Finding:
 
 
 def _c4_check(ev: Evidence, method: str) -> list[Finding]:
-    return [Finding(C4.metric, below_anisotropy(ev.geometry(method)), ev.context(method),
-                    _c4_paper(ev.handle.key, ev.handle.family))]
+    return [C4.finding(ev, below_anisotropy(ev.geometry(method)), ev.context(method))]
 
 
 def _c4_paper(model: str, family: str) -> PaperRef:
@@ -351,7 +351,8 @@ def anisotropy_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C4: Claim[AnisotropyDetails] = Claim(
     id="C4", section="4.5", statement="emotion vectors sit below the anisotropy baseline (gap B - S > 0)",
-    axis="extraction method", axis_values=METHODS, metric="anisotropy_gap", details=AnisotropyDetails, check=_c4_check,
+    axis="extraction method", axis_values=METHODS,
+    metric="anisotropy_gap", details=AnisotropyDetails, check=_c4_check,
     applies=_extraction_applies, paper=_c4_paper,
     tables=(Table("Section 4.5: anisotropy baseline", anisotropy_table),))
 
@@ -384,7 +385,7 @@ def valence_weak(g: Geometry, valences: list[float], arousals: list[float]) -> C
 def _c11_check(ev: Evidence, method: str) -> list[Finding]:
     emotions = ev.stimuli.emotions
     check = valence_weak(ev.geometry(method), [e.valence for e in emotions], [e.arousal for e in emotions])
-    return [Finding(C11.metric, check, ev.context(method), _no_paper_number(ev.handle.key, ""))]
+    return [C11.finding(ev, check, ev.context(method))]
 
 
 def _no_paper_number(model: str, family: str) -> PaperRef:
@@ -403,7 +404,8 @@ def valence_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C11: Claim[ValenceDetails] = Claim(
     id="C11", section="4.5, 7.1", statement="valence organisation of the emotion space is weak in small models",
-    axis="extraction method", axis_values=METHODS, metric="valence_pc1_abs_spearman", details=ValenceDetails, check=_c11_check,
+    axis="extraction method", axis_values=METHODS,
+    metric="valence_pc1_abs_spearman", details=ValenceDetails, check=_c11_check,
     applies=_extraction_applies, paper=_no_paper_number,
     tables=(Table("Section 4.5 / 7.1: valence organisation", valence_table),))
 
@@ -447,8 +449,7 @@ def emotion_specific(g: Geometry, n_permutations: int) -> Check[SpecificityDetai
 
 
 def _c12_check(ev: Evidence, method: str) -> list[Finding]:
-    return [Finding(C12.metric, emotion_specific(ev.geometry(method), ev.profile.n_permutations),
-                    ev.context(method), _no_paper_number(ev.handle.key, ""))]
+    return [C12.finding(ev, emotion_specific(ev.geometry(method), ev.profile.n_permutations), ev.context(method))]
 
 
 def specificity_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
@@ -464,7 +465,8 @@ def specificity_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 C12: Claim[SpecificityDetails] = Claim(
     id="C12", section="control the paper lacks",
     statement="separation is emotion-specific: below a label-shuffled null, and held-out passages above chance",
-    axis="extraction method", axis_values=METHODS, metric="s_minus_null_p05", details=SpecificityDetails, check=_c12_check,
+    axis="extraction method", axis_values=METHODS,
+    metric="s_minus_null_p05", details=SpecificityDetails, check=_c12_check,
     applies=_extraction_applies, paper=_no_paper_number,
     tables=(Table("Control: emotion specificity (C12)", specificity_table),))
 

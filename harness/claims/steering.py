@@ -107,8 +107,7 @@ def steering_moves(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH) -> 
 
 def _c5_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding(C5.metric, steering_moves(run), ev.steering_context(run),
-                    _c5_paper(ev.handle.key, ev.handle.family))]
+    return [C5.finding(ev, steering_moves(run), ev.steering_context(run))]
 
 
 def _c5_paper(model: str, family: str) -> PaperRef:
@@ -141,7 +140,8 @@ def table4_deltas(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C5: Claim[MovesDetails] = Claim(
     id="C5", section="5.1, Table 4", statement="steering moves the target emotion in every model",
-    axis="prompting mode", axis_values=PROMPTINGS, metric="share of prompts with readout delta > 0", details=MovesDetails, check=_c5_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="share of prompts with readout delta > 0", details=MovesDetails, check=_c5_check, applies=_applies,
     paper=_c5_paper, tables=(Table("Table 4: steering activation deltas", table4_deltas),))
 
 
@@ -208,8 +208,7 @@ def pooled_flips(runs: Sequence[SteeringRun], prompting: str, profile: str,
 
 def _c6_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding(C6.metric, classifier_flips(run), ev.steering_context(run),
-                    _c6_paper(ev.handle.key, ev.handle.family))]
+    return [C6.finding(ev, classifier_flips(run), ev.steering_context(run))]
 
 
 def _c6_paper(model: str, family: str) -> PaperRef:
@@ -234,7 +233,8 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C6: Claim[FlipsDetails] = Claim(
     id="C6", section="5.2", statement="the external classifier confirms >= 92% of flips (37/40)",
-    axis="prompting mode", axis_values=PROMPTINGS, metric="classifier flip rate", details=FlipsDetails, check=_c6_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="classifier flip rate", details=FlipsDetails, check=_c6_check, applies=_applies,
     paper=_c6_paper, tables=(Table("Section 5.2: classifier flips", flips_table),))
 
 
@@ -298,8 +298,7 @@ def dose_response(run: SteeringRun) -> Check[DoseDetails]:
 
 def _c7_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding(C7.metric, dose_response(run), ev.steering_context(run),
-                    _c7_paper(ev.handle.key, ev.handle.family))]
+    return [C7.finding(ev, dose_response(run), ev.steering_context(run))]
 
 
 def _c7_paper(model: str, family: str) -> PaperRef:
@@ -325,7 +324,8 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C7: Claim[DoseDetails] = Claim(
     id="C7", section="5.2 Figure 3, 5.4", statement="dose-response is monotone with a flip point",
-    axis="prompting mode", axis_values=PROMPTINGS, metric="Spearman(strength, target score)", details=DoseDetails, check=_c7_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="Spearman(strength, target score)", details=DoseDetails, check=_c7_check, applies=_applies,
     paper=_c7_paper, tables=(Table("Section 5.2 / 5.4: dose-response", dose_table),))
 
 
@@ -379,8 +379,8 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
 
 def _c8_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    paper = _c8_paper(ev.handle.key, ev.handle.family)
-    return [Finding(C8.metric, regime(run, paper.value), ev.steering_context(run), paper)]
+    label = C8.paper(ev.handle.key, ev.handle.family).value
+    return [C8.finding(ev, regime(run, label), ev.steering_context(run))]
 
 
 def _c8_paper(model: str, family: str) -> PaperRef:
@@ -409,7 +409,8 @@ def table5_regimes(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 C8: Claim[RegimeDetails] = Claim(
     id="C8", section="5.3, Table 5", statement="steering breaks down in a regime (surgical / repetitive / explosive) "
     "told apart by the perplexity ratio, and the regime follows the architecture",
-    axis="prompting mode", axis_values=PROMPTINGS, metric="regime", details=RegimeDetails, check=_c8_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="regime", details=RegimeDetails, check=_c8_check, applies=_applies,
     paper=_c8_paper, tables=(Table("Table 5: perplexity and regimes", table5_regimes),))
 
 
@@ -439,8 +440,7 @@ def safe_strength(run: SteeringRun) -> Check[SafeDetails]:
 
 def _c9_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding(C9.metric, safe_strength(run), ev.steering_context(run),
-                    _c9_paper(ev.handle.key, ev.handle.family))]
+    return [C9.finding(ev, safe_strength(run), ev.steering_context(run))]
 
 
 def _c9_paper(model: str, family: str) -> PaperRef:
@@ -456,7 +456,8 @@ def safety_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C9: Claim[SafeDetails] = Claim(
     id="C9", section="5.4", statement="0.005 is a safe starting strength",
-    axis="prompting mode", axis_values=PROMPTINGS, metric="PPL(0.005) / PPL(0)", details=SafeDetails, check=_c9_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="PPL(0.005) / PPL(0)", details=SafeDetails, check=_c9_check, applies=_applies,
     paper=_c9_paper, tables=(Table("Section 5.4: safe strength", safety_table),))
 
 
@@ -500,8 +501,7 @@ def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDet
 
 def _c10_check(ev: Evidence, prompting: str) -> list[Finding]:
     run = ev.steering(prompting)
-    return [Finding(C10.metric, cross_lingual(run, expects_cjk_leak(ev.handle.family)),
-                    ev.steering_context(run), _c10_paper(ev.handle.key, ev.handle.family))]
+    return [C10.finding(ev, cross_lingual(run, expects_cjk_leak(ev.handle.family)), ev.steering_context(run))]
 
 
 def _c10_paper(model: str, family: str) -> PaperRef:
@@ -521,7 +521,8 @@ def cjk_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 C10: Claim[CrossLingualDetails] = Claim(
     id="C10", section="6.1", statement="strong steering leaks Chinese tokens in Qwen, not in other families",
-    axis="prompting mode", axis_values=PROMPTINGS, metric="CJK share of strongly steered text", details=CrossLingualDetails, check=_c10_check, applies=_applies,
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="CJK share of strongly steered text", details=CrossLingualDetails, check=_c10_check, applies=_applies,
     paper=_c10_paper, tables=(Table("Section 6.1: cross-lingual leakage", cjk_table),))
 
 STEERING_CLAIMS: tuple[Claim[Any], ...] = (C5, C6, C7, C8, C9, C10)

@@ -34,6 +34,7 @@ class Workbench:
     _classifier: Classifier | None = field(default=None, repr=False)
     _geometry: dict[tuple[str, str, str], Geometry] = field(default_factory=dict, repr=False)
     _steering: dict[tuple[str, str, str], SteeringRun] = field(default_factory=dict, repr=False)
+    _neutral: dict[tuple[str, str], Extraction] = field(default_factory=dict, repr=False)
 
     @property
     def classifier(self) -> Classifier:
@@ -47,9 +48,16 @@ class Workbench:
             p = self.profile
             ex = extract(handle, method, self.stimuli, p)  # type: ignore[arg-type]
             held = held_out(handle, self.stimuli, p.batch_size)
-            neutral = neutral_sentence_states(handle, self.stimuli, p.batch_size)
-            self._geometry[key] = analyse(ex, held, neutral, self.stimuli, p.n_permutations, th.SEED)
+            self._geometry[key] = analyse(ex, held, self.neutral_states(handle), self.stimuli, p.n_permutations,
+                                          th.SEED)
         return self._geometry[key]
+
+    def neutral_states(self, handle: ModelHandle) -> Extraction:
+        """The neutral sentences' states (anisotropy baseline B), read once per model."""
+        key = (handle.key, handle.fingerprint)
+        if key not in self._neutral:
+            self._neutral[key] = neutral_sentence_states(handle, self.stimuli, self.profile.batch_size)
+        return self._neutral[key]
 
     def steering(self, handle: ModelHandle, prompting: str) -> SteeringRun:
         key = (handle.key, handle.fingerprint, prompting)
@@ -87,7 +95,7 @@ class ModelEvidence:
         return self.bench.steering(self.handle, prompting)
 
     def neutral_sentence_states(self) -> Extraction:
-        return neutral_sentence_states(self.handle, self.stimuli, self.profile.batch_size)
+        return self.bench.neutral_states(self.handle)
 
     def context(self, method: str) -> dict[str, Any]:
         """What every geometry number carries: method, profile, stimulus set."""
