@@ -18,9 +18,25 @@ STIMULI_ENV = "EMOTION_HARNESS_STIMULI"
 N_NEUTRAL_SENTENCES = 20
 
 
+PACKAGED = Path(__file__).resolve().parents[2] / "stimuli"
+# The independently written second comprehension set that geometry verdicts are replicated on.
+REPLICATION_SET = PACKAGED / "set-b"
+
+
 def stimuli_dir() -> Path:
     """``$EMOTION_HARNESS_STIMULI``, else the repository's ``stimuli/``."""
-    return Path(os.environ.get(STIMULI_ENV) or Path(__file__).resolve().parents[2] / "stimuli")
+    return Path(os.environ.get(STIMULI_ENV) or PACKAGED)
+
+
+def set_file(root: Path, name: str) -> Path:
+    """``root/name``; a stimulus set that lacks the file takes the default set's."""
+    own = root / name
+    return own if own.is_file() or root == stimuli_dir() else stimuli_dir() / name
+
+
+def set_name(root: Path) -> str:
+    """How reports name a stimulus set: ``default`` for the default set, else its folder name."""
+    return "default" if root.resolve() == stimuli_dir().resolve() else root.name
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -55,7 +71,7 @@ def text_list(path: Path, doc: dict[str, Any], field: str, count: int | None = N
 
 
 def read_neutral_sentences(root: Path | None = None) -> list[str]:
-    path = (root or stimuli_dir()) / "neutral_sentences.yaml"
+    path = set_file(root or stimuli_dir(), "neutral_sentences.yaml")
     return text_list(path, read_yaml(path), "sentences", N_NEUTRAL_SENTENCES)
 
 
@@ -90,6 +106,7 @@ class Stimuli:
     passages: dict[str, tuple[str, ...]]  # emotion (and "neutral") -> extraction passages
     held_out: dict[str, tuple[str, ...]]  # emotion -> passages never used for extraction
     neutral_sentences: tuple[str, ...]
+    name: str = "default"  # set_name() of the folder it came from; not part of the content hash
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -102,14 +119,21 @@ class Stimuli:
 
     def content_hash(self) -> str:
         """Stable hash of everything loaded, for content-addressed caches."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+        content = asdict(self)
+        content.pop("name")
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def load_stimuli(root: Path | None = None) -> Stimuli:
-    """Load and validate every stimulus file; any problem is one line naming file and field."""
+    """Load and validate every stimulus file; any problem is one line naming file and field.
+
+    ``root`` must hold passages.yaml; files it lacks come from the default set."""
     root = root or stimuli_dir()
-    emotions, pairs = _emotions(root / "emotions.yaml")
-    gen_path = root / "generation.yaml"
+    if not root.is_dir() or not (root / "passages.yaml").is_file():
+        raise HarnessError(f"{root}: not a stimulus set (it needs at least passages.yaml); see docs/protocol.md, "
+                           "Stimulus sets")
+    emotions, pairs = _emotions(set_file(root, "emotions.yaml"))
+    gen_path = set_file(root, "generation.yaml")
     gen = read_yaml(gen_path)
     templates = text_list(gen_path, gen, "templates", N_TEMPLATES)
     for i, t in enumerate(templates):
@@ -135,7 +159,7 @@ def load_stimuli(root: Path | None = None) -> Stimuli:
                    topics=tuple(topics), neutral_prompts=tuple(neutral_prompts),
                    passages={k: tuple(v) for k, v in extraction.items()},
                    held_out={k: tuple(v) for k, v in held_out.items()},
-                   neutral_sentences=tuple(read_neutral_sentences(root)))
+                   neutral_sentences=tuple(read_neutral_sentences(root)), name=set_name(root))
 
 
 def _emotions(path: Path) -> tuple[list[Emotion], tuple[tuple[str, str], ...]]:

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from harness.errors import HarnessError
-from harness.stimuli.loading import N_NEUTRAL_SENTENCES, read_neutral_sentences
+from harness.stimuli.loading import (
+    N_NEUTRAL_SENTENCES,
+    REPLICATION_SET,
+    load_stimuli,
+    read_neutral_sentences,
+    stimuli_dir,
+)
 
 
 def test_shipped_neutral_sentences_are_valid():
@@ -33,6 +41,22 @@ def test_bad_stimulus_files_fail_with_file_and_field(tmp_path, body, message):
     assert "\n" not in str(e.value)
 
 
-def test_missing_file_names_the_path(tmp_path):
-    with pytest.raises(HarnessError, match="stimulus file not found"):
-        read_neutral_sentences(tmp_path)
+def test_a_folder_without_passages_is_not_a_stimulus_set(tmp_path):
+    with pytest.raises(HarnessError, match=f"{tmp_path}: not a stimulus set .it needs at least passages.yaml"):
+        load_stimuli(tmp_path)
+
+
+def test_a_set_with_its_own_passages_takes_the_other_files_from_the_default_set(tmp_path):
+    shutil.copy(stimuli_dir() / "set-b" / "passages.yaml", tmp_path / "passages.yaml")
+    own, default = load_stimuli(tmp_path), load_stimuli()
+    assert own.name == tmp_path.name and default.name == "default"
+    assert own.passages != default.passages and own.templates == default.templates
+    assert own.neutral_sentences == default.neutral_sentences
+    assert own.content_hash() != default.content_hash()
+
+
+def test_the_second_set_is_complete_and_shares_no_passage_with_the_first():
+    a, b = load_stimuli(), load_stimuli(REPLICATION_SET)
+    assert b.name == "set-b" and b.neutral_sentences != a.neutral_sentences
+    texts = lambda s: {t for group in (s.passages, s.held_out) for v in group.values() for t in v}  # noqa: E731
+    assert len(texts(b)) == 103 and not texts(a) & texts(b)
