@@ -101,6 +101,39 @@ def generation(handle: ModelHandle, stimuli: Stimuli, max_new_tokens: int,
     return _cached(handle, "generation", stimuli, params, compute)
 
 
+def reread_stories(handle: ModelHandle, stories: Extraction, author: ModelHandle, stimuli: Stimuli,
+                   with_prompt: bool, batch_size: int = 16) -> Extraction:
+    """``handle`` re-reads the stories ``author`` generated, at the same rule's position.
+
+    ``with_prompt``: prompt + story as in :func:`generation` (the control model reads the
+    real model's stories this way). Without it, the story alone (its tokenizer's own
+    special tokens, no chat template), read at its midpoint: the prompt names the emotion,
+    and a state read with it in context can carry the word rather than the story. Story
+    tokens are re-tokenized from the text."""
+    requests = [r for e in stimuli.names for r in stimuli.story_prompts(e)] + list(stimuli.neutral_prompts)
+    if len(requests) != len(stories.texts):
+        raise HarnessError(f"{handle.key}: {len(stories.texts)} stories for {len(requests)} story prompts")
+
+    def compute() -> Extraction:
+        seqs, positions = [], []
+        for request, story in zip(requests, stories.texts, strict=True):
+            if with_prompt:
+                p = chat_ids(handle, request)
+                g = text_ids(handle, story, special_tokens=False) if story else []
+                seqs.append(p + g)
+                positions.append(len(p) + len(g) // 2 if len(g) > SHORT_GENERATION else len(p) - 1)
+            else:
+                g = text_ids(handle, story or ".")
+                seqs.append(g)
+                positions.append(len(g) // 2)
+        res = capture(handle, seqs, positions, batch_size=batch_size)
+        return Extraction("generation", LabelledStates(res.resid, stories.data.labels), res.post_norm,
+                          stories.texts, tuple(positions))
+
+    kind = "generation_reread" if with_prompt else "generation_story_only"
+    return _cached(handle, kind, stimuli, {"stories_of": author.fingerprint, "short": SHORT_GENERATION}, compute)
+
+
 def extract(handle: ModelHandle, method: Method, stimuli: Stimuli, profile: Profile) -> Extraction:
     if method == "comprehension":
         return comprehension(handle, stimuli, profile.batch_size)
