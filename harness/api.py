@@ -4,6 +4,7 @@ and run one claim, without pytest. Everything here is re-exported by ``harness``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,7 +22,7 @@ from harness.runtime.batching import text_ids
 from harness.runtime.capture import Residuals, capture_texts
 from harness.runtime.generate import chat_ids
 from harness.runtime.steering import Scale, generate_steered
-from harness.stimuli.loading import load_stimuli
+from harness.stimuli.loading import REPLICATION_SET, load_stimuli
 from harness.stimuli.scenarios import load_scenarios
 
 
@@ -101,7 +102,8 @@ def steer(handle: ModelHandle, prompt: str, direction: torch.Tensor, strength: f
 
 
 def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str = "paper",
-              classifier: str = "auto") -> list[ClaimRecord]:
+              classifier: str = "auto", stimuli: Path | None = None,
+              replicate_with: Path | None = REPLICATION_SET) -> list[ClaimRecord]:
     """Check one claim on one model, as its eval does, without pytest.
 
     Args:
@@ -111,10 +113,15 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
             claims, the prompting mode (``"raw"``, ``"chat"``) for steering claims.
         profile: ``"paper"`` or ``"quick"``.
         classifier: emotion classifier backend for C6/C7 (``"auto"``, ``"nade"``, ``"j-hartmann"``).
+        stimuli: a stimulus set folder (default: the packaged set).
+        replicate_with: a second stimulus set the geometry verdicts are replicated on (default:
+            the packaged second set; None for no replication).
 
     Returns:
-        The claim's records; the first carries the verdict (``holds``, ``does not hold`` or
-        ``not applicable``), its value, the paper's value and the details behind it.
+        The claim's records; the first carries the verdict (``holds``, ``does not hold``,
+        ``inconclusive``, ``uninformative`` or ``not applicable``), its value, interval, controls,
+        the paper's value and the details behind it; the others are readings beside it (the
+        random-weight copy's, the second stimulus set's).
     """
     claim = get_claim(claim_id)
     if axis_value not in claim.axis_values:
@@ -122,8 +129,9 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
     prof = get_profile(profile)
 
     def evidence() -> Evidence:
-        bench = Workbench(stimuli=load_stimuli(), scenarios=load_scenarios(), profile=prof,
-                          classifier_name=classifier)
+        second = replicate_with if replicate_with is not None and replicate_with.is_dir() else None
+        bench = Workbench(stimuli=load_stimuli(stimuli), scenarios=load_scenarios(), profile=prof,
+                          classifier_name=classifier, replication=load_stimuli(second) if second else None)
         return bench.evidence(handle)
 
     return evaluate(claim, evidence, handle, axis_value, prof.name).records

@@ -24,7 +24,7 @@ from harness.models.loading import ModelHandle, load
 from harness.protocol import Profile, get_profile
 from harness.pytest_plugin import rooted_path, selected_models
 from harness.report.baselines import check as check_baseline
-from harness.stimuli.loading import load_stimuli
+from harness.stimuli.loading import REPLICATION_SET, load_stimuli, stimuli_dir
 from harness.stimuli.scenarios import load_scenarios
 
 
@@ -86,9 +86,16 @@ def model_keys(pytestconfig: pytest.Config) -> list[str]:
 def workbench(pytestconfig: pytest.Config, profile: Profile, model_loader, harness_run) -> Workbench:
     """The session's evidence: geometry and steering runs, each computed once."""
     scorer_key = _opt(pytestconfig, "ppl_scorer")
-    stimuli = _fail_on_harness_error(load_stimuli)
+    primary = rooted_path(pytestconfig, "stimuli")
+    stimuli = _fail_on_harness_error(lambda: load_stimuli(primary))
+    replicate = _opt(pytestconfig, "replicate_with")
+    default = REPLICATION_SET if REPLICATION_SET.is_dir() else None
+    second = default if replicate is None else rooted_path(pytestconfig, "replicate_with")
+    replication = None
+    if second is not None and second.resolve() != (primary or stimuli_dir()).resolve():
+        replication = _fail_on_harness_error(lambda: load_stimuli(second))
     scenarios = _fail_on_harness_error(load_scenarios)
-    return Workbench(stimuli=stimuli, scenarios=scenarios, profile=profile,
+    return Workbench(stimuli=stimuli, scenarios=scenarios, profile=profile, replication=replication,
                      classifier_name=_opt(pytestconfig, "classifier"),
                      allow_download=_opt(pytestconfig, "allow_download"),
                      scorer=lambda: model_loader(scorer_key) if scorer_key else None,
@@ -126,19 +133,26 @@ def record_claim(harness_run, pytestconfig: pytest.Config) -> Callable[..., Clai
 def expect(request: pytest.FixtureRequest, profile: Profile, pytestconfig: pytest.Config):
     """``expect(claim_id, model, axis_value, check)``: the verdict as the test's outcome.
 
-    Listed in expected_outcomes.yaml as not holding -> xfail, strict in the profile it was
-    reviewed in (a claim that starts to hold fails the run until the file is reviewed)."""
+    holds -> pass. Listed in expected_outcomes.yaml with this verdict -> xfail. In the profile
+    the entry was reviewed in, any other verdict (holds included) fails the run until the
+    file is reviewed; in other profiles a listed claim that is not holding is an xfail."""
     path = rooted_path(pytestconfig, "expected")
     report = rooted_path(pytestconfig, "report_dir")
 
     def check(claim_id: str, model: str, axis_value: str, result: Check[Any]) -> None:
         entry = _fail_on_harness_error(lambda: read_expected(path) if path else {}).get((claim_id, model, axis_value))
+        where = f"[records in {report / 'results.json' if report else 'results.json'}]"
+        verdict = result.verdict
+        if entry is not None and entry.profile == profile.name and verdict != entry.verdict:
+            pytest.fail(f"{claim_id} on {model} ({axis_value}) is now '{verdict}', but expected_outcomes.yaml "
+                        f"says '{entry.verdict}' (reviewed: {entry.measured}); review the entry: {result.reason} "
+                        f"{where}", pytrace=False)
+        if verdict == "holds":
+            return
         if entry is not None:
-            request.node.add_marker(pytest.mark.xfail(strict=entry.profile == profile.name,
-                                                      reason=entry.reason(result.reason)))
-        if result.holds is not True:
-            pytest.fail(f"{claim_id} does not hold on {model} ({axis_value}): {result.reason} "
-                        f"[records in {report / 'results.json' if report else 'results.json'}]", pytrace=False)
+            pytest.xfail(entry.reason(result.reason))
+        said = "does not hold" if verdict == "does not hold" else f"is {verdict}"
+        pytest.fail(f"{claim_id} {said} on {model} ({axis_value}): {result.reason} {where}", pytrace=False)
 
     return check
 

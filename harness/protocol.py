@@ -22,17 +22,18 @@ def middle_block(n_layers: int) -> int:
 class Profile:
     name: str
     gen_max_new_tokens: int  # generation-based extraction (paper: up to 256)
-    n_permutations: int  # label-shuffled null for separation
+    n_permutations: int  # label-shuffled null of S at the middle block and its neighbours
+    n_bootstrap: int  # bootstrap resamples (samples within each class) for every geometry interval
     batch_size: int  # forward passes (capture)
     gen_batch_size: int  # batched generation: larger batches are faster on CPU and GPU alike
     steer_max_new_tokens: int  # steered continuations (C5-C10)
 
 
 PROFILES: dict[str, Profile] = {
-    "paper": Profile("paper", gen_max_new_tokens=256, n_permutations=1000, batch_size=16, gen_batch_size=64,
-                     steer_max_new_tokens=50),
-    "quick": Profile("quick", gen_max_new_tokens=48, n_permutations=200, batch_size=16, gen_batch_size=64,
-                     steer_max_new_tokens=24),
+    "paper": Profile("paper", gen_max_new_tokens=256, n_permutations=10000, n_bootstrap=1000, batch_size=16,
+                     gen_batch_size=64, steer_max_new_tokens=50),
+    "quick": Profile("quick", gen_max_new_tokens=48, n_permutations=2000, n_bootstrap=200, batch_size=16,
+                     gen_batch_size=64, steer_max_new_tokens=24),
 }
 
 

@@ -96,6 +96,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--trust-remote-code", action="store_true",
                 help="allow models that ship their own Python code (off by default)")
     g.addoption("--profile", default="paper", help="paper (default) or quick")
+    g.addoption("--stimuli", default=None,
+                help="stimulus set folder (needs passages.yaml; other files default to the packaged set); "
+                     "default: the packaged set")
+    g.addoption("--replicate-with", default=None,
+                help="second stimulus set the geometry verdicts are replicated on (default: the packaged "
+                     "independently written set-b; 'none' turns replication off)")
     g.addoption("--classifier", default="auto",
                 help="external emotion classifier for C6/C7: auto (j-hartmann when its weights are "
                      "local, else nade), j-hartmann or nade")

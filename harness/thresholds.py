@@ -17,24 +17,51 @@ UCURVE_MARGIN = 0.05
 # Depths at which the U-curve's arms are read.
 UCURVE_ARMS = (0.25, 1.0)
 
-# C2: generation beats comprehension; one-sided Mann-Whitney U over leave-one-out S values.
-GEN_VS_COMP_ALPHA = 0.05
-BOOTSTRAP_RESAMPLES = 2000
+# Verdicts (docs/protocol.md, Verdicts): a claim "holds" only when its own test passes, its
+# interval does not straddle the cut, and its control does not pass the same test. The
+# control of a geometry claim is the label-shuffled null (emotion labels permuted within
+# strata) and a random-weight copy of the model; a claim that passes on a control is
+# "uninformative" about emotions.
+
+# Intervals: percentile bootstrap over samples resampled within each class.
 BOOTSTRAP_CONFIDENCE = 0.95
+# Label-shuffled null: the per-block curve (plots, C1's control) uses this many of the
+# profile's permutations; the middle block and its neighbours use all of them.
+CURVE_PERMUTATIONS = 1000
+# Each jackknife replicate of the emotion-specific separation (null mean - S) gets a null of
+# this many shuffles, the same shuffles for every replicate (so their Monte-Carlo noise
+# cancels in the jackknife's differences).
+NULL_PER_REPLICATE = 100
+
+# C2: generation beats comprehension in the emotion-specific part of the separation
+# (null mean - S): the bootstrap interval of the difference, generation minus comprehension,
+# must lie above 0 (below: does not hold; straddling: inconclusive).
+GEN_VS_COMP_MIN_DIFFERENCE = 0.0
 
 # C3: "no negative cosine between opposite pairs": every opposite-pair cosine > 0.
 OPPOSITE_MIN_COSINE = 0.0
+# The label-shuffled control "passes" C3's test when at least this share of shuffles also
+# has every opposite pair above 0 (then positive cosines say nothing about opposition).
+CONTROL_PASS_SHARE = 0.5
 
 # C4: emotion vectors below the anisotropy baseline: B - S > 0 at the middle layer.
 ANISOTROPY_MIN_GAP = 0.0
 
 # C11 "valence is weak": |Spearman(PC1, valence)| below this counts as weak organisation.
 # 0.5 is the conventional boundary between weak/moderate and strong rank correlation.
+# The bootstrap interval must lie below it; a reading on vectors that are not
+# emotion-specific (C12 not holding) is uninformative.
 VALENCE_WEAK_BELOW = 0.5
 
-# C12 emotion specificity: observed S below the label-shuffled null's 5th percentile...
-NULL_PERCENTILE = 5.0
-# ...and held-out top-1 accuracy above chance (20-way: 0.05) by a one-sided binomial test.
+# C12 emotion specificity: permutation p = (k + 1) / (N + 1) of S against the label-shuffled
+# null below this (with its Monte-Carlo interval below it too; straddling: inconclusive)...
+SPECIFICITY_ALPHA = 0.05
+# While the p's Monte-Carlo interval contains SPECIFICITY_ALPHA, the null is doubled, up to
+# this many shuffles (the interval's half-width is then about 0.0014 at p = 0.05).
+MAX_PERMUTATIONS = 160000
+NULL_PERCENTILE = 5.0  # the null's 5th percentile, drawn on the U-curve plot
+# ...and held-out top-1 accuracy at the same block above chance (20-way: 0.05) by a
+# one-sided binomial test (held-out passages; generation: leave-one-story-out).
 HELDOUT_ALPHA = 0.05
 
 # Seeds: every random step (label shuffles, bootstrap) is seeded so runs are reproducible.

@@ -39,21 +39,59 @@ class PaperRef:
 
 
 @dataclass(frozen=True)
+class ControlReading:
+    """A claim's control under the claim's own test: its value and whether it passes too."""
+
+    name: str  # e.g. "label-shuffled null", "random-weight copy"
+    value: Any
+    passes: bool | None  # None: not measured, or the test does not apply to it
+
+
+@dataclass(frozen=True)
 class Check(Generic[D]):
     """A verdict with its headline value, one-line reason and typed details.
 
-    ``holds=None`` is a measurement that decides nothing (recorded as ``not applicable``)."""
+    ``holds=None`` is a measurement that decides nothing (recorded as ``not applicable``).
+    A check judged against controls (:func:`decide`) sets ``outcome``, which may also be
+    inconclusive or uninformative; ``interval`` is the value's interval, ``controls`` the
+    controls' readings and ``adjacent`` the verdict at the neighbouring blocks."""
 
     holds: bool | None
     value: Any
     reason: str
     details: D
+    outcome: Verdict | None = None
+    interval: tuple[float, float] | None = None
+    controls: tuple[ControlReading, ...] = ()
+    adjacent: dict[str, Verdict] | None = None
 
     @property
     def verdict(self) -> Verdict:
+        if self.outcome is not None:
+            return self.outcome
         if self.holds is None:
             return "not applicable"
         return "holds" if self.holds else "does not hold"
+
+
+def decide(passes: bool | None, controls: Sequence[ControlReading]) -> Verdict:
+    """The verdict of a test against its controls: ``passes`` None means its interval
+    straddles the cut (inconclusive); a pass that a control matches is uninformative."""
+    if passes is None:
+        return "inconclusive"
+    if not passes:
+        return "does not hold"
+    if any(c.passes for c in controls):
+        return "uninformative"
+    return "holds"
+
+
+def interval_side(interval: tuple[float, float], cut: float, above: bool) -> bool | None:
+    """Does the interval lie above (``above``) or below the cut? None when it straddles it."""
+    low, high = interval
+    if above:
+        return True if low > cut else (False if high <= cut else None)
+    return True if high < cut else (False if low >= cut else None)
 
 
 @dataclass(frozen=True)
@@ -74,7 +112,12 @@ class Evidence(Protocol):
     stimuli: Stimuli
     profile: Profile
 
-    def geometry(self, method: str) -> Geometry: ...
+    def geometry(self, method: str, which: str = "primary", weights: str = "trained") -> Geometry: ...
+
+    @property
+    def replication(self) -> Stimuli | None: ...
+
+    def cross_set_transfer(self) -> dict[str, float]: ...
 
     def steering(self, prompting: str) -> SteeringRun: ...
 
@@ -156,6 +199,12 @@ def to_record(claim_id: str, model: str, finding: Finding) -> ClaimRecord:
     details = {**finding.context, "reason": check.reason}
     if finding.paper is not None:
         details["paper_source"] = finding.paper.source
+    if check.interval is not None:
+        details["interval"] = list(check.interval)
+    if check.controls:
+        details["controls"] = [dataclasses.asdict(c) for c in check.controls]
+    if check.adjacent:
+        details["adjacent_blocks"] = dict(check.adjacent)
     details.update(dataclasses.asdict(check.details))
     return ClaimRecord(claim=claim_id, model=model, metric=finding.metric, value=canonical(check.value),
                        verdict=check.verdict, paper_value=finding.paper.value if finding.paper else None,

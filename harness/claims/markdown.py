@@ -35,6 +35,13 @@ def fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def fmt_ci(value: Any, interval: Sequence[float] | None, digits: int = 3) -> str:
+    """``value [low, high]``, or the value alone when there is no interval."""
+    if not interval:
+        return fmt(value, digits)
+    return f"{fmt(value, digits)} [{fmt(interval[0], digits)}, {fmt(interval[1], digits)}]"
+
+
 def table(rows: list[list[Any]], headers: Iterable[str]) -> str:
     return tabulate(rows, headers=list(headers), tablefmt="github", disable_numparse=True)
 

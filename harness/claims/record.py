@@ -12,8 +12,11 @@ from typing import Any, Literal
 
 from harness.errors import HarnessError
 
-Verdict = Literal["holds", "does not hold", "not applicable"]
-VERDICTS: tuple[str, ...] = ("holds", "does not hold", "not applicable")
+# holds / does not hold: the test decides, beyond its interval, and its control does not pass
+# it; inconclusive: the interval straddles the cut; uninformative: the claim's test passes
+# but so does its control, so the test cannot speak for emotions (docs/protocol.md, Verdicts).
+Verdict = Literal["holds", "does not hold", "inconclusive", "uninformative", "not applicable"]
+VERDICTS: tuple[str, ...] = ("holds", "does not hold", "inconclusive", "uninformative", "not applicable")
 # Recorded floats keep this many significant digits: far beyond what 20 vectors can
 # resolve, and short of the last bits that differ when torch sums with 1 or 2 threads
 # (serial vs pytest-xdist workers), so both runs write the same results.json.

@@ -9,17 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from harness import thresholds as th
-from harness.experiments.extraction import Extraction, extract, held_out, neutral_sentence_states
+from harness.errors import HarnessError
+from harness.experiments.extraction import (
+    Extraction,
+    comprehension,
+    generation,
+    held_out,
+    neutral_sentence_states,
+    reread_stories,
+)
 from harness.experiments.geometry_run import Geometry, analyse
 from harness.experiments.steering_grid import SteeringRun, excerpts, run_steering
 from harness.metrics.classifier import Classifier, load_classifier
+from harness.models.control import random_weight_copy
 from harness.models.loading import ModelHandle
 from harness.protocol import Profile
 from harness.stimuli.loading import Stimuli
 from harness.stimuli.scenarios import Scenario, label_map, scenarios_hash
+
+StimulusSet = Literal["primary", "replication"]
+Weights = Literal["trained", "random"]
 
 
 @dataclass
@@ -31,10 +43,12 @@ class Workbench:
     allow_download: bool = False
     scorer: Callable[[], ModelHandle | None] = lambda: None  # perplexity scorer (None: the model itself)
     on_excerpts: Callable[[list[dict[str, Any]]], None] = lambda items: None  # steered texts, once per run
+    replication: Stimuli | None = None  # a second stimulus set the geometry verdicts are replicated on
     _classifier: Classifier | None = field(default=None, repr=False)
-    _geometry: dict[tuple[str, str, str], Geometry] = field(default_factory=dict, repr=False)
+    _geometry: dict[tuple[str, ...], Geometry] = field(default_factory=dict, repr=False)
+    _controls: dict[tuple[str, str], ModelHandle] = field(default_factory=dict, repr=False)
     _steering: dict[tuple[str, str, str], SteeringRun] = field(default_factory=dict, repr=False)
-    _neutral: dict[tuple[str, str], Extraction] = field(default_factory=dict, repr=False)
+    _neutral: dict[tuple[str, str, str], Extraction] = field(default_factory=dict, repr=False)
 
     @property
     def classifier(self) -> Classifier:
@@ -42,21 +56,54 @@ class Workbench:
             self._classifier = load_classifier(self.classifier_name, self.allow_download)
         return self._classifier
 
-    def geometry(self, handle: ModelHandle, method: str) -> Geometry:
-        key = (handle.key, handle.fingerprint, method)
+    def stimulus_set(self, which: StimulusSet) -> Stimuli | None:
+        return self.stimuli if which == "primary" else self.replication
+
+    def control(self, handle: ModelHandle) -> ModelHandle:
+        """The random-weight copy of ``handle`` (built once per model)."""
+        key = (handle.key, handle.fingerprint)
+        if key not in self._controls:
+            self._controls[key] = random_weight_copy(handle)
+        return self._controls[key]
+
+    def geometry(self, handle: ModelHandle, method: str, which: StimulusSet = "primary",
+                 weights: Weights = "trained") -> Geometry | None:
+        """Geometry of ``method`` ("comprehension", "generation" or "generation-story": the
+        stories re-read without their prompt) on a stimulus set, read by the model or by its
+        random-weight copy (which re-reads the trained model's stories). None when the run
+        has no replication set; generation comes from the primary set's stories only."""
+        st = self.stimulus_set(which)
+        if st is None:
+            return None
+        if method != "comprehension" and which != "primary":
+            raise HarnessError(f"{method} geometry reads the primary stimulus set's stories only")
+        key = (handle.key, handle.fingerprint, method, st.content_hash(), weights)
         if key not in self._geometry:
             p = self.profile
-            ex = extract(handle, method, self.stimuli, p)  # type: ignore[arg-type]
-            held = held_out(handle, self.stimuli, p.batch_size)
-            self._geometry[key] = analyse(ex, held, self.neutral_states(handle), self.stimuli, p.n_permutations,
-                                          th.SEED)
+            reader = handle if weights == "trained" else self.control(handle)
+            if method == "comprehension":
+                ex = comprehension(reader, st, p.batch_size)
+            else:
+                stories = generation(handle, st, p.gen_max_new_tokens, batch_size=p.gen_batch_size)
+                with_prompt = method == "generation"
+                ex = stories if with_prompt and weights == "trained" else reread_stories(
+                    reader, stories, handle, st, with_prompt, max(1, p.gen_batch_size // 4))
+            self._geometry[key] = analyse(ex, self.held_out_states(reader, which), self.neutral_states(reader, which),
+                                          st, p, stimulus_set=st.name, seed=th.SEED)
         return self._geometry[key]
 
-    def neutral_states(self, handle: ModelHandle) -> Extraction:
-        """The neutral sentences' states (anisotropy baseline B), read once per model."""
-        key = (handle.key, handle.fingerprint)
+    def held_out_states(self, handle: ModelHandle, which: StimulusSet = "primary") -> Extraction:
+        st = self.stimulus_set(which)
+        assert st is not None
+        return held_out(handle, st, self.profile.batch_size)
+
+    def neutral_states(self, handle: ModelHandle, which: StimulusSet = "primary") -> Extraction:
+        """The neutral sentences' states (anisotropy baseline B), read once per model and set."""
+        st = self.stimulus_set(which)
+        assert st is not None
+        key = (handle.key, handle.fingerprint, st.content_hash())
         if key not in self._neutral:
-            self._neutral[key] = neutral_sentence_states(handle, self.stimuli, self.profile.batch_size)
+            self._neutral[key] = neutral_sentence_states(handle, st, self.profile.batch_size)
         return self._neutral[key]
 
     def steering(self, handle: ModelHandle, prompting: str) -> SteeringRun:
@@ -88,8 +135,25 @@ class ModelEvidence:
     def profile(self) -> Profile:
         return self.bench.profile
 
-    def geometry(self, method: str) -> Geometry:
-        return self.bench.geometry(self.handle, method)
+    def geometry(self, method: str, which: StimulusSet = "primary", weights: Weights = "trained") -> Geometry:
+        g = self.bench.geometry(self.handle, method, which, weights)
+        if g is None:
+            raise HarnessError(f"{self.handle.key}: this run has no {which} stimulus set")
+        return g
+
+    @property
+    def replication(self) -> Stimuli | None:
+        return self.bench.replication
+
+    def cross_set_transfer(self) -> dict[str, float]:
+        """Top-1 accuracy at the middle block of comprehension vectors from one stimulus set
+        labelling the other set's held-out passages (both directions)."""
+        a, b = self.geometry("comprehension"), self.geometry("comprehension", "replication")
+        names = list(self.stimuli.names)
+        held_a = self.bench.held_out_states(self.handle, "primary").data
+        held_b = self.bench.held_out_states(self.handle, "replication").data
+        return {f"{a.stimulus_set} -> {b.stimulus_set}": a.transfer_to(held_b, names)[a.middle],
+                f"{b.stimulus_set} -> {a.stimulus_set}": b.transfer_to(held_a, names)[b.middle]}
 
     def steering(self, prompting: str) -> SteeringRun:
         return self.bench.steering(self.handle, prompting)
@@ -99,7 +163,8 @@ class ModelEvidence:
 
     def context(self, method: str) -> dict[str, Any]:
         """What every geometry number carries: method, profile, stimulus set."""
-        return {"method": method, "profile": self.profile.name, "stimuli": self.stimuli.content_hash()[:12]}
+        return {"method": method, "profile": self.profile.name, "stimuli": self.stimuli.content_hash()[:12],
+                "stimulus_set": self.stimuli.name}
 
     def steering_context(self, run: SteeringRun) -> dict[str, Any]:
         """What every steering number carries: the run's prompting, vectors, scorer and settings."""

@@ -104,3 +104,31 @@ def pc_organisation(vectors: torch.Tensor, coordinate: Sequence[float], componen
     scores = pc_scores(vectors, component + 1)[:, component].numpy()
     rho = stats.spearmanr(scores, list(coordinate)).statistic
     return float(abs(rho))
+
+
+def cross_validated_accuracy(data: LabelledStates, strata: Sequence[int], emotions: Sequence[str],
+                             k: int = 1) -> tuple[torch.Tensor, int]:
+    """Leave-one-stratum-out top-k accuracy per layer ``[n_layers]`` and the number of items.
+
+    For each stratum (a generation story index: one topic), vectors (neutral baseline) are
+    built from the other strata and label that stratum's emotion samples by nearest vector."""
+    hits, n = None, 0
+    for s in sorted(set(strata)):
+        train = data.select([i for i, t in enumerate(strata) if t != s])
+        test = data.select([i for i, t in enumerate(strata) if t == s and data.labels[i] in set(emotions)])
+        if not test.labels:
+            continue
+        vecs = vectors_from_states(train, emotions, "neutral")
+        ref = class_means_of(train, "neutral")
+        acc = nearest_vector_accuracy(vecs, ref, test, emotions, k)
+        hits = acc * len(test.labels) if hits is None else hits + acc * len(test.labels)
+        n += len(test.labels)
+    if hits is None:
+        raise ValueError("cross-validation found no emotion sample to test")
+    return hits / n, n
+
+
+def class_means_of(data: LabelledStates, label: str) -> torch.Tensor:
+    """Mean state ``[n_layers, d]`` of the samples labelled ``label`` (float64)."""
+    idx = [i for i, lab in enumerate(data.labels) if lab == label]
+    return data.states[:, idx].double().mean(1)

@@ -42,7 +42,8 @@ def _save(fig, out: Path, name: str) -> str:
 
 
 def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
-    """S vs depth per model, one line per method, with the label-shuffled null's mean and 5th pct."""
+    """S vs depth per model, one line per method with its bootstrap band, the label-shuffled
+    null's mean, and the depth of the lowest S with its bootstrap interval."""
     plt = _plt()
     by_model: dict[str, list[tuple[ClaimRecord, UCurveCurves]]] = {}
     for r, d in C1.read(records):
@@ -55,11 +56,14 @@ def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
             s = c.separation_per_block["neutral"]
             n = len(s)
             d = [(i + 1) / n for i in range(n)]
-            line, = ax.plot(d, s, marker=".", label=f"S, {r.method}")
-            ax.plot(d, c.null_mean_per_block, ls=":", color=line.get_color(),
-                    label=f"shuffled null mean, {r.method}")
-            ax.fill_between(d, c.null_p05_per_block, c.null_mean_per_block, color=line.get_color(), alpha=0.15,
-                            lw=0)
+            line, = ax.plot(d, s, marker=".", label=f"S, {r.method} ({r.verdict})")
+            color = line.get_color()
+            ax.fill_between(d, [lo for lo, _ in c.separation_ci_per_block], [hi for _, hi in c.separation_ci_per_block],
+                            color=color, alpha=0.12, lw=0)
+            ax.plot(d, c.null_mean_per_block, ls=":", color=color, label=f"shuffled null mean, {r.method}")
+            lo, hi = c.best_depth_ci
+            ax.errorbar([r.value], [c.best_value], xerr=[[r.value - lo], [hi - r.value]], fmt="v", color=color,
+                        capsize=3, ms=6, label=f"lowest S: depth {r.value:.2f} [{lo:.2f}, {hi:.2f}]")
         n_paper = 24
         ax.plot([int(k) / n_paper for k in t1["layers"]], list(t1["layers"].values()), "k--", marker="s",
                 label=f"paper, {t1['model']}")

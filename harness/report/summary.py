@@ -9,18 +9,25 @@ from tabulate import tabulate
 
 from harness.cache import atomic_path
 from harness.claims import CLAIMS
-from harness.claims.markdown import fmt
+from harness.claims.markdown import fmt, fmt_ci
 from harness.claims.record import ClaimRecord, sort_key
 from harness.report.results import excerpt_key, unique_excerpts
 
 # "method / prompting": a geometry claim runs over extraction methods, a steering claim over
 # prompting modes (each claim names its axis); records keep both under details["method"].
-CLAIMS_HEADERS = ("claim", "model", "method / prompting", "metric", "paper", "measured", "verdict")
+CLAIMS_HEADERS = ("claim", "model", "method / prompting", "metric", "paper", "measured [95% interval]",
+                  "controls under the same test", "verdict")
+
+
+def _controls(r: ClaimRecord) -> str:
+    items = r.details.get("controls") or []
+    return "; ".join(f"{c['name']}: {fmt(c['value'])}" + (" (passes too)" if c.get("passes") else "")
+                     for c in items if isinstance(c, dict)) or "—"
 
 
 def claims_rows(records: list[ClaimRecord]) -> list[list[str]]:
-    return [[r.claim, r.model, r.method, r.metric, fmt(r.paper_value), fmt(r.value),
-             r.verdict] for r in sorted(records, key=sort_key)]
+    return [[r.claim, r.model, r.method, r.metric, fmt(r.paper_value), fmt_ci(r.value, r.details.get("interval")),
+             _controls(r), r.verdict] for r in sorted(records, key=sort_key)]
 
 
 def claims_table(records: list[ClaimRecord], fmt_name: str = "github") -> str:

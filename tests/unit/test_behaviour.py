@@ -28,7 +28,7 @@ from harness.stimuli.loading import load_stimuli
 from harness.stimuli.scenarios import Scenario, label_map, load_scenarios
 from harness.testing import GENERATION_INIT, TINY_CHAT, random_prompts, tiny_handle
 
-TINY_PROFILE = Profile("tiny", gen_max_new_tokens=4, n_permutations=10, batch_size=16, gen_batch_size=64,
+TINY_PROFILE = Profile("tiny", gen_max_new_tokens=4, n_permutations=50, n_bootstrap=20, batch_size=16, gen_batch_size=64,
                        steer_max_new_tokens=5)
 
 

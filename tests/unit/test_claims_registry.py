@@ -34,7 +34,8 @@ def _c3_record(**drop: bool) -> ClaimRecord:
 
     pairs = {"happy-sad": 0.4, "calm-desperate": 0.3, "loving-hostile": 0.2, "proud-guilty": 0.35}
     rec = to_record("C3", "m", Finding("min_opposite_pair_cosine", Check(True, 0.2, "r", OppositePairsDetails(
-        neutral=pairs, centred=pairs, baseline="neutral", layer=6, cosine_matrix=[[1.0]])),
+        neutral=pairs, centred=pairs, minus_separation=pairs, minus_separation_ci={k: [0.0, 0.1] for k in pairs},
+        null_all_positive_share=1.0, baseline="neutral", layer=6, cosine_matrix=[[1.0]])),
         {"method": "comprehension", "profile": "paper"}, PaperRef(0.182, "s")))
     details = {k: v for k, v in rec.details.items() if k not in drop}
     return dataclasses.replace(rec, details=details)

@@ -60,7 +60,7 @@ def test_bad(record_claim):
 ''')
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*verdict 'sort of' is not one of holds, does not hold, not applicable*"])
+    result.stdout.fnmatch_lines(["*verdict 'sort of' is not one of holds, does not hold, inconclusive, uninformative, not applicable*"])
 
 
 def test_xdist_workers_shards_merge_into_one_report(pytester):
@@ -150,5 +150,20 @@ def test_an_expected_outcome_makes_it_a_strict_xfail(pytester):
         "C99:\n  tiny-llama:\n    comprehension: {expect: does not hold, profile: paper, measured: gap -0.25}\n")
     result = pytester.runpytest("--expected", "expected.yaml", "--models", "smollm2-135m-instruct", "-rx")
     result.assert_outcomes(xfailed=1)
-    result.stdout.fnmatch_lines(["*C99 known not to hold on tiny-llama (comprehension, reviewed in the paper "
-                                 "profile: gap -0.25); now: gap -0.250*"])
+    result.stdout.fnmatch_lines(["*C99 known to be 'does not hold' on tiny-llama (comprehension, reviewed in the "
+                                 "paper profile: gap -0.25); now: gap -0.250*"])
+
+
+def test_a_verdict_other_than_the_reviewed_one_fails_until_the_entry_is_reviewed(pytester):
+    pytester.makepyfile(test_fake=FAKE_CLAIM)
+    pytester.path.joinpath("expected.yaml").write_text(
+        "C99:\n  tiny-llama:\n    comprehension: {expect: uninformative, profile: paper, measured: gap -0.25}\n")
+    result = pytester.runpytest("--expected", "expected.yaml", "--models", "smollm2-135m-instruct")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*C99 on tiny-llama (comprehension) is now 'does not hold', but "
+                                 "expected_outcomes.yaml says 'uninformative'*"])
+    pytester.path.joinpath("expected.yaml").write_text(
+        "C99:\n  tiny-llama:\n    comprehension: {expect: sort of}\n")
+    result = pytester.runpytest("--expected", "expected.yaml", "--models", "smollm2-135m-instruct")
+    result.stdout.fnmatch_lines(["*expected.yaml: C99.tiny-llama.comprehension: expect must be one of does not "
+                                 "hold, inconclusive, uninformative, not 'sort of'*"])

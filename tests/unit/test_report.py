@@ -64,15 +64,19 @@ def records() -> list[ClaimRecord]:
         out.append(rec("C1", model, "best_depth_separation", Check(main.holds, main.value, main.reason, UCurveCurves(
             **vars(main.details), separation_per_block={"neutral": curve, "centred": curve},
             separation_post_final_norm={"neutral": 0.5, "centred": 0.5},
+            separation_ci_per_block=[[c - 0.05, c + 0.05] for c in curve],
             null_mean_per_block=[c + 0.02 for c in curve], null_p05_per_block=[c + 0.01 for c in curve],
-            heldout_top1_per_block=[0.1] * N, heldout_top3_per_block=[0.2] * N, heldout5_top1_per_block=[0.3] * N)),
+            heldout_kind="held-out passages", heldout_top1_per_block=[0.1] * N, heldout_top3_per_block=[0.2] * N,
+            heldout5_top1_per_block=[0.3] * N, transfer_top1_per_block=None)),
             "comprehension"))
         cos = [[1.0 if i == j else 0.3 for j in range(20)] for i in range(20)]
         pairs = {"happy-sad": 0.4, "calm-desperate": 0.3, "loving-hostile": 0.2, "proud-guilty": 0.35}
         out.append(rec("C3", model, "min_opposite_pair_cosine", Check(True, 0.2, "fake", OppositePairsDetails(
-            neutral=pairs, centred=pairs, baseline="neutral", layer=6, cosine_matrix=cos)), "comprehension"))
+            neutral=pairs, centred=pairs, minus_separation=pairs, minus_separation_ci={k: [0.0, 0.1] for k in pairs},
+            null_all_positive_share=1.0, baseline="neutral", layer=6, cosine_matrix=cos)), "comprehension"))
         out.append(rec("C11", model, "valence_pc1_abs_spearman", Check(True, 0.3, "fake", ValenceDetails(
-            valence={"neutral": 0.3, "centred": 0.2}, arousal={"neutral": 0.1, "centred": 0.1}, baseline="neutral",
+            valence={"neutral": 0.3, "centred": 0.2}, valence_ci=[0.1, 0.45], arousal={"neutral": 0.1},
+            emotion_specific=True, baseline="neutral",
             layer=6, pc_scores=[[i * 0.1, -i * 0.05] for i in range(20)],
             valences=[(-1) ** i * 0.5 for i in range(20)], arousals=[0.0] * 20)), "comprehension"))
         run = steering_run(model)

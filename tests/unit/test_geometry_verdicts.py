@@ -1,0 +1,143 @@
+"""Geometry verdicts on constructed evidence: a planted emotion structure is detected, a
+label-shuffled one is not, and a claim whose control passes the same test is uninformative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import torch
+
+from harness.claims.base import ControlReading, decide
+from harness.claims.geometry import C2, C3, C4, C11, C12
+from harness.experiments.extraction import Extraction
+from harness.experiments.geometry_run import Geometry, analyse
+from harness.metrics.vectors import LabelledStates
+from harness.protocol import Profile
+from harness.stimuli.loading import load_stimuli
+from harness.testing import tiny_handle
+
+STIMULI = load_stimuli()
+NAMES = list(STIMULI.names)
+PROFILE = Profile("unit", gen_max_new_tokens=4, n_permutations=400, n_bootstrap=100, batch_size=8, gen_batch_size=8,
+                  steer_max_new_tokens=4)
+L, D = 4, 40
+
+
+def states(per: int, neutral: int, signal: float, seed: int, shuffle: bool = False,
+           emotions: bool = True) -> LabelledStates:
+    """Samples around a shared offset; each emotion adds its own direction (x signal)."""
+    g = torch.Generator().manual_seed(seed)
+    labels = (tuple(e for e in NAMES for _ in range(per)) if emotions else ()) + ("neutral",) * neutral
+    offset = 3 * torch.randn(L, 1, D, generator=torch.Generator().manual_seed(99))
+    mean = {e: signal * torch.randn(L, D, generator=torch.Generator().manual_seed(1000 + i))
+            for i, e in enumerate(NAMES)} | {"neutral": torch.zeros(L, D)}
+    x = offset + torch.stack([mean[lab] for lab in labels], 1) + torch.randn(L, len(labels), D, generator=g)
+    if shuffle:  # same states, emotion labels scrambled: no emotion structure left
+        emo = [i for i, lab in enumerate(labels) if lab != "neutral"]
+        order = torch.randperm(len(emo), generator=g).tolist()
+        new = list(labels)
+        for i, j in zip(emo, order, strict=True):
+            new[i] = labels[emo[j]]
+        labels = tuple(new)
+    return LabelledStates(x, labels)
+
+
+def extraction(method: str, data: LabelledStates) -> Extraction:
+    n = len(data.labels)
+    return Extraction(method, data, data.states[-1], ("t",) * n, (0,) * n)  # type: ignore[arg-type]
+
+
+def geometry(method: str, signal: float, seed: int, shuffle: bool = False) -> Geometry:
+    per = 10 if method.startswith("generation") else 3
+    ex = extraction("generation" if method.startswith("generation") else "comprehension",
+                    states(per, per, signal, seed, shuffle))
+    held = extraction("comprehension", states(2, 0, signal, seed + 1))
+    neutral = extraction("comprehension", states(0, 20, 0.0, seed + 2, emotions=False))
+    return analyse(ex, held, neutral, STIMULI, PROFILE, seed=7)
+
+
+@dataclass
+class FakeEvidence:
+    """Evidence over constructed geometries; the 'random' weights see no emotion structure."""
+
+    signal: float
+    shuffle: bool = False
+    handle: Any = field(default_factory=lambda: tiny_handle("llama"))
+    stimuli: Any = STIMULI
+    profile: Any = PROFILE
+    replication: Any = None
+    _cache: dict = field(default_factory=dict)
+
+    def geometry(self, method: str, which: str = "primary", weights: str = "trained") -> Geometry:
+        key = (method, which, weights)
+        if key not in self._cache:
+            signal = self.signal if weights == "trained" else 0.0
+            self._cache[key] = geometry(method, signal, seed=len(self._cache), shuffle=self.shuffle)
+        return self._cache[key]
+
+    def context(self, method: str) -> dict[str, Any]:
+        return {"method": method, "profile": "unit", "stimuli": "x"}
+
+
+@pytest.fixture(scope="module")
+def planted() -> FakeEvidence:
+    return FakeEvidence(signal=1.0)
+
+
+@pytest.fixture(scope="module")
+def shuffled() -> FakeEvidence:
+    return FakeEvidence(signal=1.0, shuffle=True)
+
+
+def test_a_planted_emotion_structure_is_emotion_specific(planted):
+    main, copy = C12.check(planted, "comprehension")[:2]
+    assert main.check.verdict == "holds", main.check.reason
+    assert main.check.value == pytest.approx(1 / 401) and main.check.interval[1] < 0.05
+    assert main.check.details.heldout_top1 > 0.5
+    assert copy.check.verdict == "does not hold"  # random weights see no emotion
+    gen = C12.check(planted, "generation")[0].check
+    assert gen.verdict == "holds" and gen.details.heldout_kind == "leave-one-story-out"
+    assert gen.details.heldout_n == 200 and gen.details.strata == "story index (topic)"
+
+
+def test_a_label_shuffled_structure_is_not(shuffled):
+    main = C12.check(shuffled, "comprehension")[0].check
+    assert main.verdict == "does not hold", main.reason
+    assert main.details.p > 0.05
+
+
+def test_a_test_its_control_passes_too_is_uninformative(planted, shuffled):
+    # Every vector shares the residual stream's offset: B is high, and shuffled vectors sit
+    # below it as well as real ones, so "below anisotropy" says nothing about emotions.
+    c4 = C4.check(planted, "comprehension")[0].check
+    assert c4.details.null_gap > 0 and c4.verdict == "uninformative"
+    assert c4.controls[0] == ControlReading("label-shuffled null's gap B - null mean", c4.details.null_gap, True)
+    # Weak valence on vectors that carry no emotion is uninformative too.
+    c11 = C11.check(shuffled, "comprehension")[0].check
+    assert c11.details.emotion_specific is False and c11.verdict in ("uninformative", "does not hold",
+                                                                     "inconclusive")
+    c3 = C3.check(planted, "comprehension")[0].check
+    assert c3.verdict in ("uninformative", "does not hold", "inconclusive")
+
+
+def test_c2_compares_the_emotion_specific_part_with_an_interval(planted):
+    main, raw, story, copy = C2.check(planted, "generation")[:4]
+    d = main.check.details
+    assert main.check.value == pytest.approx(d.specific_generation - d.specific_comprehension)
+    low, high = main.check.interval
+    assert low < main.check.value < high and d.se > 0
+    assert raw.metric == "s_comp_minus_s_gen" and raw.check.controls[0].name == "label-shuffled nulls' difference"
+    assert story.metric == "specific_gen_story_only_minus_comp" and copy.metric.endswith("(random-weight copy)")
+    assert set(main.check.adjacent) == {"1", "2", "3"}
+
+
+@pytest.mark.parametrize(("passes", "controls", "verdict"), [
+    (None, [], "inconclusive"),
+    (False, [ControlReading("c", 1, True)], "does not hold"),
+    (True, [ControlReading("c", 1, False), ControlReading("d", 1, True)], "uninformative"),
+    (True, [ControlReading("c", 1, None)], "holds"),
+])
+def test_verdict_vocabulary(passes, controls, verdict):
+    assert decide(passes, controls) == verdict
