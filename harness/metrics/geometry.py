@@ -1,4 +1,4 @@
-"""Geometry of sets of vectors: plain functions over tensors, no model, no pytest."""
+"""Geometry of sets of vectors and held-out labelling: plain functions over tensors, no model, no pytest."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import math
 from collections.abc import Sequence
 
 import torch
-from scipy import stats
 
-from harness.metrics.vectors import Baseline, LabelledStates, vectors_from_states
+from harness.metrics.vectors import LabelledStates, baseline_mean, vectors_from_states
 
 
 def mean_pairwise_cosine(x: torch.Tensor) -> torch.Tensor:
@@ -35,35 +34,6 @@ def depths(n_layers: int) -> list[float]:
 def block_at_depth(n_layers: int, depth: float) -> int:
     """The block whose depth (l + 1) / L is nearest ``depth`` (ties go deeper)."""
     return max(0, min(n_layers - 1, math.floor(depth * n_layers + 0.5) - 1))
-
-
-def pair_cosines(vectors: torch.Tensor, names: Sequence[str],
-                 pairs: Sequence[tuple[str, str]]) -> torch.Tensor:
-    """Cosine of each named pair, ``[..., n_pairs]`` for ``vectors`` ``[..., n, d]``."""
-    unit = torch.nn.functional.normalize(vectors.double(), dim=-1)
-    idx = {n: i for i, n in enumerate(names)}
-    return torch.stack([(unit[..., idx[a], :] * unit[..., idx[b], :]).sum(-1) for a, b in pairs], dim=-1)
-
-
-def shuffled_null(data: LabelledStates, emotions: Sequence[str], baseline: Baseline,
-                  n_permutations: int, seed: int) -> torch.Tensor:
-    """Separation S per layer with emotion labels permuted over the emotion samples.
-
-    Neutral samples keep their label, so the baseline is unchanged; what the shuffle
-    destroys is only which emotion each sample belongs to. Returns ``[n_perm, n_layers]``.
-    """
-    emo_idx = [i for i, lab in enumerate(data.labels) if lab in set(emotions)]
-    g = torch.Generator().manual_seed(seed)
-    out = torch.empty((n_permutations, data.states.shape[0]), dtype=torch.float64)
-    labels = list(data.labels)
-    for k in range(n_permutations):
-        perm = torch.randperm(len(emo_idx), generator=g).tolist()
-        shuffled = labels.copy()
-        for dst, src in zip(emo_idx, perm, strict=True):
-            shuffled[dst] = data.labels[emo_idx[src]]
-        vecs = vectors_from_states(LabelledStates(data.states, tuple(shuffled)), emotions, baseline)
-        out[k] = mean_pairwise_cosine(vecs)
-    return out
 
 
 def nearest_vector_accuracy(vectors: torch.Tensor, ref: torch.Tensor, held_out: LabelledStates,
@@ -98,14 +68,6 @@ def pc_scores(vectors: torch.Tensor, k: int = 2) -> torch.Tensor:
     return scores * flip
 
 
-def pc_organisation(vectors: torch.Tensor, coordinate: Sequence[float], component: int) -> float:
-    """|Spearman rho| between the vectors' principal component ``component`` (0 = PC1)
-    and a circumplex coordinate (valence or arousal), for ``vectors`` ``[n, d]``."""
-    scores = pc_scores(vectors, component + 1)[:, component].numpy()
-    rho = stats.spearmanr(scores, list(coordinate)).statistic
-    return float(abs(rho))
-
-
 def cross_validated_accuracy(data: LabelledStates, strata: Sequence[int], emotions: Sequence[str],
                              k: int = 1) -> tuple[torch.Tensor, int]:
     """Leave-one-stratum-out top-k accuracy per layer ``[n_layers]`` and the number of items.
@@ -119,16 +81,10 @@ def cross_validated_accuracy(data: LabelledStates, strata: Sequence[int], emotio
         if not test.labels:
             continue
         vecs = vectors_from_states(train, emotions, "neutral")
-        ref = class_means_of(train, "neutral")
+        ref = baseline_mean(train, emotions, "neutral")
         acc = nearest_vector_accuracy(vecs, ref, test, emotions, k)
         hits = acc * len(test.labels) if hits is None else hits + acc * len(test.labels)
         n += len(test.labels)
     if hits is None:
         raise ValueError("cross-validation found no emotion sample to test")
     return hits / n, n
-
-
-def class_means_of(data: LabelledStates, label: str) -> torch.Tensor:
-    """Mean state ``[n_layers, d]`` of the samples labelled ``label`` (float64)."""
-    idx = [i for i, lab in enumerate(data.labels) if lab == label]
-    return data.states[:, idx].double().mean(1)

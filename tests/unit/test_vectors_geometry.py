@@ -11,11 +11,17 @@ from hypothesis import strategies as st
 
 from harness.metrics.geometry import (
     block_at_depth,
+    cross_validated_accuracy,
     mean_pairwise_cosine,
     nearest_vector_accuracy,
-    pair_cosines,
-    pc_organisation,
-    shuffled_null,
+)
+from harness.metrics.resampling import (
+    class_codes,
+    difference_weights,
+    gram,
+    mean_offdiagonal,
+    stratified_permutations,
+    vector_cosines,
 )
 from harness.metrics.vectors import LabelledStates, baseline_mean, vectors_from_states
 
@@ -68,19 +74,19 @@ def test_separation_invariant_to_emotion_order_and_state_scale(seed, scale):
     assert float(mean_pairwise_cosine(vectors_from_states(scaled, EMOS[::-1], "neutral")[0])) == pytest.approx(s, abs=1e-6)
 
 
-def test_shuffled_null_of_separated_clusters_sits_above_observed():
+def test_shuffled_null_of_separated_clusters_sits_above_observed_and_is_seeded():
     data = clusters(spread=0.05)
     observed = float(mean_pairwise_cosine(vectors_from_states(data, EMOS, "neutral"))[0])
-    null = shuffled_null(data, EMOS, "neutral", n_permutations=50, seed=1)
-    assert null.shape == (50, 2)
-    assert float(null[:, 0].quantile(0.05)) > observed
-    torch.testing.assert_close(null, shuffled_null(data, EMOS, "neutral", 50, seed=1))  # seeded
+    codes = class_codes(data.labels, EMOS)
 
+    def null(seed: int) -> torch.Tensor:
+        perms = stratified_permutations(codes, torch.zeros_like(codes), len(EMOS), 50,
+                                        torch.Generator().manual_seed(seed))
+        return mean_offdiagonal(vector_cosines(gram(data.states), difference_weights(perms, len(EMOS), "neutral")))
 
-def test_shuffled_null_keeps_neutral_samples_in_place():
-    data = clusters(n_per=2)
-    null = shuffled_null(data, EMOS, "neutral", n_permutations=5, seed=3)
-    assert torch.isfinite(null).all()
+    assert null(1).shape == (50, 2)
+    assert float(null(1)[:, 0].quantile(0.05)) > observed
+    torch.testing.assert_close(null(1), null(1))
 
 
 def test_nearest_vector_accuracy_is_perfect_on_clean_clusters_and_chance_on_noise():
@@ -96,14 +102,15 @@ def test_nearest_vector_accuracy_is_perfect_on_clean_clusters_and_chance_on_nois
     assert nearest_vector_accuracy(v, ref, noise, EMOS, k=4).tolist() == [1.0, 1.0]
 
 
-def test_pair_cosines_and_pc_organisation():
-    v = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
-    torch.testing.assert_close(pair_cosines(v, ["x", "y", "z"], [("x", "y"), ("x", "z")]),
-                               torch.tensor([-1.0, 0.0], dtype=torch.float64))
-    # PC1 of points spread along one axis ranks them exactly like that axis.
-    pts = torch.tensor([[float(i), 0.1 * (-1) ** i] for i in range(8)])
-    assert pc_organisation(pts, list(range(8)), 0) == pytest.approx(1.0)
-    assert pc_organisation(pts, list(range(8))[::-1], 0) == pytest.approx(1.0)  # absolute value
+def test_leave_one_stratum_out_is_perfect_on_clean_clusters_and_holds_each_stratum_out():
+    data = clusters(n_per=5, spread=0.05)
+    strata = [i % 5 for i in range(len(data.labels))]
+    acc, n = cross_validated_accuracy(data, strata, EMOS)
+    assert n == 20 and acc.tolist() == [1.0, 1.0]
+    noise = LabelledStates(torch.randn(2, 200, 16, generator=torch.Generator().manual_seed(4)),
+                           tuple((*EMOS, "neutral")[i % 5] for i in range(200)))
+    acc, n = cross_validated_accuracy(noise, [i // 5 % 8 for i in range(200)], EMOS)
+    assert n == 160 and float(acc[0]) < 0.45  # 4-way chance 0.25
 
 
 @pytest.mark.parametrize(("n", "depth", "block"), [(24, 0.5, 11), (24, 0.25, 5), (24, 1.0, 23), (30, 0.25, 7),
