@@ -23,7 +23,9 @@ UCURVE_ARMS = (0.25, 1.0)
 # strata) and a random-weight copy of the model; a claim that passes on a control is
 # "uninformative" about emotions.
 
-# Intervals: percentile bootstrap over samples resampled within each class.
+# Intervals: bootstrap over samples resampled within each class (basic intervals; percentile
+# for the argmin depth and |rho|; each widened to include its estimate), and a jackknife for
+# the emotion-specific separation (docs/protocol.md, How a geometry claim is decided).
 BOOTSTRAP_CONFIDENCE = 0.95
 # Label-shuffled null: the per-block curve (plots, C1's control) uses this many of the
 # profile's permutations; the middle block and its neighbours use all of them.

@@ -54,7 +54,8 @@ class Check(Generic[D]):
     ``holds=None`` is a measurement that decides nothing (recorded as ``not applicable``).
     A check judged against controls (:func:`decide`) sets ``outcome``, which may also be
     inconclusive or uninformative; ``interval`` is the value's interval, ``controls`` the
-    controls' readings and ``adjacent`` the verdict at the neighbouring blocks."""
+    controls' readings and ``adjacent`` (``adjacent_values``) the verdicts (values) at the
+    middle block and its neighbours."""
 
     holds: bool | None
     value: Any
@@ -64,6 +65,8 @@ class Check(Generic[D]):
     interval: tuple[float, float] | None = None
     controls: tuple[ControlReading, ...] = ()
     adjacent: dict[str, Verdict] | None = None
+    adjacent_values: dict[str, Any] | None = None
+    note: str | None = None  # shown beside the value (e.g. a p at the floor its shuffles allow)
 
     @property
     def verdict(self) -> Verdict:
@@ -205,6 +208,10 @@ def to_record(claim_id: str, model: str, finding: Finding) -> ClaimRecord:
         details["controls"] = [dataclasses.asdict(c) for c in check.controls]
     if check.adjacent:
         details["adjacent_blocks"] = dict(check.adjacent)
+    if check.adjacent_values:
+        details["adjacent_values"] = dict(check.adjacent_values)
+    if check.note:
+        details["value_note"] = check.note
     details.update(dataclasses.asdict(check.details))
     return ClaimRecord(claim=claim_id, model=model, metric=finding.metric, value=canonical(check.value),
                        verdict=check.verdict, paper_value=finding.paper.value if finding.paper else None,

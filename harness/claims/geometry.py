@@ -63,24 +63,30 @@ class TestResult(Generic[D]):
     interval: tuple[float, float] | None
     reason: str
     details: D
+    note: str | None = None  # shown beside the value (a p at its floor)
+
+    def shown(self) -> Any:
+        return f"{fmt(self.value)} ({self.note})" if self.note else canonical(self.value)
 
 
+# (geometry, block or None for the middle) -> the claim's test result
 Test = Callable[[Geometry, "int | None"], TestResult[Any]]
-NullReading = Callable[[Geometry, "int | None"], ControlReading]
+# (geometry, block, its random-weight copy's geometry) -> the label-shuffled (or other) control
+NullReading = Callable[[Geometry, "int | None", "Geometry | None"], ControlReading]
 RANDOM_COPY = "random-weight copy"
 
 
 def judge(test: Test, null: NullReading, g: Geometry, block: int | None, control: Geometry | None) -> Check[Any]:
     """``test`` on ``g`` decided against the label-shuffled null and the random-weight copy."""
     r = test(g, block)
-    controls = [null(g, block)]
+    controls = [null(g, block, control)]
     if control is not None:
         rc = test(control, block)
-        controls.append(ControlReading(RANDOM_COPY, canonical(rc.value), rc.passes is True))
+        controls.append(ControlReading(RANDOM_COPY, rc.shown(), rc.passes is True))
     verdict = decide(r.passes, controls)
     said = "; ".join(f"{c.name} {fmt(c.value)}" + (" passes too" if c.passes else "") for c in controls)
     return Check(verdict == "holds", r.value, f"{r.reason}; controls: {said}", r.details, outcome=verdict,
-                 interval=r.interval, controls=tuple(controls))
+                 interval=r.interval, controls=tuple(controls), note=r.note)
 
 
 def _findings(claim: Claim[Any], ev: Evidence, method: str, test: Test, null: NullReading,
@@ -91,17 +97,13 @@ def _findings(claim: Claim[Any], ev: Evidence, method: str, test: Test, null: Nu
     g, ctrl = ev.geometry(method), ev.geometry(method, weights="random")
     main = judge(test, null, g, None, ctrl)
     if per_block:
-        adjacent = {str(b): judge(test, null, g, b, ctrl).verdict for b in sorted(g.adjacent)}
-        flips = len(set(adjacent.values())) > 1
-        main = replace(main, adjacent=adjacent, reason=main.reason + (
-            f"; the verdict flips between adjacent blocks ({', '.join(f'{b}: {v}' for b, v in adjacent.items())})"
-            if flips else f"; same verdict at blocks {', '.join(adjacent)}"))
+        main = _with_adjacent(main, {b: judge(test, null, g, b, ctrl) for b in sorted(g.adjacent)})
     ctx = ev.context(method)
     out = [claim.finding(ev, main, ctx)]
     rc = test(ctrl, None)
-    own = decide(rc.passes, [null(ctrl, None)])
+    own = decide(rc.passes, [null(ctrl, None, None)])
     out.append(claim.finding(ev, Check(own == "holds", rc.value, f"on the random-weight copy: {rc.reason}",
-                                       rc.details, outcome=own, interval=rc.interval),
+                                       rc.details, outcome=own, interval=rc.interval, note=rc.note),
                              {**ctx, "weights": "random"}, f"{claim.metric} ({RANDOM_COPY})"))
     if ev.replication is not None and method == "comprehension":
         gb = ev.geometry(method, "replication")
@@ -112,8 +114,19 @@ def _findings(claim: Claim[Any], ev: Evidence, method: str, test: Test, null: Nu
     return out
 
 
+def _with_adjacent(main: Check[Any], checks: dict[int, Check[Any]]) -> Check[Any]:
+    """``main`` with the verdicts and values at the middle block and its neighbours."""
+    verdicts = {str(b): c.verdict for b, c in checks.items()}
+    values = {str(b): canonical(c.value) for b, c in checks.items()}
+    said = ", ".join(f"{b}: {v} ({fmt(values[b])})" for b, v in verdicts.items())
+    flips = len(set(verdicts.values())) > 1
+    return replace(main, adjacent=verdicts, adjacent_values=values, reason=main.reason + (
+        f"; the verdict flips between adjacent blocks ({said})" if flips else f"; same verdict at blocks {said}"))
+
+
 def _caption(records: list[ClaimRecord], what: str) -> str:
-    return provenance(records, what, "middle block = L // 2 (the paper's 50% depth) for every claim")
+    return provenance(records, what, "every single-block reading is at the middle block L // 2, whose depth "
+                      "(l+1)/L is 0.53-0.56 on these models (the paper's '50%' layer)")
 
 
 # ---------------------------------------------------------------- C1: the U-curve
@@ -159,7 +172,7 @@ def u_curve(curve: list[float], lower_is_better: bool = True,
     lo, hi = th.UCURVE_BEST_DEPTH
     depth = _depth(best, n)
     arms_ok = all(g > th.UCURVE_MARGIN for g in gaps.values())
-    ci = depth_ci or (depth, depth)
+    ci = tuple(round(x, 3) for x in depth_ci) if depth_ci else (depth, depth)
     band = True if lo <= ci[0] and ci[1] <= hi else (False if ci[1] < lo or ci[0] > hi else None)
     holds = False if not arms_ok else band
     reason = (f"best depth {depth} (block {best}, value {curve[best]:.3f})"
@@ -184,7 +197,7 @@ def _c1_test(g: Geometry, block: int | None) -> TestResult[UCurveCurves]:
     return TestResult(main.holds, main.value, tuple(main.details.best_depth_ci), main.reason, curves)
 
 
-def _c1_null(g: Geometry, block: int | None) -> ControlReading:
+def _c1_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
     # The label-shuffled null's own curve: if it makes the same U, the shape is the residual
     # stream's, not the emotions'.
     null = u_curve(g.null_mean)
@@ -199,8 +212,11 @@ def _c1_check(ev: Evidence, method: str) -> list[Finding]:
     specific = u_curve([n - x for n, x in zip(g.null_mean, g.separation["neutral"], strict=True)],
                        lower_is_better=False)
     heldout = u_curve(g.heldout_top1, lower_is_better=False)
-    return [*out, C1.finding(ev, specific, ctx, "best_depth_null_minus_separation"),
-            C1.finding(ev, heldout, ctx, "best_depth_heldout_top1")]
+    # Readings beside the verdict (point estimates, no interval or control): they decide nothing.
+    return [*out, *(C1.finding(ev, replace(c, holds=None, reason="a reading beside C1, deciding nothing: "
+                                           + c.reason), ctx, metric)
+                    for c, metric in ((specific, "best_depth_null_minus_separation"),
+                                      (heldout, "best_depth_heldout_top1")))]
 
 
 def _c1_paper(model: str, family: str) -> PaperRef:
@@ -226,7 +242,7 @@ def table1_layer_sweep(records: list[ClaimRecord], kinds: dict[str, str]) -> str
         f"{r.value:.0%} [{d.best_depth_ci[0]:.0%}, {d.best_depth_ci[1]:.0%}] (block {d.best_block}): {r.verdict}"
         for r, d in recs])
     return "\n".join([table(rows, headers), "", _caption([r for r, _ in recs], (
-        "S = mean pairwise cosine of the 20 vectors, neutral baseline, with its bootstrap 95% interval; the 50% "
+        "S = mean pairwise cosine of the 20 vectors, neutral baseline, with its basic-bootstrap 95% interval; the 50% "
         "row is the middle block, the others the block nearest each depth; 'best' is the depth of the lowest S "
         "with the bootstrap interval of that depth"))])
 
@@ -315,33 +331,33 @@ def _c2_judge(gen: Geometry, comp: Geometry, block: int | None, ctrl: tuple[Geom
                  outcome=verdict, interval=r.interval, controls=tuple(controls))
 
 
+# The paper reports raw S only; its metric (S_comp - S_gen) is the s_comp_minus_s_gen record.
+SPECIFIC_PAPER = PaperRef(None, "the paper reports raw S only (Table 2): its metric is s_comp_minus_s_gen")
+
+
 def _c2_check(ev: Evidence, method: str) -> list[Finding]:
     gen, comp = ev.geometry("generation"), ev.geometry("comprehension")
     ctrl = (ev.geometry("generation", weights="random"), ev.geometry("comprehension", weights="random"))
-    main = _c2_judge(gen, comp, None, ctrl)
-    adjacent = {str(b): _c2_judge(gen, comp, b, ctrl).verdict for b in gen.adjacent}
-    flips = len(set(adjacent.values())) > 1
-    main = replace(main, adjacent=adjacent, reason=main.reason + (
-        f"; the verdict flips between adjacent blocks ({adjacent})" if flips
-        else f"; same verdict at blocks {', '.join(adjacent)}"))
+    main = _with_adjacent(_c2_judge(gen, comp, None, ctrl),
+                          {b: _c2_judge(gen, comp, b, ctrl) for b in sorted(gen.adjacent)})
     ctx = ev.context("generation vs comprehension")
-    out = [C2.finding(ev, main, ctx), C2.finding(ev, _raw_difference(gen, comp), ctx, "s_comp_minus_s_gen")]
+    out = [Finding(C2.metric, main, ctx, SPECIFIC_PAPER),
+           C2.finding(ev, _raw_difference(gen, comp), ctx, "s_comp_minus_s_gen")]
     story = _specific_difference(ev.geometry("generation-story"), comp, None)
-    out.append(C2.finding(ev, Check(story.passes is True, story.value, "stories re-read without the prompt "
-                                    "that names the emotion: " + story.reason, story.details,
-                                    outcome=decide(story.passes, []), interval=story.interval),
-                          {**ctx, "method": "generation (story only) vs comprehension"},
-                          "specific_gen_story_only_minus_comp"))
+    out.append(Finding("specific_gen_story_only_minus_comp", Check(
+        story.passes is True, story.value, "stories re-read without the prompt that names the emotion: "
+        + story.reason, story.details, outcome=decide(story.passes, []), interval=story.interval),
+        {**ctx, "method": "generation (story only) vs comprehension"}, SPECIFIC_PAPER))
     rc = _specific_difference(*ctrl, None)
-    out.append(C2.finding(ev, Check(rc.passes is True, rc.value, f"on the random-weight copy: {rc.reason}",
-                                    rc.details, outcome=decide(rc.passes, []), interval=rc.interval),
-                          {**ctx, "weights": "random"}, f"{C2.metric} ({RANDOM_COPY})"))
+    out.append(Finding(f"{C2.metric} ({RANDOM_COPY})", Check(
+        rc.passes is True, rc.value, f"on the random-weight copy: {rc.reason}", rc.details,
+        outcome=decide(rc.passes, []), interval=rc.interval), {**ctx, "weights": "random"}, SPECIFIC_PAPER))
     if ev.replication is not None:
         comp_b = ev.geometry("comprehension", "replication")
         rep = _c2_judge(gen, comp_b, None, (ctrl[0], ev.geometry("comprehension", "replication", "random")))
-        out.append(C2.finding(ev, rep, {**ctx, "stimuli": ev.replication.content_hash()[:12],
-                                        "stimulus_set": comp_b.stimulus_set},
-                              f"{C2.metric} (stimuli {comp_b.stimulus_set})"))
+        out.append(Finding(f"{C2.metric} (stimuli {comp_b.stimulus_set})", rep,
+                           {**ctx, "stimuli": ev.replication.content_hash()[:12], "stimulus_set": comp_b.stimulus_set},
+                           SPECIFIC_PAPER))
     return out
 
 
@@ -395,9 +411,10 @@ def table2_separation(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                "specific G-C (C2)", "specific G-C, story only", "C2"]
     return "\n".join([table(rows, headers), "", _caption([r for r, _ in C1.read(records)], (
         "S neutral baseline; C-G = S_comp - S_gen, the paper's metric, beside the same difference of the "
-        "label-shuffled nulls (bootstrap 95% interval); C2 decides on the emotion-specific part (null mean - S), "
-        "generation minus comprehension, with 95% intervals from delete-one jackknife standard errors; 'story only' re-reads the stories without the prompt that "
-        "names the emotion; generation applies to instruct models only"))])
+        "label-shuffled nulls (basic-bootstrap 95% interval); C2 decides on the emotion-specific part "
+        "(null mean - S), generation minus comprehension, with 95% intervals from jackknife standard errors "
+        "(one topic or one passage left out at a time); 'story only' re-reads the stories without the prompt "
+        "that names the emotion; generation applies to instruct models only"))])
 
 
 def rlhf_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
@@ -452,7 +469,7 @@ def _c3_test(g: Geometry, block: int | None) -> TestResult[OppositePairsDetails]
         cosine_matrix=cosine_matrix(g.vectors["neutral"][r.block]).tolist()))
 
 
-def _c3_null(g: Geometry, block: int | None) -> ControlReading:
+def _c3_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
     r = g.at(block)
     return ControlReading("share of label shuffles with every opposite pair > 0", r.null_all_opposite_positive,
                           r.null_all_opposite_positive >= th.CONTROL_PASS_SHARE)
@@ -483,7 +500,7 @@ def opposite_pairs_table(records: list[ClaimRecord], kinds: dict[str, str]) -> s
                                    "shuffles with all pairs > 0", "C3"]), "",
                       _caption([r for r, _ in recs], (
                           "cosine, neutral baseline; in brackets the pair's cosine minus the mean pair cosine S "
-                          "with its bootstrap 95% interval (below 0: the opposites are less alike than an average "
+                          "with its basic-bootstrap 95% interval (below 0: the opposites are less alike than an average "
                           "pair, the informative reading); 'shuffles with all pairs > 0' is the label-shuffled "
                           "control under the paper's test"))])
 
@@ -532,7 +549,7 @@ def _c4_test(g: Geometry, block: int | None) -> TestResult[AnisotropyDetails]:
         anisotropy_per_block=g.anisotropy, anisotropy_post_final_norm=g.anisotropy_post_norm))
 
 
-def _c4_null(g: Geometry, block: int | None) -> ControlReading:
+def _c4_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
     r = g.at(block)
     return ControlReading("label-shuffled null's gap B - null mean", r.null_gap, r.null_gap > th.ANISOTROPY_MIN_GAP)
 
@@ -573,7 +590,7 @@ def anisotropy_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                                    "B - null mean (control)", "C4"]), "",
                       _caption([r for r, _ in recs], (
                           "B = mean pairwise cosine of raw last-token states of 20 neutral sentences; S neutral "
-                          "baseline; bootstrap 95% interval over passages/stories and sentences; the control is "
+                          "baseline; basic-bootstrap 95% interval over passages/stories and sentences; the control is "
                           "the same gap for label-shuffled vectors: when it is positive too, C4 is uninformative"))])
 
 
@@ -614,10 +631,12 @@ def _c11_test(g: Geometry, block: int | None) -> TestResult[ValenceDetails]:
         valences=g.valences, arousals=g.arousals))
 
 
-def _c11_null(g: Geometry, block: int | None) -> ControlReading:
-    # A weak valence reading on vectors that carry no emotion says nothing about emotions.
-    specific = _c12_test(g, block).passes
-    return ControlReading("vectors not emotion-specific (C12's test)", specific is not True, specific is not True)
+def _c11_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
+    # A weak valence reading on vectors that carry no emotion says nothing about emotions;
+    # nor does one on vectors whose specificity a random-weight copy matches (C12 uninformative).
+    specific = _c12_test(g, block).passes is True and (control is None or _c12_test(control, block).passes
+                                                        is not True)
+    return ControlReading("vectors not emotion-specific (C12 does not hold)", not specific, not specific)
 
 
 def _c11_check(ev: Evidence, method: str) -> list[Finding]:
@@ -636,8 +655,9 @@ def valence_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                                    "abs Spearman(PC2, arousal), neutral", "vectors emotion-specific (C12 test)",
                                    "C11 (weak < 0.5)"]), "",
                       _caption([r for r, _ in recs], (
-                          "bootstrap 95% interval; weak needs the whole interval below 0.5; on vectors that are "
-                          "not emotion-specific, or when the random-weight copy is weak too, the reading is "
+                          "percentile-bootstrap 95% interval widened to include the estimate (PC1 can swap with PC2 "
+                          "between resamples); weak needs the whole interval below 0.5; on vectors that are "
+                          "not emotion-specific (C12 not holding), or when the random-weight copy is weak too, the reading is "
                           "uninformative; paper: valence structure weak, compressed by anisotropy"))])
 
 
@@ -683,17 +703,19 @@ def _c12_test(g: Geometry, block: int | None) -> TestResult[SpecificityDetails]:
     hits = round(r.heldout_top1 * r.n_heldout)
     binom = stats.binomtest(hits, r.n_heldout, 1 / 20, alternative="greater")
     held_ci = stats.binomtest(hits, r.n_heldout).proportion_ci(th.BOOTSTRAP_CONFIDENCE, method="exact")
-    held_ok = binom.pvalue < th.HELDOUT_ALPHA
-    passes = False if below is False or not held_ok else below
+    held = interval_side((held_ci.low, held_ci.high), 1 / 20, above=True)
+    passes = False if below is False or held is False else (None if below is None or held is None else True)
     mc = t.mc_interval
     best = max(range(g.n_layers), key=lambda i: g.heldout_top1[i])
     reason = (f"S {t.observed:.3f} vs label-shuffled null mean {t.null_mean:.3f} (sd {t.null_sd:.3f}) at block "
               f"{r.block}: permutation p = ({t.k}+1)/({t.n}+1) = {t.p:.4g}"
               + (" (no shuffle as low: the smallest p this many shuffles can give)" if t.at_floor else "")
-              + f", Monte-Carlo 95% [{mc[0]:.4g}, {mc[1]:.4g}] (needs < {th.SPECIFICITY_ALPHA}); {g.heldout_kind} top-1 {r.heldout_top1:.3f} of "
-              f"{r.n_heldout} [{held_ci.low:.3f}, {held_ci.high:.3f}] (chance 0.05, binomial p={binom.pvalue:.3g})"
+              + f", Monte-Carlo 95% [{mc[0]:.4g}, {mc[1]:.4g}] (needs < {th.SPECIFICITY_ALPHA}); {g.heldout_kind} "
+              f"top-1 {r.heldout_top1:.3f} of {r.n_heldout} [{held_ci.low:.3f}, {held_ci.high:.3f}] (its interval must "
+              f"lie above chance 0.05; binomial p={binom.pvalue:.3g})"
               + (f"; transfer to held-out passages {r.transfer_top1:.3f}" if r.transfer_top1 is not None else ""))
-    return TestResult(passes, t.p, mc, reason, SpecificityDetails(
+    note = f"floor: no shuffle of {t.n} as low" if t.at_floor else None
+    return TestResult(passes, t.p, mc, reason, note=note, details=SpecificityDetails(
         S=t.observed, null_mean=t.null_mean, null_sd=t.null_sd, null_p05=t.null_p05, null_k=t.k,
         n_permutations=t.n, p=t.p, p_mc_interval=list(mc), strata=g.strata, heldout_kind=g.heldout_kind,
         heldout_top1=r.heldout_top1, heldout_n=r.n_heldout, heldout_ci=[held_ci.low, held_ci.high],
@@ -701,7 +723,7 @@ def _c12_test(g: Geometry, block: int | None) -> TestResult[SpecificityDetails]:
         transfer_top1=r.transfer_top1, baseline="neutral", layer=r.block, null_p05_per_block=g.null_p05))
 
 
-def _c12_null(g: Geometry, block: int | None) -> ControlReading:
+def _c12_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
     return ControlReading("label-shuffled null mean S (the test's reference)", g.at(block).null.null_mean, None)
 
 
@@ -712,8 +734,37 @@ class TransferDetails:
     chance: float
 
 
+@dataclass(frozen=True)
+class HeldoutDetails:
+    heldout_kind: str
+    heldout_n: int
+    heldout_p: float
+    heldout_best_block: int
+    heldout_best_top1: float
+    transfer_top1: float | None
+    layer: int
+
+
+def _heldout_reading(d: SpecificityDetails, copy: SpecificityDetails) -> Check[HeldoutDetails]:
+    """C12's second half on its own row: held-out top-1 at the middle block vs 20-way chance,
+    against the random-weight copy's held-out accuracy under the same test."""
+    side = interval_side((d.heldout_ci[0], d.heldout_ci[1]), 1 / 20, above=True)
+    control = ControlReading(RANDOM_COPY, copy.heldout_top1,
+                             interval_side((copy.heldout_ci[0], copy.heldout_ci[1]), 1 / 20, above=True) is True)
+    verdict = decide(side, [control])
+    return Check(verdict == "holds", d.heldout_top1, f"{d.heldout_kind} top-1 {d.heldout_top1:.3f} of {d.heldout_n} "
+                 f"[{d.heldout_ci[0]:.3f}, {d.heldout_ci[1]:.3f}] vs chance 0.05 at block {d.layer} (one half of "
+                 f"C12; best block {d.heldout_best_block}: {d.heldout_best_top1:.3f})",
+                 HeldoutDetails(heldout_kind=d.heldout_kind, heldout_n=d.heldout_n, heldout_p=d.heldout_p,
+                                heldout_best_block=d.heldout_best_block, heldout_best_top1=d.heldout_best_top1,
+                                transfer_top1=d.transfer_top1, layer=d.layer),
+                 outcome=verdict, interval=(d.heldout_ci[0], d.heldout_ci[1]), controls=(control,))
+
+
 def _c12_check(ev: Evidence, method: str) -> list[Finding]:
     out = _findings(C12, ev, method, _c12_test, _c12_null)
+    out.append(C12.finding(ev, _heldout_reading(out[0].check.details, out[1].check.details), ev.context(method),
+                           "heldout_top1"))
     if ev.replication is not None and method == "comprehension":
         acc = ev.cross_set_transfer()
         g = ev.geometry(method)
@@ -748,15 +799,17 @@ def controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     for claim in GEOMETRY_CLAIMS:
         for r in sorted((r for r in records if r.claim == claim.id and r.metric == claim.metric
                          and r.verdict != "not applicable"), key=lambda r: (r.model, r.method)):
-            copy = _metric_record(records, claim.id, r.model, f"{claim.metric} ({RANDOM_COPY})")
+            copy = next((x for x in records if x.claim == claim.id and x.model == r.model and x.method == r.method
+                         and x.metric == f"{claim.metric} ({RANDOM_COPY})"), None)
             rep = next((x for x in records if x.claim == claim.id and x.model == r.model and x.method == r.method
                         and x.metric.startswith(f"{claim.metric} (stimuli ")), None)
             if rep is not None:
                 sets.add(str(rep.details.get("stimulus_set")))
             adj = r.details.get("adjacent_blocks") or {}
+            vals = r.details.get("adjacent_values") or {}
             agree = ("—" if rep is None else "agrees" if rep.verdict == r.verdict else "stimulus-dependent")
             rows.append([claim.id, r.model, r.method, r.verdict,
-                         ", ".join(f"{b}: {adj[b]}" for b in sorted(adj, key=int)) or "—",
+                         ", ".join(f"{b}: {adj[b]} ({fmt(vals.get(b))})" for b in sorted(adj, key=int)) or "—",
                          copy.verdict if copy else "—", rep.verdict if rep else "—", agree])
     transfer = [[r.model, ", ".join(f"{k} {fmt(v)}" for k, v in r.details.get("transfer", {}).items())]
                 for r in records if r.claim == "C12" and r.metric == "cross_set_transfer_top1"]

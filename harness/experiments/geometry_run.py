@@ -268,23 +268,27 @@ def _pc2_scores(cos: torch.Tensor) -> torch.Tensor:
 
 def _specific_jackknife_se(g: torch.Tensor, codes: torch.Tensor, strata: torch.Tensor, c: int,
                            gen: torch.Generator) -> float:
-    """Delete-one jackknife standard error of null mean - S at one block.
+    """Jackknife standard error of null mean - S at one block, deleting one stratum at a time
+    (generation: one topic, i.e. story k of every emotion, since stories of a topic are alike),
+    or one sample at a time when there are no strata (passages).
 
     A bootstrap does not fit here: a resample's duplicates share a class under the real
     labels but are split by its shuffles, which inflates the statistic. Every jackknife
     replicate reuses the same shuffles (restricted to the samples it keeps), so the
     null's Monte-Carlo noise cancels between replicates instead of adding to the spread."""
     n = len(codes)
+    groups = strata if len(strata.unique()) > 1 else torch.arange(n)
     perms = stratified_permutations(codes, strata, c, th.NULL_PER_REPLICATE, gen)
     values = []
-    for i in range(n):
-        keep = torch.cat([torch.arange(i), torch.arange(i + 1, n)])
+    for grp in groups.unique().tolist():
+        keep = torch.nonzero(groups != grp).flatten()
         sub = g[keep][:, keep][None]
         both = torch.cat([codes[keep][None], perms[:, keep]])
         sep = mean_offdiagonal(vector_cosines(sub, difference_weights(both, c, "neutral")))[:, 0]
         values.append(sep[1:].mean() - sep[0])
     v = torch.stack(values)
-    return float(((n - 1) / n * ((v - v.mean()) ** 2).sum()).sqrt())
+    m = len(v)
+    return float(((m - 1) / m * ((v - v.mean()) ** 2).sum()).sqrt())
 
 
 def _heldout(ex: Extraction, held: Extraction, vecs: torch.Tensor, names: list[str], strata: list[int]

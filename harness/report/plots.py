@@ -70,7 +70,7 @@ def u_curves(records: list[ClaimRecord], out: Path) -> dict[str, str]:
         ax.axvspan(*th.UCURVE_BEST_DEPTH, color="grey", alpha=0.08, lw=0)
         ax.set(xlabel="depth (l+1)/L", ylabel="mean pairwise cosine S (lower = better)",
                title=f"{model}: separation by depth (neutral baseline)", xlim=(0, 1.02))
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: the curves stay visible
         paths[model] = _save(fig, out, f"ucurve_{model}.png")
     return paths
 

@@ -26,8 +26,13 @@ def _controls(r: ClaimRecord) -> str:
 
 
 def claims_rows(records: list[ClaimRecord]) -> list[list[str]]:
-    return [[r.claim, r.model, r.method, r.metric, fmt(r.paper_value), fmt_ci(r.value, r.details.get("interval")),
-             _controls(r), r.verdict] for r in sorted(records, key=sort_key)]
+    return [[r.claim, r.model, r.method, r.metric, fmt(r.paper_value), _measured(r), _controls(r), r.verdict]
+            for r in sorted(records, key=sort_key)]
+
+
+def _measured(r: ClaimRecord) -> str:
+    note = r.details.get("value_note")
+    return fmt_ci(r.value, r.details.get("interval")) + (f" ({note})" if note else "")
 
 
 def claims_table(records: list[ClaimRecord], fmt_name: str = "github") -> str:

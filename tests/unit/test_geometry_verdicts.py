@@ -95,6 +95,9 @@ def test_a_planted_emotion_structure_is_emotion_specific(planted):
     main, copy = C12.check(planted, "comprehension")[:2]
     assert main.check.verdict == "holds", main.check.reason
     assert main.check.value == pytest.approx(1 / 401) and main.check.interval[1] < 0.05
+    assert main.check.note == "floor: no shuffle of 400 as low"  # never shown as if it were evidence alone
+    held = next(f for f in C12.check(planted, "comprehension") if f.metric == "heldout_top1")
+    assert held.check.verdict == "holds" and held.check.interval[0] > 0.05
     assert main.check.details.heldout_top1 > 0.5
     assert copy.check.verdict == "does not hold"  # random weights see no emotion
     gen = C12.check(planted, "generation")[0].check
