@@ -35,7 +35,7 @@ from harness.errors import HarnessError
 from harness.experiments.extraction import METHODS, supports
 from harness.experiments.geometry_run import Geometry
 from harness.metrics.geometry import block_at_depth, cosine_matrix, pc_scores
-from harness.metrics.resampling import percentile_interval
+from harness.metrics.resampling import basic_interval
 from harness.models.loading import ModelHandle
 from harness.protocol import middle_block
 from harness.stimuli.loading import paper_values
@@ -117,7 +117,7 @@ def _findings(claim: Claim[Any], ev: Evidence, method: str, test: Test, null: Nu
 def _with_adjacent(main: Check[Any], checks: dict[int, Check[Any]]) -> Check[Any]:
     """``main`` with the verdicts and values at the middle block and its neighbours."""
     verdicts = {str(b): c.verdict for b, c in checks.items()}
-    values = {str(b): canonical(c.value) for b, c in checks.items()}
+    values = {str(b): f"{fmt(c.value)} (floor)" if c.note else canonical(c.value) for b, c in checks.items()}
     said = ", ".join(f"{b}: {v} ({fmt(values[b])})" for b, v in verdicts.items())
     flips = len(set(verdicts.values())) > 1
     return replace(main, adjacent=verdicts, adjacent_values=values, reason=main.reason + (
@@ -305,7 +305,7 @@ def _raw_difference(gen: Geometry, comp: Geometry) -> Check[RawSeparationDetails
     """The paper's reading: S_comp - S_gen > 0, against the same difference of the nulls."""
     rg, rc = gen.at(), comp.at()
     diff = rc.separation - rg.separation
-    ci = percentile_interval(torch.tensor(rc.separation_replicates) - torch.tensor(rg.separation_replicates),
+    ci = basic_interval(diff, torch.tensor(rc.separation_replicates) - torch.tensor(rg.separation_replicates),
                              th.BOOTSTRAP_CONFIDENCE)
     null_diff = rc.null.null_mean - rg.null.null_mean
     control = ControlReading("label-shuffled nulls' difference", null_diff, null_diff > 0)
@@ -647,18 +647,25 @@ def _no_paper_number(model: str, family: str) -> PaperRef:
     return PaperRef(None, "the paper reports no number for this")
 
 
+def _gate(r: ClaimRecord) -> Any:
+    controls = r.details.get("controls") or []
+    return controls[0].get("value") if controls else None
+
+
 def valence_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     recs = C11.read(records)
     rows = [[r.model, r.method, fmt_ci(d.valence["neutral"], d.valence_ci), fmt(d.valence["centred"]),
-             fmt(d.arousal["neutral"]), fmt(d.emotion_specific), r.verdict] for r, d in recs]
+             fmt(d.arousal["neutral"]), fmt(_gate(r)), r.verdict] for r, d in recs]
     return "\n".join([table(rows, ["model", "method", "abs Spearman(PC1, valence), neutral", "centred",
-                                   "abs Spearman(PC2, arousal), neutral", "vectors emotion-specific (C12 test)",
+                                   "abs Spearman(PC2, arousal), neutral",
+                                   "not emotion-specific (C12 fails, or its random-weight copy passes)",
                                    "C11 (weak < 0.5)"]), "",
                       _caption([r for r, _ in recs], (
                           "percentile-bootstrap 95% interval widened to include the estimate (PC1 can swap with PC2 "
                           "between resamples); weak needs the whole interval below 0.5; on vectors that are "
-                          "not emotion-specific (C12 not holding), or when the random-weight copy is weak too, the reading is "
-                          "uninformative; paper: valence structure weak, compressed by anisotropy"))])
+                          "not emotion-specific (C12 not holding), or when the random-weight copy is weak too, the "
+                          "reading is uninformative (inconclusive while its own interval straddles 0.5); paper: "
+                          "valence structure weak, compressed by anisotropy"))])
 
 
 C11: Claim[ValenceDetails] = Claim(
@@ -818,8 +825,9 @@ def controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                         "between stimulus sets"]), "",
            _caption([r for r in records if r.claim == "C12"], (
                "the random-weight copy has the model's architecture and tokenizer with seeded random weights (it "
-               "re-reads the model's own stories for generation); the second stimulus set is an independently "
-               "written comprehension set, so generation rows have no replication"))]
+               "re-reads the model's own stories for generation); the second stimulus set is a comprehension set "
+               "drafted from randomly drawn scenes by a writer who had not read the first, so generation rows have "
+               "no replication"))]
     if transfer:
         out += ["", table(transfer, ["model", "cross-set transfer: top-1 on the other set's held-out passages "
                                      "(middle block, chance 0.05)"])]
