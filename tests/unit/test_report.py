@@ -145,3 +145,18 @@ def test_report_command_on_a_missing_folder_is_one_line(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert "no such results file" in err and err.count("\n") == 1
+
+
+def test_claims_table_shows_interval_floor_and_controls_beside_the_verdict():
+    from harness.claims.base import ControlReading
+    from harness.report.summary import claims_table
+
+    check = Check(False, 1 / 10001, "r", OppositePairsDetails(
+        neutral={}, centred={}, minus_separation={}, minus_separation_ci={}, null_all_positive_share=1.0,
+        baseline="neutral", layer=3, cosine_matrix=[]), outcome="uninformative", interval=(0.0, 0.000369),
+        controls=(ControlReading("label-shuffled null", 0.5, None), ControlReading("random-weight copy", 0.0001, True)),
+        note="floor: no shuffle of 10000 as low")
+    text = claims_table([rec("C3", "tiny-a", "min_opposite_pair_cosine", check, "comprehension")])
+    assert "0.0001 [0, 0.000369] (floor: no shuffle of 10000 as low)" in text
+    assert "label-shuffled null: 0.5; random-weight copy: 0.0001 (passes too)" in text
+    assert text.rstrip().endswith("uninformative |")
