@@ -22,7 +22,7 @@ from harness.runtime.batching import text_ids
 from harness.runtime.capture import Residuals, capture_texts
 from harness.runtime.generate import chat_ids
 from harness.runtime.steering import Scale, generate_steered
-from harness.stimuli.loading import REPLICATION_SET, load_stimuli
+from harness.stimuli.loading import load_replication, load_stimuli
 from harness.stimuli.scenarios import load_scenarios
 
 
@@ -103,7 +103,7 @@ def steer(handle: ModelHandle, prompt: str, direction: torch.Tensor, strength: f
 
 def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str = "paper",
               classifier: str = "auto", stimuli: Path | None = None,
-              replicate_with: Path | None = REPLICATION_SET) -> list[ClaimRecord]:
+              replicate_with: Path | bool | None = True) -> list[ClaimRecord]:
     """Check one claim on one model, as its eval does, without pytest.
 
     Args:
@@ -114,8 +114,8 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
         profile: ``"paper"`` or ``"quick"``.
         classifier: emotion classifier backend for C6/C7 (``"auto"``, ``"nade"``, ``"j-hartmann"``).
         stimuli: a stimulus set folder (default: the packaged set).
-        replicate_with: a second stimulus set the geometry verdicts are replicated on (default:
-            the packaged second set; None for no replication).
+        replicate_with: a second stimulus set folder the geometry verdicts are replicated on
+            (True, the default: the packaged second set; False or None: no replication).
 
     Returns:
         The claim's records; the first carries the verdict (``holds``, ``does not hold``,
@@ -129,9 +129,11 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
     prof = get_profile(profile)
 
     def evidence() -> Evidence:
-        second = replicate_with if replicate_with is not None and replicate_with.is_dir() else None
+        replication = None
+        if replicate_with not in (None, False):
+            replication = load_replication(None if replicate_with is True else replicate_with, stimuli)
         bench = Workbench(stimuli=load_stimuli(stimuli), scenarios=load_scenarios(), profile=prof,
-                          classifier_name=classifier, replication=load_stimuli(second) if second else None)
+                          classifier_name=classifier, replication=replication)
         return bench.evidence(handle)
 
     return evaluate(claim, evidence, handle, axis_value, prof.name).records

@@ -24,7 +24,7 @@ from harness.models.loading import ModelHandle, load
 from harness.protocol import Profile, get_profile
 from harness.pytest_plugin import rooted_path, selected_models
 from harness.report.baselines import check as check_baseline
-from harness.stimuli.loading import REPLICATION_SET, load_stimuli, stimuli_dir
+from harness.stimuli.loading import load_replication, load_stimuli
 from harness.stimuli.scenarios import load_scenarios
 
 
@@ -88,12 +88,10 @@ def workbench(pytestconfig: pytest.Config, profile: Profile, model_loader, harne
     scorer_key = _opt(pytestconfig, "ppl_scorer")
     primary = rooted_path(pytestconfig, "stimuli")
     stimuli = _fail_on_harness_error(lambda: load_stimuli(primary))
-    replicate = _opt(pytestconfig, "replicate_with")
-    default = REPLICATION_SET if REPLICATION_SET.is_dir() else None
-    second = default if replicate is None else rooted_path(pytestconfig, "replicate_with")
     replication = None
-    if second is not None and second.resolve() != (primary or stimuli_dir()).resolve():
-        replication = _fail_on_harness_error(lambda: load_stimuli(second))
+    if _opt(pytestconfig, "replicate_with") != "none":  # default (unset): the packaged set-b
+        second = rooted_path(pytestconfig, "replicate_with")
+        replication = _fail_on_harness_error(lambda: load_replication(second, primary))
     scenarios = _fail_on_harness_error(load_scenarios)
     return Workbench(stimuli=stimuli, scenarios=scenarios, profile=profile, replication=replication,
                      classifier_name=_opt(pytestconfig, "classifier"),

@@ -69,14 +69,16 @@ class TestResult(Generic[D]):
         return f"{fmt(self.value)} ({self.note})" if self.note else canonical(self.value)
 
 
-# (geometry, block or None for the middle) -> the claim's test result
-Test = Callable[[Geometry, "int | None"], TestResult[Any]]
-# (geometry, block, its random-weight copy's geometry) -> the label-shuffled (or other) control
-NullReading = Callable[[Geometry, "int | None", "Geometry | None"], ControlReading]
+# What a test reads: a Geometry, or for C2 a (generation, comprehension) pair of them.
+Subject = Any
+# (subject, block or None for the middle) -> the claim's test result
+Test = Callable[[Subject, "int | None"], TestResult[Any]]
+# (subject, block, its random-weight copy) -> the label-shuffled (or other) control
+NullReading = Callable[[Subject, "int | None", "Subject | None"], ControlReading]
 RANDOM_COPY = "random-weight copy"
 
 
-def judge(test: Test, null: NullReading, g: Geometry, block: int | None, control: Geometry | None) -> Check[Any]:
+def judge(test: Test, null: NullReading, g: Subject, block: int | None, control: Subject | None) -> Check[Any]:
     """``test`` on ``g`` decided against the label-shuffled null and the random-weight copy."""
     r = test(g, block)
     controls = [null(g, block, control)]
@@ -89,29 +91,45 @@ def judge(test: Test, null: NullReading, g: Geometry, block: int | None, control
                  interval=r.interval, controls=tuple(controls), note=r.note)
 
 
-def _findings(claim: Claim[Any], ev: Evidence, method: str, test: Test, null: NullReading,
-              per_block: bool = True) -> list[Finding]:
+def reading(r: TestResult[Any], controls: list[ControlReading], prefix: str) -> Check[Any]:
+    """A test result recorded beside the verdict (a control's own reading, a variant), decided
+    against ``controls`` only."""
+    verdict = decide(r.passes, controls)
+    return Check(verdict == "holds", r.value, prefix + r.reason, r.details, outcome=verdict, interval=r.interval,
+                 note=r.note)
+
+
+def _findings(claim: Claim[Any], ev: Evidence, label: str, test: Test, null: NullReading,
+              subject: Callable[[str, str], Subject], blocks: Callable[[Subject], list[int]] | None,
+              replicate: bool, paper: PaperRef | None = None) -> list[Finding]:
     """The decisive finding (primary stimuli, middle block, both controls), its verdicts at
-    the neighbouring blocks, the random-weight copy's own reading, and the replication on
-    the second stimulus set (comprehension; generation reads one set of stories)."""
-    g, ctrl = ev.geometry(method), ev.geometry(method, weights="random")
+    the neighbouring blocks, the random-weight copy's own reading, and (``replicate``) the
+    replication on the second stimulus set. ``subject(stimulus set, weights)`` is what the
+    test reads; ``label`` is the records' method; ``paper`` overrides the claim's reference."""
+    ref = paper or claim.paper(ev.handle.key, ev.handle.family)
+    g, ctrl = subject("primary", "trained"), subject("primary", "random")
     main = judge(test, null, g, None, ctrl)
-    if per_block:
-        main = _with_adjacent(main, {b: judge(test, null, g, b, ctrl) for b in sorted(g.adjacent)})
-    ctx = ev.context(method)
-    out = [claim.finding(ev, main, ctx)]
-    rc = test(ctrl, None)
-    own = decide(rc.passes, [null(ctrl, None, None)])
-    out.append(claim.finding(ev, Check(own == "holds", rc.value, f"on the random-weight copy: {rc.reason}",
-                                       rc.details, outcome=own, interval=rc.interval, note=rc.note),
-                             {**ctx, "weights": "random"}, f"{claim.metric} ({RANDOM_COPY})"))
-    if ev.replication is not None and method == "comprehension":
-        gb = ev.geometry(method, "replication")
-        rep = judge(test, null, gb, None, ev.geometry(method, "replication", "random"))
-        out.append(claim.finding(ev, rep, {**ctx, "stimuli": ev.replication.content_hash()[:12],
-                                           "stimulus_set": gb.stimulus_set},
-                                 f"{claim.metric} (stimuli {gb.stimulus_set})"))
+    if blocks is not None:
+        main = _with_adjacent(main, {b: judge(test, null, g, b, ctrl) for b in blocks(g)})
+    ctx = ev.context(label)
+    out = [Finding(claim.metric, main, ctx, ref),
+           Finding(f"{claim.metric} ({RANDOM_COPY})", reading(test(ctrl, None), [null(ctrl, None, None)],
+                                                               "on the random-weight copy: "),
+                   {**ctx, "weights": "random"}, ref)]
+    if ev.replication is not None and replicate:
+        name = ev.replication.name
+        rep = judge(test, null, subject("replication", "trained"), None, subject("replication", "random"))
+        out.append(Finding(f"{claim.metric} (stimuli {name})", rep,
+                           {**ctx, "stimuli": ev.replication.content_hash()[:12], "stimulus_set": name}, ref))
     return out
+
+
+def _geometry_findings(claim: Claim[Any], ev: Evidence, method: str, test: Test, null: NullReading,
+                       per_block: bool = True) -> list[Finding]:
+    """:func:`_findings` for a claim read off one extraction method's geometry (comprehension
+    replicates on the second set; generation reads one set of stories)."""
+    return _findings(claim, ev, method, test, null, lambda which, w: ev.geometry(method, which, w),
+                     (lambda g: sorted(g.adjacent)) if per_block else None, replicate=method == "comprehension")
 
 
 def _with_adjacent(main: Check[Any], checks: dict[int, Check[Any]]) -> Check[Any]:
@@ -205,7 +223,7 @@ def _c1_null(g: Geometry, block: int | None, control: Geometry | None) -> Contro
 
 
 def _c1_check(ev: Evidence, method: str) -> list[Finding]:
-    out = _findings(C1, ev, method, _c1_test, _c1_null, per_block=False)
+    out = _geometry_findings(C1, ev, method, _c1_test, _c1_null, per_block=False)
     g = ev.geometry(method)
     ctx = ev.context(method)
     # Read off the emotion-specific part (null mean - S) and off held-out accuracy too, beside.
@@ -318,47 +336,31 @@ def _raw_difference(gen: Geometry, comp: Geometry) -> Check[RawSeparationDetails
         outcome=verdict, interval=ci, controls=(control,))
 
 
-def _c2_judge(gen: Geometry, comp: Geometry, block: int | None, ctrl: tuple[Geometry, Geometry] | None
-              ) -> Check[GenVsCompDetails]:
-    r = _specific_difference(gen, comp, block)
-    controls = [ControlReading("label-shuffled nulls (subtracted in the metric)", None, None)]
-    if ctrl is not None:
-        rc = _specific_difference(*ctrl, block)
-        controls.append(ControlReading(RANDOM_COPY, canonical(rc.value), rc.passes is True))
-    verdict = decide(r.passes, controls)
-    said = "; ".join(f"{c.name} {fmt(c.value)}" + (" passes too" if c.passes else "") for c in controls[1:])
-    return Check(verdict == "holds", r.value, r.reason + (f"; controls: {said}" if said else ""), r.details,
-                 outcome=verdict, interval=r.interval, controls=tuple(controls))
-
-
 # The paper reports raw S only; its metric (S_comp - S_gen) is the s_comp_minus_s_gen record.
 SPECIFIC_PAPER = PaperRef(None, "the paper reports raw S only (Table 2): its metric is s_comp_minus_s_gen")
 
 
+def _c2_test(pair: tuple[Geometry, Geometry], block: int | None) -> TestResult[GenVsCompDetails]:
+    return _specific_difference(*pair, block)
+
+
+def _c2_null(pair: tuple[Geometry, Geometry], block: int | None, control: Any) -> ControlReading:
+    return ControlReading("label-shuffled nulls (subtracted in the metric)", None, None)
+
+
 def _c2_check(ev: Evidence, method: str) -> list[Finding]:
-    gen, comp = ev.geometry("generation"), ev.geometry("comprehension")
-    ctrl = (ev.geometry("generation", weights="random"), ev.geometry("comprehension", weights="random"))
-    main = _with_adjacent(_c2_judge(gen, comp, None, ctrl),
-                          {b: _c2_judge(gen, comp, b, ctrl) for b in sorted(gen.adjacent)})
+    def pair(which: str, weights: str) -> tuple[Geometry, Geometry]:
+        return ev.geometry("generation", weights=weights), ev.geometry("comprehension", which, weights)
+
+    out = _findings(C2, ev, "generation vs comprehension", _c2_test, _c2_null, pair,
+                    lambda p: sorted(p[0].adjacent), replicate=True, paper=SPECIFIC_PAPER)
+    gen, comp = pair("primary", "trained")
     ctx = ev.context("generation vs comprehension")
-    out = [Finding(C2.metric, main, ctx, SPECIFIC_PAPER),
-           C2.finding(ev, _raw_difference(gen, comp), ctx, "s_comp_minus_s_gen")]
-    story = _specific_difference(ev.geometry("generation-story"), comp, None)
-    out.append(Finding("specific_gen_story_only_minus_comp", Check(
-        story.passes is True, story.value, "stories re-read without the prompt that names the emotion: "
-        + story.reason, story.details, outcome=decide(story.passes, []), interval=story.interval),
-        {**ctx, "method": "generation (story only) vs comprehension"}, SPECIFIC_PAPER))
-    rc = _specific_difference(*ctrl, None)
-    out.append(Finding(f"{C2.metric} ({RANDOM_COPY})", Check(
-        rc.passes is True, rc.value, f"on the random-weight copy: {rc.reason}", rc.details,
-        outcome=decide(rc.passes, []), interval=rc.interval), {**ctx, "weights": "random"}, SPECIFIC_PAPER))
-    if ev.replication is not None:
-        comp_b = ev.geometry("comprehension", "replication")
-        rep = _c2_judge(gen, comp_b, None, (ctrl[0], ev.geometry("comprehension", "replication", "random")))
-        out.append(Finding(f"{C2.metric} (stimuli {comp_b.stimulus_set})", rep,
-                           {**ctx, "stimuli": ev.replication.content_hash()[:12], "stimulus_set": comp_b.stimulus_set},
-                           SPECIFIC_PAPER))
-    return out
+    story = reading(_specific_difference(ev.geometry("generation-story"), comp, None), [],
+                    "stories re-read without the prompt that names the emotion: ")
+    return [out[0], C2.finding(ev, _raw_difference(gen, comp), ctx, "s_comp_minus_s_gen"),
+            Finding("specific_gen_story_only_minus_comp", story,
+                    {**ctx, "method": "generation (story only) vs comprehension"}, SPECIFIC_PAPER), *out[1:]]
 
 
 def _c2_paper(model: str, family: str) -> PaperRef:
@@ -476,7 +478,7 @@ def _c3_null(g: Geometry, block: int | None, control: Geometry | None) -> Contro
 
 
 def _c3_check(ev: Evidence, method: str) -> list[Finding]:
-    return _findings(C3, ev, method, _c3_test, _c3_null)
+    return _geometry_findings(C3, ev, method, _c3_test, _c3_null)
 
 
 def _c3_paper(model: str, family: str) -> PaperRef:
@@ -570,7 +572,7 @@ def anisotropy_baseline(ev: Evidence) -> Finding:
 
 
 def _c4_check(ev: Evidence, method: str) -> list[Finding]:
-    return _findings(C4, ev, method, _c4_test, _c4_null)
+    return _geometry_findings(C4, ev, method, _c4_test, _c4_null)
 
 
 def _c4_paper(model: str, family: str) -> PaperRef:
@@ -640,7 +642,7 @@ def _c11_null(g: Geometry, block: int | None, control: Geometry | None) -> Contr
 
 
 def _c11_check(ev: Evidence, method: str) -> list[Finding]:
-    return _findings(C11, ev, method, _c11_test, _c11_null)
+    return _geometry_findings(C11, ev, method, _c11_test, _c11_null)
 
 
 def _no_paper_number(model: str, family: str) -> PaperRef:
@@ -769,7 +771,7 @@ def _heldout_reading(d: SpecificityDetails, copy: SpecificityDetails) -> Check[H
 
 
 def _c12_check(ev: Evidence, method: str) -> list[Finding]:
-    out = _findings(C12, ev, method, _c12_test, _c12_null)
+    out = _geometry_findings(C12, ev, method, _c12_test, _c12_null)
     out.append(C12.finding(ev, _heldout_reading(out[0].check.details, out[1].check.details), ev.context(method),
                            "heldout_top1"))
     if ev.replication is not None and method == "comprehension":

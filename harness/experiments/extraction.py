@@ -38,6 +38,11 @@ class Extraction:
     positions: tuple[int, ...]  # token index read in each sample's sequence
 
 
+def read_position(prompt_len: int, story_len: int) -> int:
+    """Where a story is read: its midpoint, or the last prompt token for a short story."""
+    return prompt_len + story_len // 2 if story_len > SHORT_GENERATION else prompt_len - 1
+
+
 def supports(handle: ModelHandle, method: Method) -> str | None:
     """None if ``handle`` supports ``method``, else the reason it does not apply."""
     if method == "generation" and not (handle.is_instruct and handle.has_chat_template):
@@ -93,7 +98,7 @@ def generation(handle: ModelHandle, stimuli: Stimuli, max_new_tokens: int,
         for p, g in zip(ids, stories, strict=True):
             n = len(g.new_ids)
             seqs.append(list(p) + list(g.new_ids))
-            positions.append(len(p) + n // 2 if n > SHORT_GENERATION else len(p) - 1)
+            positions.append(read_position(len(p), n))
         res = capture(handle, seqs, positions, batch_size=max(1, batch_size // 4))
         return Extraction("generation", LabelledStates(res.resid, labels), res.post_norm,
                           tuple(g.text for g in stories), tuple(positions))
@@ -121,7 +126,7 @@ def reread_stories(handle: ModelHandle, stories: Extraction, author: ModelHandle
                 p = chat_ids(handle, request)
                 g = text_ids(handle, story, special_tokens=False) if story else []
                 seqs.append(p + g)
-                positions.append(len(p) + len(g) // 2 if len(g) > SHORT_GENERATION else len(p) - 1)
+                positions.append(read_position(len(p), len(g)))
             else:
                 g = text_ids(handle, story or ".")
                 seqs.append(g)

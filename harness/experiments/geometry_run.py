@@ -19,6 +19,7 @@ from scipy import stats
 from harness import thresholds as th
 from harness.experiments.extraction import Extraction
 from harness.metrics.geometry import (
+    cosine_matrix,
     cross_validated_accuracy,
     mean_pairwise_cosine,
     nearest_vector_accuracy,
@@ -34,7 +35,7 @@ from harness.metrics.resampling import (
     difference_weights,
     gram,
     mean_offdiagonal,
-    pc1_scores,
+    pc_scores_from_cosines,
     permutation_test,
     resample_counts,
     stratified_permutations,
@@ -210,8 +211,8 @@ def _reading(blk: int, j: int, separation: dict[str, list[float]], vectors: dict
     idx = {n: i for i, n in enumerate(names)}
     pairs = [(f"{a}-{bb}", idx[a], idx[bb]) for a, bb in stimuli.opposite_pairs]
     s = separation["neutral"][blk]
-    cos = _cosines(vectors["neutral"][blk])
-    cos_c = _cosines(vectors["centred"][blk])
+    cos = cosine_matrix(vectors["neutral"][blk])
+    cos_c = cosine_matrix(vectors["centred"][blk])
     test = _decided_test(s, null_s, g_block, codes, strata, len(names), gen)
     spec_se = _specific_jackknife_se(g_block, codes, strata, len(names), gen)
     z = float(stats.norm.ppf(0.5 + conf / 2))
@@ -221,8 +222,8 @@ def _reading(blk: int, j: int, separation: dict[str, list[float]], vectors: dict
     null_pairs = torch.stack([null_cos[:, a, bb] for _, a, bb in pairs])  # [pairs, P]
     valences = [e.valence for e in stimuli.emotions]
     arousals = [e.arousal for e in stimuli.emotions]
-    boot_valence = abs_spearman(pc1_scores(boot_cos), valences)
-    valence = float(abs_spearman(pc1_scores(cos), valences))
+    boot_valence = abs_spearman(pc_scores_from_cosines(boot_cos), valences)
+    valence = float(abs_spearman(pc_scores_from_cosines(cos), valences))
     return BlockReading(
         block=blk, separation=s, separation_ci=basic_interval(s, boot_s, conf, COSINE),
         separation_replicates=tuple(boot_s.tolist()), null=test,
@@ -235,8 +236,8 @@ def _reading(blk: int, j: int, separation: dict[str, list[float]], vectors: dict
         null_all_opposite_positive=float((null_pairs > th.OPPOSITE_MIN_COSINE).all(0).double().mean()),
         null_min_opposite=float(null_pairs.min(0).values.median()),
         valence=valence, valence_ci=covering_interval(valence, boot_valence, conf),
-        valence_centred=float(abs_spearman(pc1_scores(cos_c), valences)),
-        arousal=float(abs_spearman(_pc2_scores(cos), arousals)),
+        valence_centred=float(abs_spearman(pc_scores_from_cosines(cos_c), valences)),
+        arousal=float(abs_spearman(pc_scores_from_cosines(cos, 1), arousals)),
         anisotropy=float(b), gap=float(b) - s, gap_ci=basic_interval(float(b) - s, b_boot - boot_s, conf),
         null_gap=float(b) - test.null_mean, heldout_top1=heldout, n_heldout=n_held, transfer_top1=transfer)
 
@@ -252,18 +253,6 @@ def _decided_test(s: float, null_s: torch.Tensor, g: torch.Tensor, codes: torch.
         null_s = torch.cat([null_s, extra])
         test = permutation_test(s, null_s)
     return test
-
-
-def _cosines(v: torch.Tensor) -> torch.Tensor:
-    unit = torch.nn.functional.normalize(v.double(), dim=-1)
-    return unit @ unit.T
-
-
-def _pc2_scores(cos: torch.Tensor) -> torch.Tensor:
-    c = cos.shape[-1]
-    h = torch.eye(c, dtype=cos.dtype) - 1.0 / c
-    vals, vecs = torch.linalg.eigh(h @ cos @ h)
-    return vecs[..., -2] * vals[..., -2:-1].clamp_min(0).sqrt()
 
 
 def _specific_jackknife_se(g: torch.Tensor, codes: torch.Tensor, strata: torch.Tensor, c: int,

@@ -202,15 +202,15 @@ def covering_interval(point: float, values: torch.Tensor, confidence: float = 0.
     return min(low, point), max(high, point)
 
 
-def pc1_scores(cos: torch.Tensor) -> torch.Tensor:
-    """Scores ``[..., C]`` of unit vectors on their first principal component, from their
-    cosine matrices ``[..., C, C]`` (sign arbitrary): the top eigenvector of the double-centred
+def pc_scores_from_cosines(cos: torch.Tensor, component: int = 0) -> torch.Tensor:
+    """Scores ``[..., C]`` of unit vectors on principal component ``component`` (0 = PC1), from
+    their cosine matrices ``[..., C, C]`` (sign arbitrary): an eigenvector of the double-centred
     Gram, scaled by the square root of its eigenvalue."""
     c = cos.shape[-1]
     h = torch.eye(c, dtype=cos.dtype) - 1.0 / c
-    k = h @ cos @ h
-    vals, vecs = torch.linalg.eigh(k)
-    return vecs[..., -1] * vals[..., -1:].clamp_min(0).sqrt()
+    vals, vecs = torch.linalg.eigh(h @ cos @ h)  # ascending
+    k = c - 1 - component
+    return vecs[..., k] * vals[..., k:k + 1].clamp_min(0).sqrt()
 
 
 def abs_spearman(scores: torch.Tensor, coordinate: Sequence[float]) -> torch.Tensor:

@@ -162,6 +162,17 @@ def load_stimuli(root: Path | None = None) -> Stimuli:
                    neutral_sentences=tuple(read_neutral_sentences(root)), name=set_name(root))
 
 
+def load_replication(second: Path | None, primary: Path | None = None) -> Stimuli | None:
+    """The second stimulus set the geometry verdicts are replicated on: ``second``, or the
+    packaged set-b when ``second`` is None and it is installed; None when there is none or it
+    is the primary set itself."""
+    if second is None:
+        second = REPLICATION_SET if REPLICATION_SET.is_dir() else None
+    if second is None or second.resolve() == (primary or stimuli_dir()).resolve():
+        return None
+    return load_stimuli(second)
+
+
 def _emotions(path: Path) -> tuple[list[Emotion], tuple[tuple[str, str], ...]]:
     doc = read_yaml(path)
     items = doc.get("emotions")

@@ -16,7 +16,7 @@ from harness.metrics.resampling import (
     difference_weights,
     gram,
     mean_offdiagonal,
-    pc1_scores,
+    pc_scores_from_cosines,
     permutation_test,
     resample_counts,
     stratified_permutations,
@@ -116,8 +116,9 @@ def test_intervals_always_contain_their_estimate():
 def test_pc1_from_cosines_matches_pca_of_the_unit_vectors_and_spearman_matches_scipy():
     v = torch.randn(20, 16, generator=torch.Generator().manual_seed(2))
     unit = torch.nn.functional.normalize(v.double(), dim=-1)
-    got = pc1_scores(unit @ unit.T)
-    want = pc_scores(unit, 1)[:, 0]
-    assert torch.allclose(got.abs(), want.abs(), atol=1e-8)
+    got = pc_scores_from_cosines(unit @ unit.T)
+    want = pc_scores(unit, 2)
+    assert torch.allclose(got.abs(), want[:, 0].abs(), atol=1e-8)
+    assert torch.allclose(pc_scores_from_cosines(unit @ unit.T, 1).abs(), want[:, 1].abs(), atol=1e-8)
     coord = torch.linspace(-1, 1, 20).tolist()
     assert float(abs_spearman(got, coord)) == pytest.approx(abs(stats.spearmanr(got.numpy(), coord).statistic))
