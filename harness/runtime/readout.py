@@ -24,6 +24,7 @@ class Reread:
     projection: float  # mean over continuation tokens of <h_layer, direction>; nan if empty
     nll: float  # summed negative log-likelihood of the continuation tokens
     n_tokens: int
+    projections: tuple[float, ...] = ()  # one per direction when each row has several ([n, k, d])
 
     @property
     def perplexity(self) -> float:
@@ -34,7 +35,8 @@ class Reread:
 def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations: Sequence[Sequence[int]],
            directions: torch.Tensor | None = None, layer: int | None = None,
            batch_size: int = 8) -> list[Reread]:
-    """Score each continuation given its prompt (no hooks but the read-out)."""
+    """Score each continuation given its prompt (no hooks but the read-out). ``directions`` is
+    ``[d]``, ``[n, d]`` or ``[n, k, d]`` (k read-outs per row, in ``projections``)."""
     if len(prompts) != len(continuations):
         raise HarnessError(f"reread(): {len(prompts)} prompts but {len(continuations)} continuations")
     n = len(prompts)
@@ -66,15 +68,18 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
             m = len(continuations[i])
             first = width - m  # column of the first continuation token
             if m == 0:
-                out.append(Reread(math.nan, 0.0, 0))
+                k = dirs.shape[1] if dirs is not None and dirs.dim() == 3 else 0
+                out.append(Reread(math.nan, 0.0, 0, (math.nan,) * k))
                 continue
             target = batch.ids[j, first:]
             nll = -logp[j, first - 1 - off:width - 1 - off].gather(-1, target[:, None]).sum().item()
-            proj = math.nan
+            proj, projs = math.nan, ()
             if dirs is not None:
                 v = dirs[i].to(got["h"].device, torch.float32)
-                proj = (got["h"][j, first:] @ v).mean().item()
-            out.append(Reread(proj, nll, m))
+                read = (got["h"][j, first:] @ (v.mT if v.dim() == 2 else v)).mean(0)
+                projs = tuple(read.tolist()) if v.dim() == 2 else ()
+                proj = projs[0] if projs else read.item()
+            out.append(Reread(proj, nll, m, projs))
         return out
 
     return map_batches(handle, seqs, batch_size, run)

@@ -5,6 +5,13 @@ L2 norm of block l's residual over the row's real (non-pad) positions, read from
 residual the hook receives (so upstream steering is included, as in the paper's
 TransformerLens ``hook_resid_post`` loop).
 
+Which positions ``s_l`` averages is the scale rule:
+
+- ``rule="paper"``: every real prompt position, as the paper does. The first position is
+  an attention sink whose norm is 10-130x the median on the embedded models, so this
+  ``s_l`` falls with prompt length and an alpha means something different per prompt.
+- ``rule="sink-robust"``: every real position but the first (a one-token prompt keeps it).
+
 - ``scale="prefill"`` (default): ``s_l`` is measured once on the prompt's prefill and kept
   for the decode steps; KV cache on, batched.
 - ``scale="per_step"``: the paper's loop: no KV cache, the whole sequence is recomputed at
@@ -32,6 +39,8 @@ from harness.runtime.hooks import LayerHook
 
 Scale = Literal["prefill", "per_step"]
 SCALES: tuple[Scale, ...] = ("prefill", "per_step")
+ScaleRule = Literal["paper", "sink-robust"]
+SCALE_RULES: tuple[ScaleRule, ...] = ("paper", "sink-robust")
 
 
 class _Done(Exception):
@@ -45,16 +54,71 @@ def mean_norm(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (norms * m).sum(-1) / m.sum(-1).clamp(min=1)
 
 
+def scale_mask(mask: torch.Tensor, rule: ScaleRule | Sequence[ScaleRule] = "paper") -> torch.Tensor:
+    """The positions ``s_l`` averages under ``rule`` (one, or one per row): the real positions,
+    less a row's first one under "sink-robust" (kept when it is the row's only real position)."""
+    rules = [rule] * mask.shape[0] if isinstance(rule, str) else list(rule)
+    bad = [r for r in rules if r not in SCALE_RULES]
+    if bad:
+        raise HarnessError(f"unknown steering scale rule '{bad[0]}'; use {' or '.join(SCALE_RULES)}")
+    robust = torch.tensor([r == "sink-robust" for r in rules], device=mask.device)[:, None]
+    first = (mask.cumsum(-1) == 1) & (mask > 0)
+    several = mask.sum(-1, keepdim=True) > 1
+    return mask * ~(first & several & robust)
+
+
+def prompt_scales(handle: ModelHandle, prompts: Sequence[Sequence[int]], rule: ScaleRule = "paper",
+                  batch_size: int = 8) -> torch.Tensor:
+    """s_l of each unsteered prompt at every block, ``[n, L]`` (float64): what the steering hooks
+    measure at the prefill, by the same function."""
+    out = torch.empty(len(prompts), handle.n_layers, dtype=torch.float64)
+    with torch.no_grad():
+        for batch in batches(handle, prompts, batch_size, order="input"):
+            m = scale_mask(batch.mask, rule)
+            got: dict[int, torch.Tensor] = {}
+
+            def reader(layer: int, got: dict = got, m: torch.Tensor = m):
+                def fn(hidden: torch.Tensor) -> None:
+                    got[layer] = mean_norm(hidden, m).double().cpu()
+                return fn
+
+            batch.forward(handle, {layer: reader(layer) for layer in range(handle.n_layers)})
+            out[batch.rows] = torch.stack([got[layer] for layer in range(handle.n_layers)], dim=-1)
+    return out
+
+
+def position_norms(handle: ModelHandle, prompts: Sequence[Sequence[int]], batch_size: int = 8
+                   ) -> list[torch.Tensor]:
+    """Residual L2 norm at every real position of each unsteered prompt: one ``[L, len]`` per prompt."""
+    out: list[torch.Tensor] = [torch.empty(0)] * len(prompts)
+    with torch.no_grad():
+        for batch in batches(handle, prompts, batch_size, order="input"):
+            got: dict[int, torch.Tensor] = {}
+
+            def reader(layer: int, got: dict = got):
+                def fn(hidden: torch.Tensor) -> None:
+                    got[layer] = torch.linalg.vector_norm(hidden, dim=-1, dtype=torch.float32).cpu()
+                return fn
+
+            batch.forward(handle, {layer: reader(layer) for layer in range(handle.n_layers)})
+            norms = torch.stack([got[layer] for layer in range(handle.n_layers)], dim=1)  # [b, L, width]
+            for j, row in enumerate(batch.rows):
+                out[row] = norms[j][:, batch.mask[j].bool().cpu()]
+    return out
+
+
 class RowSteering:
     """Steering hooks for one left-padded batch: row i adds ``alphas[i] * s_l * directions[i]``."""
 
     def __init__(self, directions: torch.Tensor, alphas: torch.Tensor, prompt_mask: torch.Tensor,
-                 scale: Scale = "prefill") -> None:
+                 scale: Scale = "prefill", rule: ScaleRule | Sequence[ScaleRule] = "paper") -> None:
         if scale not in SCALES:
             raise HarnessError(f"unknown steering scale '{scale}'; use prefill or per_step")
         self.delta = directions.double() * alphas.double()[:, None]  # [batch, d]
         self.mask = prompt_mask
         self.scale = scale
+        self.rule = rule
+        scale_mask(prompt_mask, rule)  # an unknown rule fails here, before any forward pass
         self.scales: dict[int, torch.Tensor] = {}  # layer -> s_l per row (prefill mode)
         self._added: dict[int, torch.Tensor] = {}  # layer -> [batch, 1, d] vector added (prefill mode)
 
@@ -63,11 +127,11 @@ class RowSteering:
         if self.scale == "per_step":
             extra = hidden.shape[1] - width  # generated tokens are never padding
             mask = torch.cat([self.mask, self.mask.new_ones(self.mask.shape[0], max(0, extra))], dim=1)
-            return mean_norm(hidden, mask[:, -hidden.shape[1]:])
+            return mean_norm(hidden, scale_mask(mask, self.rule)[:, -hidden.shape[1]:])
         if layer not in self.scales:
             if hidden.shape[1] != width:
                 raise RuntimeError(f"block {layer}: first call is not the prompt prefill")
-            self.scales[layer] = mean_norm(hidden, self.mask)
+            self.scales[layer] = mean_norm(hidden, scale_mask(self.mask, self.rule))
         return self.scales[layer]
 
     def hook(self, layer: int) -> LayerHook:
@@ -98,14 +162,20 @@ def _rows(directions: torch.Tensor, alphas: Sequence[float], n: int, d: int) -> 
 
 def generate_steered(handle: ModelHandle, prompts: Sequence[Sequence[int]], directions: torch.Tensor,
                      alphas: Sequence[float], max_new_tokens: int, scale: Scale = "prefill",
-                     layers: Sequence[int] | None = None, batch_size: int = 8) -> list[Generation]:
-    """Greedy generation with per-row steering; ``directions`` is ``[d]`` or ``[n, d]`` (unit)."""
+                     layers: Sequence[int] | None = None, batch_size: int = 8,
+                     rule: ScaleRule | Sequence[ScaleRule] = "paper") -> list[Generation]:
+    """Greedy generation with per-row steering; ``directions`` is ``[d]`` or ``[n, d]`` (unit);
+    ``rule`` is one scale rule or one per row."""
     dirs, a = _rows(directions, alphas, len(prompts), handle.d_model)
     blocks = list(range(handle.n_layers)) if layers is None else list(layers)
+    rules = [rule] * len(prompts) if isinstance(rule, str) else list(rule)
+    if len(rules) != len(prompts):
+        raise HarnessError(f"steering: expected {len(prompts)} scale rules, got {len(rules)}")
 
     def batch_hooks(rows: list[int], mask: torch.Tensor) -> dict[int, LayerHook]:
         idx = torch.as_tensor(rows)
-        steer = RowSteering(dirs[idx].to(handle.device), a[idx].to(handle.device), mask, scale)
+        steer = RowSteering(dirs[idx].to(handle.device), a[idx].to(handle.device), mask, scale,
+                            [rules[row] for row in rows])
         return steer.hooks(blocks)
 
     return generate(handle, prompts, max_new_tokens, batch_size=batch_size, hooks=batch_hooks,
@@ -115,7 +185,7 @@ def generate_steered(handle: ModelHandle, prompts: Sequence[Sequence[int]], dire
 @torch.no_grad()
 def steered_last_states(handle: ModelHandle, prompts: Sequence[Sequence[int]], directions: torch.Tensor,
                         alphas: Sequence[float], layer: int, layers: Sequence[int] | None = None,
-                        batch_size: int = 8) -> torch.Tensor:
+                        batch_size: int = 8, rule: ScaleRule | Sequence[ScaleRule] = "paper") -> torch.Tensor:
     """Block ``layer``'s residual at each prompt's last token with steering on: ``[n, d]``.
 
     The paper's activation delta is the projection of this (minus its alpha=0 value) on
@@ -123,13 +193,15 @@ def steered_last_states(handle: ModelHandle, prompts: Sequence[Sequence[int]], d
     """
     dirs, a = _rows(directions, alphas, len(prompts), handle.d_model)
     blocks = list(range(handle.n_layers)) if layers is None else list(layers)
+    rules = [rule] * len(prompts) if isinstance(rule, str) else list(rule)
     out = torch.empty(len(prompts), handle.d_model)
     # Input order, unlike the other loops: these states were always batched as given, and
     # batch composition moves the last float bits.
     for batch in batches(handle, prompts, batch_size, order="input"):
         rows = batch.rows
         idx = torch.as_tensor(rows)
-        steer = RowSteering(dirs[idx].to(handle.device), a[idx].to(handle.device), batch.mask)
+        steer = RowSteering(dirs[idx].to(handle.device), a[idx].to(handle.device), batch.mask,
+                            rule=[rules[row] for row in rows])
         hooks = steer.hooks(blocks)
         got: dict[str, torch.Tensor] = {}
         inner = hooks.get(layer)
