@@ -5,6 +5,9 @@
   weights are in the local Hugging Face cache (or downloads are allowed).
 - ``nade`` (offline default, PyPI ``nade``): fastText + LightGBM, one intensity in [0, 1]
   for each of Plutchik's 8 basic emotions.
+- ``nrclex`` (offline, PyPI ``nrclex``): the NRC Emotion Lexicon, a second, independent
+  reader. Each label's score is its lexicon hits per word (Plutchik's 8 plus positive and
+  negative). Chosen by name only; ``auto`` never picks it.
 
 Which labels count for which emotion is data (emotions.yaml / classifiers.yaml), read by
 :func:`harness.stimuli.scenarios.label_map`.
@@ -13,15 +16,21 @@ Which labels count for which emotion is data (emotions.yaml / classifiers.yaml),
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 from typing import Protocol
 
 from harness.errors import HarnessError
 
 J_HARTMANN = "j-hartmann/emotion-english-distilroberta-base"
-BACKENDS = ("auto", "j-hartmann", "nade")
+BACKENDS = ("auto", "j-hartmann", "nade", "nrclex")
+NRCLEX_VERSION = "4.1.0"
+NRCLEX_LABELS = ("anger", "anticipation", "disgust", "fear", "joy", "negative", "positive",
+                 "sadness", "surprise", "trust")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 
 
 class Classifier(Protocol):
@@ -62,6 +71,33 @@ class NadeClassifier:
         return [{lab: float(cols[lab][i]) for lab in self.labels} for i in range(len(texts))]
 
 
+class NRCLexClassifier:
+    """NRC Emotion Lexicon word counts: a label's score is its hits per word token, in [0, 1]."""
+
+    name = "nrclex"
+    labels = NRCLEX_LABELS
+
+    def __init__(self) -> None:
+        try:
+            from nrclex import NRCLex
+        except ImportError:
+            raise HarnessError(f"classifier 'nrclex' is not installed; `pip install nrclex=={NRCLEX_VERSION}`") from None
+        self._lexicon = NRCLex()
+        self.version = version("nrclex")
+
+    def scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        out = []
+        for text in texts:
+            tokens = _WORD.findall(text.lower().replace("\u2019", "'"))
+            if not tokens:
+                out.append(dict.fromkeys(self.labels, 0.0))
+                continue
+            self._lexicon.load_token_list(tokens)
+            hits = self._lexicon.raw_emotion_scores
+            out.append({lab: hits.get(lab, 0) / len(tokens) for lab in self.labels})
+        return out
+
+
 class HFClassifier:
     name = "j-hartmann"
 
@@ -91,6 +127,8 @@ def load_classifier(name: str = "auto", allow_download: bool = False) -> Classif
         raise HarnessError(f"unknown --classifier '{name}'; use one of {', '.join(BACKENDS)}")
     if name == "nade":
         return NadeClassifier()
+    if name == "nrclex":
+        return NRCLexClassifier()
     if name == "j-hartmann":
         return HFClassifier(allow_download=allow_download)
     try:
