@@ -64,13 +64,26 @@ def locked(path: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
-    """Yield a temporary sibling path; on success rename it onto ``final``, else delete it."""
+    """Yield a temporary sibling path; on success rename it onto ``final``, else delete it.
+
+    The published file gets ordinary permissions (``0o666 & ~umask``), not mkstemp's 0600.
+    """
     ensure_dir(final.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # Read the umask without changing it where /proc allows (os.umask reads it only by
+        # setting it, which races with other threads creating files).
+        umask = None
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            status = Path("/proc/self/status").read_text().splitlines()
+            umask = next((int(x.split()[1], 8) for x in status if x.startswith("Umask:")), None)
+        if umask is None:
+            umask = os.umask(0o077)  # set and restore at once; the strict value is harmless meanwhile
+            os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, final)
     except BaseException as e:
         tmp_path.unlink(missing_ok=True)

@@ -59,17 +59,37 @@ def _report(args: argparse.Namespace) -> None:
 def _export(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from harness.export import export
+    from harness.export import (
+        RESULTS_CANDIDATES,
+        default_results,
+        export,
+        format_range,
+        read_strength_range,
+        suggested_strength,
+    )
     from harness.models.loading import load
     from harness.protocol import get_profile
     from harness.stimuli.loading import load_stimuli
 
+    results = Path(args.results) if args.results else default_results()
     handle = load(args.model, device=args.device, allow_download=args.allow_download)
+    # Read first: a malformed results.json fails before the extraction runs.
+    rng = read_strength_range(results, handle.key, args.scale_rule) if results is not None else None
     suffix = "safetensors" if args.format == "safetensors" else "gguf"
     out = Path(args.out or f"{Path(args.model).name}-{args.emotion}-{args.method}.{suffix}")
     path = export(handle, load_stimuli(), get_profile(args.profile), args.emotion, args.format, out,
-                  method=args.method, baseline=args.baseline)
-    print(f"{args.model} {args.emotion} ({args.method}, {args.baseline} baseline) -> {path}")
+                  method=args.method, baseline=args.baseline, rule=args.scale_rule, results=results)
+    print(f"{args.model} {args.emotion} ({args.method}, {args.baseline} baseline, "
+          f"{args.scale_rule} scale rule) -> {path}")
+    if rng is not None:
+        print(f"usable strengths (no collapse in the sweep): {format_range(rng)}; "
+              f"llama.cpp: --control-vector-scaled {path} {suggested_strength(rng):g}")
+    else:
+        where = f"no C13 safe range for {handle.key} under '{args.scale_rule}' in {results}" if results \
+            else f"no results.json ({' or '.join(RESULTS_CANDIDATES)})"
+        print(f"warning: usable strength range unknown ({where}); run `pytest evals -k {handle.key}` first. "
+              "A bare llama.cpp --control-vector means strength 1, far outside any usable range",
+              file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--device", default="cpu")
     e.add_argument("--allow-download", action="store_true")
     e.add_argument("--out", help="output file (default: MODEL-EMOTION-METHOD.safetensors|gguf)")
+    e.add_argument("--scale-rule", choices=("paper", "sink-robust"), default="paper",
+                   help="which prompt positions s_l averages, as in the evals (default: paper)")
+    e.add_argument("--results", help="the evals' results.json giving the usable strength range (default: "
+                                     "reports/latest/results.json, else reports/reference/results.json)")
     e.set_defaults(run=_export)
     args = parser.parse_args(argv)
     try:
