@@ -1,18 +1,31 @@
-"""Degeneration of generated text: distinct-2, repetition loops, CJK share, emoji count.
+"""Degeneration of generated text: blank text, distinct-2, repetition loops (words, characters
+and model tokens), CJK share by script, emoji count.
 
-Word-level (not model tokens), so numbers are comparable across tokenizers.
+Word-level first (comparable across tokenizers); the token-level loop catches what words
+miss (a loop of newline or punctuation tokens has no words).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness import thresholds as th
+
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
-# Han (incl. extension A), kana, hangul, CJK punctuation and full-width forms.
-_CJK = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3040, 0x30FF), (0x3000, 0x303F),
-        (0xAC00, 0xD7AF), (0xFF00, 0xFFEF))
+# CJK by script: Han (unified, extension A, compatibility), kana (hiragana, katakana, phonetic
+# extensions), Hangul (syllables, jamo, compatibility jamo); CJK punctuation and full-width
+# forms count towards the total only (no script of their own).
+SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
+    "han": ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)),
+    "kana": ((0x3040, 0x30FF), (0x31F0, 0x31FF)),
+    "hangul": ((0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F)),
+}
+_CJK_OTHER = ((0x3000, 0x303F), (0xFF00, 0xFFEF))
+_CJK = (*itertools.chain.from_iterable(SCRIPTS.values()), *_CJK_OTHER)
+_HAS_WORD = re.compile(r"\w", re.UNICODE)
 _EMOJI = ((0x1F300, 0x1FAFF), (0x2600, 0x27BF), (0x1F000, 0x1F2FF))
 MAX_LOOP_N = 10  # longest n-gram (words) a loop is searched for
 MAX_CHAR_LOOP_N = 20  # longest character unit a loop is searched for ("IRRIRRIRR..." has no spaces)
@@ -27,6 +40,10 @@ class TextStats:
     char_loop_share: float  # characters (spaces dropped) in the longest run of a repeated unit of <= 20
     cjk_share: float  # CJK characters / non-space characters
     emoji: int
+    blank: bool = False  # no word character at all: empty, whitespace, newline or punctuation runs
+    token_loop_share: float = 0.0  # model tokens in the longest token loop / tokens (0 without tokens)
+    n_chars: int = 0  # non-space characters
+    script_chars: dict[str, int] | None = None  # non-space characters per CJK script (SCRIPTS)
 
 
 def words(text: str) -> list[str]:
@@ -80,8 +97,48 @@ def char_loop_share(text: str) -> float:
     return longest_loop(chars, MAX_CHAR_LOOP_N, short=MAX_CHAR_LOOP_N + 1) / len(chars) if chars else 0.0
 
 
-def text_stats(text: str) -> TextStats:
+def script_counts(text: str) -> dict[str, int]:
+    return {name: sum(_in(c, ranges) for c in text) for name, ranges in SCRIPTS.items()}
+
+
+def token_loop_share(tokens: Sequence[int]) -> float:
+    """Share of the tokens in the longest back-to-back token loop (same rule as for words)."""
+    return longest_loop(list(tokens)) / len(tokens) if tokens else 0.0
+
+
+def text_stats(text: str, tokens: Sequence[int] | None = None) -> TextStats:
     ws = words(text)
     loop = longest_loop(ws)
     return TextStats(len(ws), distinct2(ws), loop, loop / len(ws) if ws else 0.0, char_loop_share(text),
-                     cjk_share(text), emoji_count(text))
+                     cjk_share(text), emoji_count(text), blank=not _HAS_WORD.search(text),
+                     token_loop_share=token_loop_share(tokens or []),
+                     n_chars=sum(not c.isspace() for c in text), script_chars=script_counts(text))
+
+
+# Degeneration kinds, in the order they are tested: a text gets the first that applies.
+DEGENERATION_KINDS = ("blank", "loop", "token loop", "low distinct-2")
+
+
+def degeneration(stats: TextStats | dict) -> str | None:
+    """Why a text is degenerate (a DEGENERATION_KINDS entry), or None for text a reader would call
+    text. Blank comes first: it has no words, so no word statistic can see it."""
+    s = stats if isinstance(stats, dict) else stats.__dict__
+    if s.get("blank"):
+        return "blank"
+    if s["loop_share"] >= th.LOOP_SHARE_MAX or s.get("char_loop_share", 0.0) >= th.LOOP_SHARE_MAX:
+        return "loop"
+    if s.get("token_loop_share", 0.0) >= th.LOOP_SHARE_MAX:
+        return "token loop"
+    if s["distinct2"] < th.DISTINCT2_MIN:
+        return "low distinct-2"
+    return None
+
+
+# An instruct model declining the request rather than writing: apologies and "can't/unable"
+# phrasings at the start of the reply (where chat models put them).
+_REFUSAL = re.compile(r"^\W*(i'?m sorry|i am sorry|sorry,|i apologi[sz]e|i can(?:'|no)t|i cannot|i am unable|"
+                      r"i'?m unable|i'?m not able|i am not able|as an ai|i won'?t be able)", re.IGNORECASE)
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL.search(text.replace("\u2019", "'")))

@@ -13,7 +13,9 @@ RESULTS_SCHEMA = 1
 
 
 def excerpt_key(e: dict[str, Any]) -> tuple:
-    return (e["model"], e["prompting"], e["scenario"], e["direction"], e["strength"], e["prompt_index"])
+    # The main grid (short prompts, the paper's scale) first, then the C13 runs.
+    return (e["model"], e["prompting"], e["scenario"], e.get("length", "short") != "short",
+            e.get("rule", "paper") != "paper", e["direction"], e["strength"], e["prompt_index"])
 
 
 def unique_excerpts(excerpts: list[dict[str, Any]]) -> list[dict[str, Any]]:

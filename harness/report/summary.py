@@ -168,19 +168,30 @@ def render_excerpts(excerpts: list[dict[str, Any]]) -> dict[str, str]:
     for (model, prompting), items in groups.items():
         lines = [f"# Steered continuations: {model}, {prompting} prompts", "",
                  "Greedy; strength = alpha (the added vector is sign * alpha * s_l * v_hat at every block). "
-                 "`target` is the classifier's target-emotion score, `ppl` the unsteered scorer's perplexity, "
-                 "`loop` the share of words in the longest repetition loop.", ""]
-        scenario = None
+                 "`target` is the primary classifier's target-emotion score, `ppl` the scorer's perplexity, "
+                 "`loop` the share of words in the longest repetition loop, `degenerate` why the text counts as "
+                 "degenerate. Newlines show as ⏎ and tabs as ⇥; ∅ is a continuation with no characters at all. "
+                 "Sections after the first block per scenario are the C13 runs (scale rule, long prompts).", ""]
+        section = None
         for e in items:
-            if e["scenario"] != scenario:
-                scenario = e["scenario"]
-                lines += [f"## {scenario} (target {e['target_emotion']}, sign {e['sign']:+d})", ""]
+            where = (e["scenario"], e.get("length", "short"), e.get("rule", "paper"))
+            if where != section:
+                section = where
+                extra = "" if where[1:] == ("short", "paper") else f", {where[1]} prompts, {where[2]} scale"
+                lines += [f"## {e['scenario']} (target {e['target_emotion']}, sign {e['sign']:+d}{extra})", ""]
             head = (f"- prompt {e['prompt_index']}, {e['direction']} direction, strength {e['strength']}: "
-                    f"target {fmt(e['target'])}, ppl {fmt(e['perplexity'])}, loop {fmt(e['loop_share'], 2)}")
-            text = " ".join(e["text"].split()) or "(empty)"
-            lines += [head, f"  > {e['prompt']} **{text}**", ""]
+                    f"target {fmt(e['target'])}, ppl {fmt(e['perplexity'])}, loop {fmt(e['loop_share'], 2)}"
+                    + (f", degenerate: {e['degenerate']}" if e.get("degenerate") else ""))
+            lines += [head, f"  > {visible(e['prompt'])} **{visible(e['text'])}**", ""]
         files[excerpt_file(model, prompting)] = "\n".join(lines)
     return files
+
+
+def visible(text: str) -> str:
+    """Text on one markdown line with its whitespace visible: a blank continuation must look blank."""
+    if not text:
+        return "∅"
+    return text.replace("\r", "").replace("\n", "⏎").replace("\t", "⇥").replace("*", "\\*")
 
 
 def write_excerpts(out: Path, excerpts: list[dict[str, Any]]) -> None:

@@ -19,15 +19,15 @@ from harness.claims.steering import (
     C9,
     classifier_flips,
     dose_response,
+    moves_check,
     regime,
     safe_strength,
-    steering_moves,
 )
 from harness.cli import main
 from harness.experiments.steering_grid import SteeringRun, SteerRow
 from harness.metrics.textstats import text_stats
 from harness.report.results import write_results
-from harness.report.summary import write_report
+from harness.report.summary import render_excerpts, visible, write_report
 from harness.stimuli.scenarios import load_scenarios
 
 N = 12  # blocks of the fake model
@@ -80,7 +80,7 @@ def records() -> list[ClaimRecord]:
             layer=6, pc_scores=[[i * 0.1, -i * 0.05] for i in range(20)],
             valences=[(-1) ** i * 0.5 for i in range(20)], arousals=[0.0] * 20)), "comprehension"))
         run = steering_run(model)
-        out.append(rec("C5", model, C5.metric, steering_moves(run), "raw", vector_method="comprehension",
+        out.append(rec("C5", model, C5.metric, moves_check(run), "raw", vector_method="comprehension",
                        classifier="fake 1"))
         out.append(rec("C6", model, C6.metric, classifier_flips(run), "raw", classifier="fake 1"))
         out.append(rec("C7", model, C7.metric, dose_response(run), "raw", classifier="fake 1"))
@@ -160,3 +160,21 @@ def test_claims_table_shows_interval_floor_and_controls_beside_the_verdict():
     assert "0.0001 [0, 0.000369] (floor: no shuffle of 10000 as low)" in text
     assert "label-shuffled null: 0.5; random-weight copy: 0.0001 (passes too)" in text
     assert text.rstrip().endswith("uninformative |")
+
+
+def test_whitespace_is_visible_in_excerpts():
+    assert visible("\n\n") == "⏎⏎"
+    assert visible("") == "∅"
+    assert visible("a\tb\r\n*c*") == "a⇥b⏎\\*c\\*"
+
+
+def test_a_blank_continuation_shows_as_newlines_not_as_nothing():
+    blank = {**EXCERPTS[0], "text": "\n\n", "strength": 0.05, "degenerate": "blank"}
+    empty = {**EXCERPTS[0], "text": "", "strength": 0.12, "degenerate": "blank"}
+    c13 = {**EXCERPTS[0], "rule": "sink-robust", "length": "long", "strength": 0.3}
+    ((name, text),) = render_excerpts([EXCERPTS[0], blank, empty, c13]).items()
+    assert name == "excerpts/tiny-a-raw.md"
+    assert "It rained. **⏎⏎**" in text and "It rained. **∅**" in text and "(empty)" not in text
+    assert "strength 0.05: target 0.7, ppl 12.5, loop 0, degenerate: blank" in text
+    assert "**The sun came out.**" in text
+    assert "## sad_to_happy (target happy, sign +1, long prompts, sink-robust scale)" in text

@@ -7,10 +7,14 @@ import pytest
 from harness import thresholds as th
 from harness.claims.steering import classify_regime, is_degenerate
 from harness.metrics.textstats import (
+    DEGENERATION_KINDS,
     cjk_share,
+    degeneration,
     distinct2,
     emoji_count,
+    is_refusal,
     longest_loop,
+    script_counts,
     text_stats,
     words,
 )
@@ -23,7 +27,7 @@ FLUENT = ("She opened the window and let the cold morning air into the kitchen. 
 def test_fluent_text_is_not_degenerate():
     s = text_stats(FLUENT)
     assert s.distinct2 == 1.0 and s.loop_words == 0 and s.cjk_share == 0 and s.emoji == 0
-    assert not is_degenerate(s.__dict__)
+    assert not is_degenerate(s.__dict__) and degeneration(s) is None and not s.blank
 
 
 @pytest.mark.parametrize("text", [
@@ -62,14 +66,21 @@ def test_cjk_and_emoji_counting():
 
 def test_regime_rule_reproduces_every_table5_label():
     """Table 5 gives the ratio; its footnote says the repetitive rows are repetitive-token
-    output. With that degeneration flag, the rule reproduces all nine labels, and without it
-    the paper's ratio alone would call the two Gemma-3 rows surgical."""
+    output. With those rows' prompts turned degenerate, the rule reproduces all nine labels, and
+    without it the paper's ratio alone would call the two Gemma-3 rows surgical."""
     rows = paper_values()["table5_regimes"]
     for model, row in rows.items():
-        degenerate = row["regime"] == "repetitive"
-        assert classify_regime(row["ratio"], degenerate) == row["regime"], model
+        newly = 1.0 if row["regime"] == "repetitive" else 0.0
+        assert classify_regime(row["ratio"], newly) == row["regime"], model
     gemma3 = [r for m, r in rows.items() if m.startswith("gemma-3")]
-    assert {classify_regime(r["ratio"], False) for r in gemma3} == {"surgical"}
+    assert {classify_regime(r["ratio"], 0.0) for r in gemma3} == {"surgical"}
+
+
+def test_repetitive_needs_half_of_the_healthy_prompts_turned_degenerate():
+    assert classify_regime(1.0, th.DEGENERATE_SHARE) == "repetitive"
+    assert classify_regime(1.0, th.DEGENERATE_SHARE - 0.05) == "surgical"
+    assert classify_regime(th.EXPLOSIVE_PPL_RATIO, 1.0) == "explosive"  # the ratio comes first
+    assert classify_regime(float("nan"), float("nan")) == "surgical"
 
 
 def test_explosive_cut_sits_between_surgical_and_explosive_ratios():
@@ -77,10 +88,51 @@ def test_explosive_cut_sits_between_surgical_and_explosive_ratios():
     surgical = max(r["ratio"] for r in rows if r["regime"] == "surgical")
     explosive = min(r["ratio"] for r in rows if r["regime"] == "explosive")
     assert surgical < th.EXPLOSIVE_PPL_RATIO < explosive
-    assert classify_regime(float("nan"), False) == "surgical"
+    assert classify_regime(float("nan"), 0.0) == "surgical"
 
 
 def test_loops_inside_one_word_are_caught_at_character_level():
     s = text_stats("……破破IRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRR")  # seen from a steered Qwen
     assert s.loop_share == 0 and s.char_loop_share > 0.9 and is_degenerate(s.__dict__)
     assert text_stats("The Mississippi is long; hahaha, said she.").char_loop_share < th.LOOP_SHARE_MAX
+
+
+@pytest.mark.parametrize("text", ["\n\n\n", "   \t  \n ", "...!!! ---", "", "\n\u3002\n"])
+def test_texts_without_a_word_are_blank_and_degenerate(text):
+    s = text_stats(text)
+    assert s.blank  # no word character (punctuation marks still count as "words" for the loop rules)
+    assert degeneration(s) == "blank" and degeneration(s.__dict__) == "blank" and is_degenerate(s.__dict__)
+
+
+def test_blank_is_the_first_degeneration_kind():
+    assert DEGENERATION_KINDS[0] == "blank"
+    assert not text_stats("A normal sentence about the weather, with some words in it.").blank
+    assert not text_stats("42").blank and not text_stats("ok").blank
+
+
+def test_a_token_loop_without_words_is_caught():
+    s = text_stats("\n\n\n\n", [13] * 12)
+    assert s.token_loop_share == 1.0 and is_degenerate(s.__dict__)
+    # With a word in front, no word or character statistic sees the newline loop; the tokens do.
+    s = text_stats("ok\n\n\n\n\n\n", [7, *[13] * 6])
+    assert s.loop_share == 0 and s.char_loop_share == 0 and s.distinct2 == 1.0
+    assert s.token_loop_share == pytest.approx(6 / 7) and degeneration(s) == "token loop"
+    assert text_stats("ok fine", [7, 8]).token_loop_share == 0 and text_stats("ok").token_loop_share == 0
+
+
+def test_cjk_characters_are_counted_per_script():
+    text = "漢字 かなカナ 한글 and 。 text"
+    assert script_counts(text) == {"han": 2, "kana": 4, "hangul": 2}
+    s = text_stats(text)
+    assert s.script_chars == {"han": 2, "kana": 4, "hangul": 2}
+    assert s.n_chars == len(text.replace(" ", ""))
+    assert s.cjk_share == pytest.approx(9 / s.n_chars)  # the ideographic full stop counts towards CJK only
+    assert script_counts("plain ascii") == {"han": 0, "kana": 0, "hangul": 0}
+
+
+def test_refusals_are_recognised_at_the_start_of_a_reply():
+    assert is_refusal("I'm sorry, but I can't assist with that.")
+    assert is_refusal("I\u2019m sorry, but I can\u2019t help with that request.")
+    assert is_refusal("  I cannot continue this text.")
+    assert not is_refusal("The rain stopped and she smiled at the window.")
+    assert not is_refusal("He said he was sorry, and I can't blame him.")  # not at the start

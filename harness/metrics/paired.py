@@ -1,0 +1,67 @@
+"""Paired inference over prompts (the steering claims' unit of independence).
+
+Each scenario prompt is one independent sample; a steered continuation is compared with a
+control continuation of the same prompt (unsteered, random direction, wrong emotion).
+Tests are one-sided ("the emotion vector does more than its control"); intervals are
+bootstraps over prompts.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy import stats as sps
+
+from harness import thresholds as th
+
+
+def wilcoxon_greater(x: Sequence[float], y: Sequence[float]) -> float:
+    """One-sided Wilcoxon signed-rank p that x exceeds y, paired; nan pairs count as ties (0).
+    No non-zero difference at all gives p = 1 (nothing favours x)."""
+    d = np.nan_to_num(np.asarray(x, float) - np.asarray(y, float), nan=0.0)
+    if not np.any(d != 0):
+        return 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(sps.wilcoxon(d, alternative="greater", zero_method="wilcox").pvalue)
+
+
+def mcnemar_greater(a: Sequence[bool], b: Sequence[bool]) -> tuple[int, int, float]:
+    """Exact one-sided McNemar test that ``a`` succeeds more often than ``b`` on the same samples:
+    (a only, b only, p) with p = P(X >= a only | X ~ Binomial(a only + b only, 1/2))."""
+    only_a = sum(1 for x, y in zip(a, b, strict=True) if x and not y)
+    only_b = sum(1 for x, y in zip(a, b, strict=True) if y and not x)
+    n = only_a + only_b
+    p = float(sps.binomtest(only_a, n, 0.5, alternative="greater").pvalue) if n else 1.0
+    return only_a, only_b, p
+
+
+def proportion_interval(k: int, n: int, confidence: float = th.BOOTSTRAP_CONFIDENCE) -> tuple[float, float]:
+    """Clopper-Pearson interval of k successes in n."""
+    if n == 0:
+        return (math.nan, math.nan)
+    ci = sps.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    return (float(ci.low), float(ci.high))
+
+
+def bootstrap_interval(values: Sequence[float] | np.ndarray, statistic: Callable[[np.ndarray], float] = np.mean,
+                       n_resamples: int = 1000, seed: int = th.SEED,
+                       confidence: float = th.BOOTSTRAP_CONFIDENCE) -> tuple[float, float]:
+    """Percentile bootstrap interval over samples (rows of ``values``), widened to include the
+    estimate. ``statistic`` maps a resample (same shape as ``values``) to a number."""
+    v = np.asarray(values, float)
+    if len(v) < 2:
+        return (math.nan, math.nan)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(v), size=(n_resamples, len(v)))
+    reps = np.array([statistic(v[i]) for i in idx], float)
+    reps = reps[np.isfinite(reps)]
+    est = statistic(v)
+    if not len(reps) or not math.isfinite(est):
+        return (math.nan, math.nan)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(reps, [tail, 100 - tail])
+    return (float(min(low, est)), float(max(high, est)))

@@ -1,0 +1,53 @@
+"""Paired inference over prompts: exact McNemar, one-sided Wilcoxon, Clopper-Pearson, bootstrap."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy import stats as sps
+
+from harness.metrics.paired import (
+    bootstrap_interval,
+    mcnemar_greater,
+    proportion_interval,
+    wilcoxon_greater,
+)
+
+
+def test_mcnemar_counts_the_discordant_pairs_and_gives_the_exact_one_sided_p():
+    a = [True, True, True, False, True, True, True, True]
+    b = [False, False, True, False, True, False, False, True]
+    only_a, only_b, p = mcnemar_greater(a, b)
+    assert (only_a, only_b) == (4, 0) and p == pytest.approx(1 / 16)  # 4 heads in 4 fair tosses
+    assert mcnemar_greater([True] * 5 + [False], [False] * 5 + [True]) == (5, 1, pytest.approx(7 / 64))
+    assert mcnemar_greater([False] * 3, [True] * 3) == (0, 3, 1.0)
+    assert mcnemar_greater([True, False], [True, False]) == (0, 0, 1.0)  # nothing discordant
+    with pytest.raises(ValueError):
+        mcnemar_greater([True], [True, False])  # pairs must pair
+
+
+def test_wilcoxon_is_one_sided_and_gives_one_without_any_difference():
+    assert wilcoxon_greater([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]) == 1.0
+    assert wilcoxon_greater([1.0, 2.0, math.nan], [1.0, 2.0, 5.0]) == 1.0  # a nan pair is a tie
+    x, y = [1.0, 2.1, 3.3, 4.6, 5.0, 6.2], [0.0] * 6
+    assert wilcoxon_greater(x, y) == pytest.approx(1 / 64)  # every difference > 0, exact
+    assert wilcoxon_greater(y, x) == pytest.approx(1.0)
+    d = [0.5, -0.2, 1.0, 0.3, -0.1, 0.8, 0.4]
+    want = sps.wilcoxon(d, alternative="greater").pvalue
+    assert wilcoxon_greater(d, [0.0] * 7) == pytest.approx(want)
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (37, 40), (1, 1), (20, 20)])
+def test_proportion_interval_is_clopper_pearson(k, n):
+    low = sps.beta.ppf(0.025, k, n - k + 1) if k > 0 else 0.0
+    high = sps.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+    assert proportion_interval(k, n) == pytest.approx((low, high), abs=1e-9)
+
+
+def test_proportion_interval_of_nothing_is_nan_and_bootstrap_needs_two_samples():
+    assert all(math.isnan(v) for v in proportion_interval(0, 0))
+    assert all(math.isnan(v) for v in bootstrap_interval([1.0]))
+    assert bootstrap_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
+    lo, hi = bootstrap_interval([1.0, 2.0, 3.0, 4.0])
+    assert 1.0 <= lo < 2.5 < hi <= 4.0
