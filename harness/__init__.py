@@ -6,7 +6,7 @@ The public API (imported lazily, so ``import harness.errors`` stays cheap):
 - :func:`read_residuals` -- the residual stream after every block, at each text's last token
 - :func:`emotion_vectors` -- unit emotion vectors at every block, from the harness's stimuli
 - :func:`steer` -- a greedy continuation with an emotion direction added after every block
-- :func:`run_claim` -- check one paper claim (C1-C12) on one model, without pytest
+- :func:`run_claim` -- check one claim (C1-C13) on one model, without pytest
 """
 
 from __future__ import annotations

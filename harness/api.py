@@ -14,7 +14,7 @@ from harness.claims.base import Evidence, evaluate
 from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract
-from harness.experiments.workbench import Workbench
+from harness.experiments.workbench import Workbench, scorer_for
 from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle, load
 from harness.protocol import get_profile
@@ -103,7 +103,7 @@ def steer(handle: ModelHandle, prompt: str, direction: torch.Tensor, strength: f
 
 def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str = "paper",
               classifier: str = "auto", stimuli: Path | None = None,
-              replicate_with: Path | bool | None = True) -> list[ClaimRecord]:
+              replicate_with: Path | bool | None = True, ppl_scorer: str = "external") -> list[ClaimRecord]:
     """Check one claim on one model, as its eval does, without pytest.
 
     Args:
@@ -116,6 +116,8 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
         stimuli: a stimulus set folder (default: the packaged set).
         replicate_with: a second stimulus set folder the geometry verdicts are replicated on
             (True, the default: the packaged second set; False or None: no replication).
+        ppl_scorer: who scores perplexity of steered text: ``"external"`` (the first of
+            ``thresholds.PPL_SCORERS`` that is not the model), ``"self"``, or a registry key.
 
     Returns:
         The claim's records; the first carries the verdict (``holds``, ``does not hold``,
@@ -133,7 +135,8 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
         if replicate_with not in (None, False):
             replication = load_replication(None if replicate_with is True else replicate_with, stimuli)
         bench = Workbench(stimuli=load_stimuli(stimuli), scenarios=load_scenarios(), profile=prof,
-                          classifier_name=classifier, replication=replication)
+                          classifier_name=classifier, replication=replication,
+                          scorer=lambda h: scorer_for(ppl_scorer, h, load))
         return bench.evidence(handle)
 
     return evaluate(claim, evidence, handle, axis_value, prof.name).records

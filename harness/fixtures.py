@@ -19,7 +19,7 @@ from harness.claims.expected import read_expected
 from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError, ModelUnavailable
 from harness.experiments.steering_grid import SteeringRun, supports_prompting
-from harness.experiments.workbench import Workbench
+from harness.experiments.workbench import Workbench, scorer_for
 from harness.models.loading import ModelHandle, load
 from harness.protocol import Profile, get_profile
 from harness.pytest_plugin import rooted_path, selected_models
@@ -96,7 +96,8 @@ def workbench(pytestconfig: pytest.Config, profile: Profile, model_loader, harne
     return Workbench(stimuli=stimuli, scenarios=scenarios, profile=profile, replication=replication,
                      classifier_name=_opt(pytestconfig, "classifier"),
                      allow_download=_opt(pytestconfig, "allow_download"),
-                     scorer=lambda: model_loader(scorer_key) if scorer_key else None,
+                     scorer=lambda handle: scorer_for(scorer_key, handle, model_loader),
+                     scale_rule=_opt(pytestconfig, "scale_rule"),
                      on_excerpts=harness_run.add_excerpts)
 
 
@@ -187,10 +188,11 @@ def measure(model: ModelHandle, workbench: Workbench, record_claim):
 def verify_pooled(model_keys: list[str], model_loader, workbench: Workbench, record_claim, expect,
                   profile: Profile):
     """``verify_pooled(claim, prompting, pool)``: a check over every selected model's steering run,
-    where ``pool(runs, prompting, profile_name) -> (pooled model name, Finding)``."""
+    where ``pool(runs, prompting, profile_name, recognition) -> (pooled model name, Finding)``
+    and ``recognition`` is the primary classifier's (harness.metrics.recognition)."""
 
     def run(claim: Claim[Any], prompting: str,
-            pool: Callable[[list[SteeringRun], str, str], tuple[str, Finding]]) -> ClaimRecord:
+            pool: Callable[[list[SteeringRun], str, str, Any], tuple[str, Finding]]) -> ClaimRecord:
         runs = []
         for key in model_keys:
             try:
@@ -203,7 +205,8 @@ def verify_pooled(model_keys: list[str], model_loader, workbench: Workbench, rec
         if len(runs) < 2:
             pytest.skip(f"pooling needs at least two models with {prompting} prompts; the per-model check "
                         "covers one")
-        name, finding = _fail_on_harness_error(lambda: pool(runs, prompting, profile.name))
+        recognition = _fail_on_harness_error(lambda: workbench.recognition(workbench.classifier))
+        name, finding = _fail_on_harness_error(lambda: pool(runs, prompting, profile.name, recognition))
         rec = record_claim.keep(_fail_on_harness_error(lambda: to_record(claim.id, name, finding)))
         expect(claim.id, name, prompting, finding.check)
         return rec

@@ -26,7 +26,7 @@ class Profile:
     n_bootstrap: int  # bootstrap resamples (samples within each class) for every geometry interval
     batch_size: int  # forward passes (capture)
     gen_batch_size: int  # batched generation: larger batches are faster on CPU and GPU alike
-    steer_max_new_tokens: int  # steered continuations (C5-C10)
+    steer_max_new_tokens: int  # steered continuations (C5-C10, C13)
 
 
 PROFILES: dict[str, Profile] = {

@@ -34,7 +34,7 @@ _SHARD_KEY = "emotion_harness_shard"
 class RunStore:
     records: list[ClaimRecord] = field(default_factory=list)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Steered text excerpts, so a reader can judge the generations behind C5-C10.
+    # Steered text excerpts, so a reader can judge the generations behind C5-C10 and C13.
     excerpts: list[dict[str, Any]] = field(default_factory=list)
 
     def add_model(self, handle: Any) -> None:
@@ -105,8 +105,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--classifier", default="auto",
                 help="external emotion classifier for C6/C7: auto (j-hartmann when its weights are "
                      "local, else nade), j-hartmann or nade")
-    g.addoption("--ppl-scorer", default=None,
-                help="registry key of the model that scores perplexity (default: the unsteered model itself)")
+    g.addoption("--ppl-scorer", default="external",
+                help="model that scores perplexity of steered text: external (default: the first of "
+                     "thresholds.PPL_SCORERS that is not the steered model), self (the steered model, "
+                     "unsteered), or a registry key")
+    g.addoption("--scale-rule", default="paper", choices=("paper", "sink-robust"),
+                help="which prompt positions the steering scale s_l averages in the steering grid: paper "
+                     "(every position, the attention sink included) or sink-robust (all but the first); "
+                     "C13 runs both either way")
     g.addoption("--report-dir", default="reports/latest",
                 help="where results.json and summary.md go (relative to the rootdir)")
     g.addoption("--baselines", default="evals/baselines",

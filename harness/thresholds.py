@@ -69,7 +69,7 @@ HELDOUT_ALPHA = 0.05
 # Seeds: every random step (label shuffles, bootstrap) is seeded so runs are reproducible.
 SEED = 20261125
 
-# ---- Steering (C5-C10) ----
+# ---- Steering (C5-C10, C13) ----
 # The paper's sweep (scenario 6) plus two steps above it to find the collapse point.
 PAPER_SWEEP = (0.005, 0.01, 0.02, 0.03, 0.05)
 STRENGTHS = (0.0, *PAPER_SWEEP, 0.08, 0.12)
@@ -80,35 +80,81 @@ STRENGTHS = (0.0, *PAPER_SWEEP, 0.08, 0.12)
 SCENARIO_STRENGTH = 0.02
 # The random-direction control runs at these strengths (recorded beside C5, C6, C7 and C10).
 RANDOM_STRENGTHS = (SCENARIO_STRENGTH, 0.05, 0.12)
+# The wrong-emotion control (the target's opposite-pair vector) runs at the judged strength.
+CONTROL_STRENGTHS = (SCENARIO_STRENGTH,)
+# The centred (emotion-specific) vectors are an ablation at these strengths (C5/C6 beside).
+CENTRED_STRENGTHS = (SCENARIO_STRENGTH, 0.05)
+# A steering verdict holds only when the emotion vector beats each control in a paired,
+# one-sided test over prompts (Wilcoxon signed-rank for readout deltas, exact McNemar for
+# flips) at this level; otherwise the control "passes" the same test (uninformative).
+CONTROL_ALPHA = 0.05
+# Chat-mode baselines: an unsteered reply that declines ("I'm sorry, but I can't...") is not a
+# text to steer; a model whose unsteered chat replies decline more often than this is flagged.
+REFUSAL_FLAG = 0.25
 # C5: "most scenario prompts": strictly more than half move the readout the expected way.
 MOST = 0.5
 # C6: the paper's 92% (37 of 40 scenario pairs).
 FLIP_RATE_MIN = 0.92
-# C7: Spearman(strength, signed target score) over 0 + the paper's sweep, one-sided.
+# C7: per prompt, Spearman(strength, paired delta of the signed target score) over the
+# paper's sweep; the mean over prompts (independent samples) needs a bootstrap interval
+# above 0. A flip point is the lowest strength at which most of a scenario's prompts flip
+# and still do at the next strength.
 DOSE_ALPHA = 0.05
 DOSE_STRENGTHS = (0.0, *PAPER_SWEEP)
-# C8 regimes (docs/protocol.md, C8): PPL ratio = PPL(0.05) / PPL(0.005), medians over scenario prompts.
-# Explosive from this ratio up: the geometric midpoint of Table 5's largest surgical ratio
-# (1.7, GPT-2) and smallest explosive one (12, Qwen2.5 1.5B Base), so the paper's nine
-# labelled rows fall on the side they were given.
+# C8 regimes (docs/protocol.md, C8): PPL ratio = PPL(0.05) / PPL(0.005), medians over scenario
+# prompts, scored by an external model (PPL_SCORERS). Explosive from this ratio up: the
+# geometric midpoint of Table 5's largest surgical ratio (1.7, GPT-2) and smallest explosive
+# one (12, Qwen2.5 1.5B Base), so the paper's nine labelled rows fall on the side they were
+# given. Re-checked 2026-11-26 when perplexity moved from self-scoring to an external scorer,
+# before the new steering run: the cut is derived from the paper's own ratios, which an
+# external model scored, so it stays 4.5; what changed is that our ratios are now on the same
+# footing (self-scored strength-0 text is the scorer's own greedy path, biasing ratios up).
 EXPLOSIVE_PPL_RATIO = 4.5
-# A text is degenerate when the longest back-to-back repeated n-gram covers at least this
-# share of its words (or of its characters, for loops inside one "word" such as
-# "IRRIRRIRR"), or its distinct-2 falls below DISTINCT2_MIN; a strength is
-# degenerate when at least DEGENERATE_SHARE of its texts are. Repetitive = degenerate at
-# 0.05 without an explosive PPL ratio (the collapse the paper's ratio alone misses).
+# The external perplexity scorer: the first of these that is not the steered model (the
+# paper: "an external language model"). gemma-3-270m is a base model trained on general
+# text; its own rows are scored by the next one. `--ppl-scorer self` restores self-scoring.
+PPL_SCORERS = ("gemma-3-270m", "qwen2.5-coder-0.5b-instruct")
+# A text is degenerate (harness.metrics.textstats.degeneration) when it has no word
+# character at all (blank: empty, newlines, punctuation runs), or the longest back-to-back
+# repeated n-gram covers at least this share of its words, characters ("IRRIRRIRR") or
+# model tokens, or its distinct-2 falls below DISTINCT2_MIN. Degeneration is judged as an
+# excess over the unsteered (strength 0) continuations of the same prompts: a strength
+# collapses when at least DEGENERATE_SHARE of the prompts whose unsteered text was healthy
+# turn degenerate; repetitive = that at 0.05 without an explosive PPL ratio.
 LOOP_SHARE_MAX = 0.5
 DISTINCT2_MIN = 0.5
 DEGENERATE_SHARE = 0.5
 REGIME_HIGH, REGIME_LOW = 0.05, 0.005
-# C9 "0.005 is safe": PPL(0.005) / PPL(0) within a factor of SAFE_PPL_FACTOR of 1, and no
-# more degenerate texts than without steering.
+# C9 "0.005 is safe": PPL(0.005) / PPL(0) within a factor of SAFE_PPL_FACTOR of 1 (bootstrap
+# interval over prompts inside the band), and no significant rise in degenerate texts over
+# the unsteered ones (exact McNemar on the same prompts, CONTROL_ALPHA).
 SAFE_STRENGTH = 0.005
 SAFE_PPL_FACTOR = 1.25
-# C10 cross-lingual leakage under strong steering (strengths >= STRONG_STRENGTH): Qwen
-# models must show CJK characters (share > 0); others must stay below CJK_ABSENT_MAX.
+# C10 cross-lingual leakage under strong steering (strengths >= STRONG_STRENGTH), Han
+# (Chinese) characters as the paper states; kana and Hangul are counted beside. A leak needs
+# at least CJK_MIN_CHARS Han characters in at least CJK_MIN_TEXTS texts, and more than the
+# unsteered and the random-direction continuations of the same prompts (paired, one-sided
+# Wilcoxon at CONTROL_ALPHA); "not in other families" = no leak by the same rule.
 STRONG_STRENGTH = 0.05
-CJK_ABSENT_MAX = 0.01
+CJK_MIN_CHARS = 20
+CJK_MIN_TEXTS = 3
+# C13 (a finding the paper lacks): the collapse point against prompt length under each
+# scale rule. Raw prompts, the first SCALE_PROMPTS_PER_SCENARIO of each scenario, short
+# and long (a neutral lead-in before the same prompt), at SCALE_STRENGTHS (wide enough for
+# the sink-robust scale, which is smaller). A prompt's collapse point is the lowest strength
+# from which its text stays degenerate (prompts degenerate unsteered are left out; none in
+# the sweep: censored at twice the top strength). C13 holds when the long-minus-short shift
+# in log2(collapse point) is larger in size under the paper's rule than under the
+# sink-robust rule, paired over prompts, with a bootstrap interval above 0.
+SCALE_STRENGTHS = (0.01, 0.02, 0.05, 0.12, 0.3, 0.6)
+SCALE_PROMPTS_PER_SCENARIO = 2
+
+# Classifier validation (docs/protocol.md, Classifiers): before a flip is counted, each
+# classifier reads text whose emotion is known (extraction and held-out passages of both
+# stimulus sets). A target emotion is "recognised" when its labels' score ranks that
+# emotion's passages above the other emotions' passages: AUC > 0.5 with a one-sided
+# Mann-Whitney p below this. Unrecognised targets are left out of C6/C7, with the reason.
+RECOGNITION_ALPHA = 0.05
 
 # ---- Regression baselines (evals/baselines/, `--update-baselines`) ----
 # A recorded number may drift from its reviewed baseline by max(ABS, REL * |baseline|)

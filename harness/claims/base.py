@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from harness.experiments.extraction import Extraction
     from harness.experiments.geometry_run import Geometry
     from harness.experiments.steering_grid import SteeringRun
+    from harness.metrics.recognition import Recognition
     from harness.models.loading import ModelHandle
     from harness.protocol import Profile
     from harness.stimuli.loading import Stimuli
@@ -123,6 +124,8 @@ class Evidence(Protocol):
     def cross_set_transfer(self) -> dict[str, float]: ...
 
     def steering(self, prompting: str) -> SteeringRun: ...
+
+    def recognition(self) -> dict[str, dict[str, Recognition]]: ...
 
     def context(self, method: str) -> dict[str, Any]: ...
 

@@ -63,5 +63,6 @@ def steering_caption(records: Sequence[ClaimRecord], what: str) -> str:
     """Provenance of a steering table, with the vectors and the classifier behind it."""
     cls = sorted({str(r.classifier) for r in records if r.classifier})
     vm = sorted({str(r.vector_method) for r in records if r.vector_method})
+    scorers = sorted({str(r.details.get("scorer")) for r in records if r.details.get("scorer")})
     return provenance(records, what, f"vectors: {', '.join(vm) or '?'} (neutral baseline, middle block)",
-                      f"classifier {', '.join(cls) or '?'}")
+                      f"classifier {', '.join(cls) or '?'}", f"perplexity scored by {', '.join(scorers) or '?'}")

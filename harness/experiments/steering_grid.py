@@ -25,19 +25,37 @@ from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
 from harness.metrics.classifier import Classifier, target_score
 from harness.metrics.textstats import text_stats
-from harness.metrics.vectors import vectors_from_states
+from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile
 from harness.runtime.batching import text_ids
 from harness.runtime.generate import chat_ids, plain_ids
 from harness.runtime.readout import reread
-from harness.runtime.steering import Scale, generate_steered, steered_last_states
+from harness.runtime.steering import (
+    SCALE_RULES,
+    Scale,
+    ScaleRule,
+    generate_steered,
+    position_norms,
+    prompt_scales,
+    steered_last_states,
+)
 from harness.stimuli.loading import Stimuli
-from harness.stimuli.scenarios import LabelMap, Scenario, scenarios_hash
+from harness.stimuli.scenarios import (
+    LabelMap,
+    PromptForms,
+    Scenario,
+    load_prompt_forms,
+    scenarios_hash,
+)
 
 Prompting = Literal["raw", "chat"]
 PROMPTINGS: tuple[Prompting, ...] = ("raw", "chat")
-Direction = Literal["emotion", "random"]
+# emotion: the target's neutral-baseline vector (the paper's); random: a random unit
+# direction; opposite: the target's opposite-pair emotion's vector (the wrong-emotion
+# control); centred: the target's centred (emotion-specific) vector (the ablation).
+Direction = Literal["emotion", "random", "opposite", "centred"]
+Length = Literal["short", "long"]
 # Vectors for steering come from comprehension extraction: it applies to base and instruct
 # models alike, so every model is steered with the same kind of vector.
 STEER_METHOD: Method = "comprehension"
@@ -56,9 +74,14 @@ class SteerRow:
     readout: float  # unsteered re-read: mean projection on the target v_hat over the continuation
     perplexity: float  # scorer's perplexity of the continuation given the prompt
     activation: float  # last prompt token's projection on v_hat with the hooks on (paper's delta)
-    target: float  # classifier score of the target emotion's labels
-    scores: dict[str, float]
+    target: float  # primary classifier's score of the target emotion's labels (nan: text without words)
+    scores: dict[str, Any]  # classifier name -> {label: score}
     stats: dict[str, Any]  # TextStats fields
+    readout_centred: float = math.nan  # the same re-read on the target's centred (emotion-specific) v_hat
+    targets: dict[str, float] = field(default_factory=dict)  # classifier name -> target score
+    rule: ScaleRule = "paper"  # which positions s_l averages (harness.runtime.steering)
+    length: Length = "short"  # the scenario prompt, or its long version (long_prefix + prompt)
+    tokens: list[int] = field(default_factory=list)  # the continuation's token ids
 
 
 @dataclass(frozen=True)
@@ -74,24 +97,42 @@ class SteeringRun:
     scenarios: tuple[Scenario, ...]
     rows: tuple[SteerRow, ...]
     params: dict[str, Any] = field(default_factory=dict)
+    classifiers: tuple[str, ...] = ()  # every classifier that scored the texts, primary first
+    diagnostics: dict[str, Any] = field(default_factory=dict)  # residual norms and scales (see _diagnostics)
+    rule: ScaleRule = "paper"  # the scale rule of the main grid (C13 runs both)
 
     def select(self, direction: Direction = "emotion", strength: float | None = None,
-               scenario: str | None = None) -> list[SteerRow]:
-        return [r for r in self.rows if r.direction == direction
+               scenario: str | None = None, rule: ScaleRule | None = None, length: Length = "short"
+               ) -> list[SteerRow]:
+        """Rows of one direction (and strength, scenario); ``rule`` defaults to the main grid's."""
+        rule = rule or self.rule
+        return [r for r in self.rows if r.direction == direction and r.rule == rule and r.length == length
                 and (strength is None or math.isclose(r.strength, strength))
                 and (scenario is None or r.scenario == scenario)]
 
     @cached_property
-    def _unsteered(self) -> dict[tuple[str, int], SteerRow]:
-        return {(r.scenario, r.prompt_index): r for r in self.rows if r.direction == "emotion" and r.strength == 0}
+    def _unsteered(self) -> dict[tuple[str, int, str], SteerRow]:
+        return {(r.scenario, r.prompt_index, r.length): r for r in self.rows
+                if r.direction == "emotion" and r.strength == 0}
 
     def baseline(self, row: SteerRow) -> SteerRow:
         """The unsteered (strength 0) continuation of the same prompt (looked up, not scanned:
-        every claim asks for it once per row)."""
+        every claim asks for it once per row). Strength 0 is the same under both scale rules."""
         try:
-            return self._unsteered[(row.scenario, row.prompt_index)]
+            return self._unsteered[(row.scenario, row.prompt_index, row.length)]
         except KeyError:
-            raise KeyError(f"no unsteered row for {row.scenario}[{row.prompt_index}]") from None
+            raise KeyError(f"no unsteered row for {row.scenario}[{row.prompt_index}] ({row.length})") from None
+
+    def target_of(self, row: SteerRow, classifier: str | None = None) -> float:
+        """A row's target score under one classifier (the primary one by default)."""
+        if classifier is None or not self.classifiers or classifier == self.classifiers[0]:
+            return row.target
+        return row.targets.get(classifier, math.nan)
+
+
+def prompt_text(forms: PromptForms, prompt: str, prompting: Prompting, length: Length = "short") -> str:
+    text = forms.long(prompt) if length == "long" else prompt
+    return forms.chat(text) if prompting == "chat" else text
 
 
 def prompt_ids(handle: ModelHandle, text: str, prompting: Prompting) -> list[int]:
@@ -105,13 +146,14 @@ def supports_prompting(handle: ModelHandle, prompting: Prompting) -> str | None:
 
 
 def steering_vectors(handle: ModelHandle, stimuli: Stimuli, profile: Profile,
-                     method: Method = STEER_METHOD) -> torch.Tensor:
-    """Unit neutral-baseline vectors at the middle block, ``[n_emotions, d]`` (float32)."""
+                     method: Method = STEER_METHOD, baseline: Baseline = "neutral") -> torch.Tensor:
+    """Unit vectors at the middle block, ``[n_emotions, d]`` (float32); ``baseline`` "neutral" is
+    the paper's recipe, "centred" the emotion-specific part (mean of all emotions removed)."""
     reason = supports(handle, method)
     if reason:
         raise HarnessError(reason)
     ex = extract(handle, method, stimuli, profile)
-    return vectors_from_states(ex.data, stimuli.names, "neutral")[handle.middle_layer].float()
+    return vectors_from_states(ex.data, stimuli.names, baseline)[handle.middle_layer].float()
 
 
 def random_directions(n: int, d: int, seed: int = th.SEED) -> torch.Tensor:
@@ -119,84 +161,184 @@ def random_directions(n: int, d: int, seed: int = th.SEED) -> torch.Tensor:
     return torch.nn.functional.normalize(torch.randn(n, d, generator=g, dtype=torch.float64), dim=-1).float()
 
 
+def opposite_emotion(stimuli: Stimuli, vectors: torch.Tensor, emotion: str) -> str:
+    """The wrong-emotion control for a target: its opposite pair (emotions.yaml), else the
+    emotion whose vector has the lowest cosine with the target's."""
+    for a, b in stimuli.opposite_pairs:
+        if emotion in (a, b):
+            return b if emotion == a else a
+    names = list(stimuli.names)
+    cos = vectors @ vectors[names.index(emotion)]
+    cos[names.index(emotion)] = math.inf
+    return names[int(cos.argmin())]
+
+
+@dataclass(frozen=True)
+class Cell:
+    k: int  # prompt number
+    direction: Direction
+    strength: float
+    rule: ScaleRule = "paper"
+    length: Length = "short"
+
+
+def grid_cells(prompts: Sequence[tuple[Scenario, int, str]], prompting: Prompting,
+               rule: ScaleRule = "paper") -> list[Cell]:
+    """Every (prompt, direction, strength, scale rule, length) the run generates; the main grid
+    uses ``rule``, C13's cells both rules."""
+    n = len(prompts)
+    cells = [Cell(k, "emotion", a, rule) for k in range(n) for a in th.STRENGTHS]
+    cells += [Cell(k, "random", a, rule) for k in range(n) for a in th.RANDOM_STRENGTHS]
+    cells += [Cell(k, "opposite", a, rule) for k in range(n) for a in th.CONTROL_STRENGTHS]
+    cells += [Cell(k, "centred", a, rule) for k in range(n) for a in th.CENTRED_STRENGTHS]
+    if prompting == "raw":  # C13: both scale rules on short and long prompts (a subset of prompts)
+        have = {(c.k, c.strength) for c in cells if c.direction == "emotion"}
+        for k in scale_prompts(prompts):
+            cells.append(Cell(k, "emotion", 0.0, rule, "long"))
+            for a in th.SCALE_STRENGTHS:
+                for r in SCALE_RULES:
+                    for length in ("short", "long"):
+                        if not (r == rule and length == "short" and (k, a) in have):
+                            cells.append(Cell(k, "emotion", a, r, length))  # type: ignore[arg-type]
+    return cells
+
+
+def scale_prompts(prompts: Sequence[tuple[Scenario, int, str]]) -> list[int]:
+    """The prompts C13 runs on: the first SCALE_PROMPTS_PER_SCENARIO of each scenario."""
+    return [k for k, (_, i, _) in enumerate(prompts) if i < th.SCALE_PROMPTS_PER_SCENARIO]
+
+
 def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scenario], profile: Profile,
-                 prompting: Prompting, classifier: Classifier, labels: LabelMap,
-                 scorer: ModelHandle | None = None, scale: Scale = "prefill") -> SteeringRun:
+                 prompting: Prompting, classifier: Classifier | Sequence[Classifier], labels: LabelMap
+                 | Sequence[LabelMap], scorer: ModelHandle | None = None, scale: Scale = "prefill",
+                 forms: PromptForms | None = None, rule: ScaleRule = "paper") -> SteeringRun:
+    """The steering grid of one model and prompting mode. ``classifier``/``labels``: one, or one
+    per classifier (primary first); ``scorer``: the perplexity scorer (None: the model itself)."""
     reason = supports_prompting(handle, prompting)
     if reason:
         raise HarnessError(reason)
     scenarios = tuple(scenarios)
+    forms = forms or load_prompt_forms()
+    clfs = [classifier] if not isinstance(classifier, Sequence) else list(classifier)
+    maps = [labels] if isinstance(labels, dict) else list(labels)
+    if len(maps) != len(clfs):
+        raise HarnessError(f"run_steering: {len(clfs)} classifiers but {len(maps)} label maps; give one map each")
     scorer = scorer or handle
-    params = {"strengths": th.STRENGTHS, "random_strengths": th.RANDOM_STRENGTHS, "seed": th.SEED,
-              "max_new_tokens": profile.steer_max_new_tokens, "scale": scale, "method": STEER_METHOD,
-              "prompting": prompting}
+    params = {"strengths": th.STRENGTHS, "random_strengths": th.RANDOM_STRENGTHS,
+              "control_strengths": th.CONTROL_STRENGTHS, "centred_strengths": th.CENTRED_STRENGTHS,
+              "scale_strengths": th.SCALE_STRENGTHS, "scale_prompts_per_scenario": th.SCALE_PROMPTS_PER_SCENARIO,
+              "seed": th.SEED, "max_new_tokens": profile.steer_max_new_tokens, "scale": scale,
+              "method": STEER_METHOD, "prompting": prompting, "forms": asdict(forms), "rule": rule}
     key = entry_key(kind="steering", model=handle.fingerprint, stimuli=stimuli.content_hash(),
                     scenarios=scenarios_hash(scenarios), params=params, protocol=PROTOCOL_VERSION,
-                    dtype=str(handle.dtype), classifier=[classifier.name, classifier.version],
-                    labels={k: list(v) for k, v in sorted(labels.items())}, scorer=scorer.fingerprint)
+                    dtype=str(handle.dtype), classifiers=[[c.name, c.version] for c in clfs],
+                    labels=[{k: list(v) for k, v in sorted(m.items())} for m in maps], scorer=scorer.fingerprint)
+    scorer_name = scorer.key if scorer is not handle else f"{handle.key} (self-scored)"
     meta = dict(model=handle.key, prompting=prompting, method=STEER_METHOD, scale=scale,
-                classifier=f"{classifier.name} {classifier.version}", scorer=scorer.key,
-                max_new_tokens=profile.steer_max_new_tokens, layer=handle.middle_layer, params=params)
+                classifier=f"{clfs[0].name} {clfs[0].version}", scorer=scorer_name,
+                max_new_tokens=profile.steer_max_new_tokens, layer=handle.middle_layer, params=params,
+                classifiers=tuple(c.name for c in clfs), rule=rule)
     hit = load_entry("steering", key)
     if hit is not None:
         # Text statistics are a pure function of the text: recomputed, so changing them
         # never needs the generations again.
-        rows = tuple(SteerRow(**{**r, "stats": asdict(text_stats(r["text"]))}) for r in hit[1]["rows"])
-        return SteeringRun(scenarios=scenarios, rows=rows, **meta)
-    rows = _compute(handle, stimuli, scenarios, profile, prompting, classifier, labels, scorer, scale)
+        rows = tuple(SteerRow(**{**r, "stats": asdict(text_stats(r["text"], r["tokens"]))}) for r in hit[1]["rows"])
+        return SteeringRun(scenarios=scenarios, rows=rows, diagnostics=hit[1]["diagnostics"], **meta)
+    rows, diagnostics = _compute(handle, stimuli, scenarios, profile, prompting, clfs, maps, scorer, scale, forms,
+                                 rule)
     save_entry("steering", key, {"strengths": torch.tensor([r.strength for r in rows])},
-               {"rows": [asdict(r) for r in rows], **meta})
-    return SteeringRun(scenarios=scenarios, rows=tuple(rows), **meta)
+               {"rows": [asdict(r) for r in rows], "diagnostics": diagnostics, **meta})
+    return SteeringRun(scenarios=scenarios, rows=tuple(rows), diagnostics=diagnostics, **meta)
 
 
 def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, ...], profile: Profile,
-             prompting: Prompting, classifier: Classifier, labels: LabelMap, scorer: ModelHandle,
-             scale: Scale) -> list[SteerRow]:
+             prompting: Prompting, classifiers: list[Classifier], maps: list[LabelMap], scorer: ModelHandle,
+             scale: Scale, forms: PromptForms, rule: ScaleRule) -> tuple[list[SteerRow], dict[str, Any]]:
     vectors = steering_vectors(handle, stimuli, profile)
+    centred = steering_vectors(handle, stimuli, profile, baseline="centred")
     names = list(stimuli.names)
     prompts = [(s, i, p) for s in scenarios for i, p in enumerate(s.prompts)]
     rand = random_directions(len(prompts), handle.d_model)
-    # One entry per grid cell: (prompt number, direction kind, strength).
-    cells = [(k, "emotion", a) for k in range(len(prompts)) for a in th.STRENGTHS]
-    cells += [(k, "random", a) for k in range(len(prompts)) for a in th.RANDOM_STRENGTHS]
-    ids = [prompt_ids(handle, p, prompting) for _, _, p in prompts]
+    cells = grid_cells(prompts, prompting, rule)
+    texts = {(k, length): prompt_text(forms, p, prompting, length) for k, (_, _, p) in enumerate(prompts)
+             for length in ("short", "long")}
+    ids = {key: prompt_ids(handle, t, prompting) for key, t in texts.items()}
     target = torch.stack([vectors[names.index(s.target)] for s, _, _ in prompts])
-    cell_ids = [ids[k] for k, _, _ in cells]
-    cell_dirs = torch.stack([target[k] if kind == "emotion" else rand[k] for k, kind, _ in cells])
-    cell_alpha = [prompts[k][0].sign * a for k, _, a in cells]
-    cell_target = torch.stack([target[k] for k, _, _ in cells])
+    target_c = torch.stack([centred[names.index(s.target)] for s, _, _ in prompts])
+    opposite = torch.stack([vectors[names.index(opposite_emotion(stimuli, vectors, s.target))] for s, _, _ in prompts])
+    pick = {"emotion": target, "random": rand, "opposite": opposite, "centred": target_c}
+    cell_ids = [ids[(c.k, c.length)] for c in cells]
+    cell_dirs = torch.stack([pick[c.direction][c.k] for c in cells])
+    cell_alpha = [prompts[c.k][0].sign * c.strength for c in cells]
+    cell_rule = [c.rule for c in cells]
+    reads_on = torch.stack([torch.stack([target[c.k], target_c[c.k]]) for c in cells])  # [n, 2, d]
 
     gens = generate_steered(handle, cell_ids, cell_dirs, cell_alpha, profile.steer_max_new_tokens,
-                            scale=scale, batch_size=profile.gen_batch_size)
-    reads = reread(handle, cell_ids, [g.new_ids for g in gens], cell_target, handle.middle_layer,
+                            scale=scale, batch_size=profile.gen_batch_size, rule=cell_rule)
+    reads = reread(handle, cell_ids, [g.new_ids for g in gens], reads_on, handle.middle_layer,
                    batch_size=profile.batch_size)
     if scorer is handle:
         ppl = [r.perplexity for r in reads]
     else:
-        s_prompts = [plain_ids(scorer, prompts[k][2]) for k, _, _ in cells]
+        # The external scorer reads the scenario text (for chat: the text it was asked to continue).
+        s_prompts = [plain_ids(scorer, prompt_text(forms, prompts[c.k][2], "raw", c.length)) for c in cells]
         s_conts = [text_ids(scorer, g.text, special_tokens=False) for g in gens]
         ppl = [r.perplexity for r in reread(scorer, s_prompts, s_conts, batch_size=profile.batch_size)]
     states = steered_last_states(handle, cell_ids, cell_dirs, cell_alpha, handle.middle_layer,
-                                 batch_size=profile.batch_size)
-    activation = (states * cell_target).sum(-1).tolist()
-    scores = classifier.scores([g.text for g in gens])
+                                 batch_size=profile.batch_size, rule=cell_rule)
+    activation = (states * target[[c.k for c in cells]]).sum(-1).tolist()
+    stats = [text_stats(g.text, g.new_ids) for g in gens]
+    # A classifier has nothing to read in a text without words: its target score is nan.
+    scored = [clf.scores([g.text for g in gens]) for clf in classifiers]
     rows = []
-    for c, (k, kind, a) in enumerate(cells):
-        s, i, _ = prompts[k]
+    for n, (c, g) in enumerate(zip(cells, gens, strict=True)):
+        s, i, _ = prompts[c.k]
+        targets = {clf.name: math.nan if stats[n].blank else target_score(scored[j][n], maps[j][s.target])
+                   for j, clf in enumerate(classifiers)}
         rows.append(SteerRow(
-            scenario=s.id, prompt_index=i, direction=kind, strength=a, sign=s.sign, text=gens[c].text,
-            n_new=len(gens[c].new_ids), stopped=gens[c].stopped, readout=reads[c].projection,
-            perplexity=ppl[c], activation=activation[c], target=target_score(scores[c], labels[s.target]),
-            scores=scores[c], stats=asdict(text_stats(gens[c].text))))
-    return rows
+            scenario=s.id, prompt_index=i, direction=c.direction, strength=c.strength, sign=s.sign, text=g.text,
+            n_new=len(g.new_ids), stopped=g.stopped, readout=reads[n].projections[0], perplexity=ppl[n],
+            activation=activation[n], target=targets[classifiers[0].name],
+            scores={clf.name: scored[j][n] for j, clf in enumerate(classifiers)}, stats=asdict(stats[n]),
+            readout_centred=reads[n].projections[1], targets=targets, rule=c.rule, length=c.length,
+            tokens=list(g.new_ids)))
+    return rows, _diagnostics(handle, prompts, ids, profile)
 
 
-def excerpts(run: SteeringRun, scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
-    """Every continuation of a run as a flat record, so a reader can judge the texts behind C5-C10."""
+def _diagnostics(handle: ModelHandle, prompts: Sequence[tuple[Scenario, int, str]],
+                 ids: dict[tuple[int, str], list[int]], profile: Profile) -> dict[str, Any]:
+    """What sets the scale: each block's first-position norm over the median norm of the other
+    positions (median over the short prompts), and each prompt's s_l at the middle block under
+    both rules, short and long (the C13 prompts)."""
+    short = [ids[(k, "short")] for k in range(len(prompts))]
+    norms = position_norms(handle, short, batch_size=profile.batch_size)
+    ratio, first, median = [], [], []
+    for layer in range(handle.n_layers):
+        f = torch.tensor([float(n[layer, 0]) for n in norms])
+        m = torch.tensor([float(n[layer, 1:].median()) if n.shape[1] > 1 else math.nan for n in norms])
+        ratio.append(float((f / m).median()))
+        first.append(float(f.median()))
+        median.append(float(m.median()))
+    sub = scale_prompts(prompts)
+    scales = {rule: {length: prompt_scales(handle, [ids[(k, length)] for k in sub], rule,
+                                           profile.batch_size)[:, handle.middle_layer].tolist()
+                     for length in ("short", "long")} for rule in SCALE_RULES}
+    return {"sink_ratio": ratio, "first_norm": first, "median_norm": median, "scale_prompts": sub,
+            "middle_scales": scales,
+            "prompt_tokens": {length: [len(ids[(k, length)]) for k in sub] for length in ("short", "long")}}
+
+
+def excerpts(run: SteeringRun, scenarios: Sequence[Scenario], forms: PromptForms | None = None
+             ) -> list[dict[str, Any]]:
+    """Every continuation of a run as a flat record, so a reader can judge the texts behind C5-C13."""
+    from harness.metrics.textstats import degeneration
+
+    forms = forms or load_prompt_forms()
     prompt = {(s.id, i): p for s in scenarios for i, p in enumerate(s.prompts)}
     target = {s.id: s.target for s in scenarios}
     return [{"model": run.model, "prompting": run.prompting, "scenario": r.scenario,
              "target_emotion": target[r.scenario], "sign": r.sign, "prompt_index": r.prompt_index,
-             "prompt": prompt[(r.scenario, r.prompt_index)], "direction": r.direction,
-             "strength": r.strength, "text": r.text, "target": r.target, "perplexity": r.perplexity,
-             "loop_share": r.stats["loop_share"]} for r in run.rows]
+             "prompt": prompt_text(forms, prompt[(r.scenario, r.prompt_index)], run.prompting, r.length),
+             "direction": r.direction, "strength": r.strength, "rule": r.rule, "length": r.length, "text": r.text,
+             "target": r.target, "perplexity": r.perplexity, "loop_share": r.stats["loop_share"],
+             "degenerate": degeneration(r.stats)} for r in run.rows]

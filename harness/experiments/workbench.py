@@ -24,14 +24,26 @@ from harness.experiments.extraction import (
 from harness.experiments.geometry_run import Geometry, analyse
 from harness.experiments.steering_grid import SteeringRun, excerpts, run_steering
 from harness.metrics.classifier import Classifier, load_classifier
+from harness.metrics.recognition import Recognition, known_emotion_texts, recognition
 from harness.models.control import random_weight_copy
 from harness.models.loading import ModelHandle
 from harness.protocol import Profile
+from harness.runtime.steering import ScaleRule
 from harness.stimuli.loading import Stimuli
 from harness.stimuli.scenarios import Scenario, label_map, scenarios_hash
 
 StimulusSet = Literal["primary", "replication"]
 Weights = Literal["trained", "random"]
+
+
+def scorer_for(choice: str | None, handle: ModelHandle, loader: Callable[[str], ModelHandle]) -> ModelHandle | None:
+    """The perplexity scorer of a steered model: "external" (default: the first of
+    thresholds.PPL_SCORERS that is not the steered model), "self" (None), or a registry key."""
+    if choice == "self":
+        return None
+    if choice in (None, "external"):
+        choice = next(k for k in th.PPL_SCORERS if k != handle.key)
+    return None if choice == handle.key else loader(choice)
 
 
 @dataclass
@@ -41,10 +53,15 @@ class Workbench:
     profile: Profile
     classifier_name: str = "auto"
     allow_download: bool = False
-    scorer: Callable[[], ModelHandle | None] = lambda: None  # perplexity scorer (None: the model itself)
+    # Perplexity scorer for a steered model (None: the model itself, "self-scored").
+    scorer: Callable[[ModelHandle], ModelHandle | None] = lambda handle: None
     on_excerpts: Callable[[list[dict[str, Any]]], None] = lambda items: None  # steered texts, once per run
     replication: Stimuli | None = None  # a second stimulus set the geometry verdicts are replicated on
+    scale_rule: ScaleRule = "paper"  # which positions s_l averages in the main steering grid
+    second_classifier: str | None = "nrclex"  # an independent classifier scored beside (None: none)
     _classifier: Classifier | None = field(default=None, repr=False)
+    _second: Classifier | None = field(default=None, repr=False)
+    _recognition: dict[str, dict[str, Recognition]] = field(default_factory=dict, repr=False)
     _geometry: dict[tuple[str, ...], Geometry] = field(default_factory=dict, repr=False)
     _controls: dict[tuple[str, str], ModelHandle] = field(default_factory=dict, repr=False)
     _steering: dict[tuple[str, str, str], SteeringRun] = field(default_factory=dict, repr=False)
@@ -55,6 +72,26 @@ class Workbench:
         if self._classifier is None:
             self._classifier = load_classifier(self.classifier_name, self.allow_download)
         return self._classifier
+
+    @property
+    def classifiers(self) -> list[Classifier]:
+        """The primary classifier, then the independent second one (when it is another backend)."""
+        out = [self.classifier]
+        if self.second_classifier and self.second_classifier != self.classifier.name:
+            if self._second is None:
+                self._second = load_classifier(self.second_classifier)
+            out.append(self._second)
+        return out
+
+    def recognition(self, classifier: Classifier) -> dict[str, Recognition]:
+        """How well ``classifier`` recognises each emotion on passages whose emotion is known
+        (extraction and held-out passages of every stimulus set of the run)."""
+        if classifier.name not in self._recognition:
+            sets = [st for st in (self.stimuli, self.replication) if st is not None]
+            labels = label_map(classifier.name, self.stimuli)[1]
+            self._recognition[classifier.name] = recognition(classifier, labels, known_emotion_texts(*sets),
+                                                             self.profile.n_bootstrap)
+        return self._recognition[classifier.name]
 
     def stimulus_set(self, which: StimulusSet) -> Stimuli | None:
         return self.stimuli if which == "primary" else self.replication
@@ -109,9 +146,10 @@ class Workbench:
     def steering(self, handle: ModelHandle, prompting: str) -> SteeringRun:
         key = (handle.key, handle.fingerprint, prompting)
         if key not in self._steering:
-            labels = label_map(self.classifier.name, self.stimuli)[1]
+            clfs = self.classifiers
+            labels = [label_map(c.name, self.stimuli)[1] for c in clfs]
             run = run_steering(handle, self.stimuli, self.scenarios, self.profile, prompting,  # type: ignore[arg-type]
-                               self.classifier, labels, scorer=self.scorer())
+                               clfs, labels, scorer=self.scorer(handle), rule=self.scale_rule)
             self._steering[key] = run
             self.on_excerpts(excerpts(run, self.scenarios))
         return self._steering[key]
@@ -158,6 +196,10 @@ class ModelEvidence:
     def steering(self, prompting: str) -> SteeringRun:
         return self.bench.steering(self.handle, prompting)
 
+    def recognition(self) -> dict[str, dict[str, Recognition]]:
+        """Per classifier of the run: its recognition of every emotion on known-emotion passages."""
+        return {c.name: self.bench.recognition(c) for c in self.bench.classifiers}
+
     def neutral_sentence_states(self) -> Extraction:
         return self.bench.neutral_states(self.handle)
 
@@ -169,5 +211,5 @@ class ModelEvidence:
     def steering_context(self, run: SteeringRun) -> dict[str, Any]:
         """What every steering number carries: the run's prompting, vectors, scorer and settings."""
         return {**self.context(run.prompting), "vector_method": run.method, "layer": run.layer,
-                "classifier": run.classifier, "scorer": run.scorer, "scale": run.scale,
+                "classifier": run.classifier, "scorer": run.scorer, "scale": run.scale, "scale_rule": run.rule,
                 "max_new_tokens": run.max_new_tokens, "scenarios": scenarios_hash(self.bench.scenarios)[:12]}

@@ -151,7 +151,8 @@ def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]
 
 
 def regimes(records: list[ClaimRecord], out: Path) -> str | None:
-    """PPL ratio vs share of degenerate texts at 0.05, with the regime regions and Table 5."""
+    """PPL ratio vs the share of prompts turned degenerate at 0.05 (of those healthy unsteered),
+    with the regime regions and Table 5."""
     plt = _plt()
     recs = C8.read(records)
     if not recs:
@@ -164,7 +165,7 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
     ax.text(0.06, 0.95, "repetitive", fontsize=8, color="tab:purple")
     ax.text(0.06, 0.02, "surgical", fontsize=8, color="tab:green")
     for r, d in recs:
-        ratio, deg = d.ppl_ratio, d.degenerate_share
+        ratio, deg = d.ppl_ratio, d.newly_degenerate
         if ratio is None or deg is None or (isinstance(ratio, float) and math.isnan(ratio)):
             continue
         ax.scatter([ratio], [deg], marker="o", s=45, alpha=0.8, zorder=3, label=f"{r.model} ({r.method})")
@@ -176,7 +177,7 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
     ax.legend(fontsize=7, loc="center right", title="measured", title_fontsize=7)
     ax.set_xscale("log")
     ax.set(xlim=(0.05, x_max), ylim=(-0.05, 1.1), xlabel="PPL(0.05) / PPL(0.005)",
-           ylabel="share of degenerate texts at 0.05",
+           ylabel="newly degenerate at 0.05 (of prompts healthy unsteered)",
            title="Steering regimes: measured (o) and paper Table 5 (x, placed by its label)")
     ax.title.set_fontsize(9)
     return _save(fig, out, "regimes.png")

@@ -65,6 +65,34 @@ def load_scenarios(root: Path | None = None) -> tuple[Scenario, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class PromptForms:
+    """How scenario prompts are dressed: the chat turn's instruction and the long version's lead-in."""
+
+    chat_instruction: str  # contains {prompt}
+    long_prefix: str
+
+    def chat(self, prompt: str) -> str:
+        return self.chat_instruction.replace("{prompt}", prompt)
+
+    def long(self, prompt: str) -> str:
+        return f"{self.long_prefix} {prompt}"
+
+
+def load_prompt_forms(root: Path | None = None) -> PromptForms:
+    path = (root or stimuli_dir()) / "scenarios.yaml"
+    doc = read_yaml(path)
+    out = []
+    for name in ("chat_instruction", "long_prefix"):
+        value = doc.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise HarnessError(f"{path}: field '{name}' must be a non-empty string (see the file's header)")
+        out.append(" ".join(value.split()) if name == "long_prefix" else value)
+    if "{prompt}" not in out[0]:
+        raise HarnessError(f"{path}: chat_instruction has no {{prompt}} placeholder")
+    return PromptForms(*out)
+
+
 def scenarios_hash(scenarios: tuple[Scenario, ...]) -> str:
     return hashlib.sha256(json.dumps([asdict(s) for s in scenarios], sort_keys=True).encode()).hexdigest()
 

@@ -58,8 +58,10 @@ def test_read_residuals_is_one_state_per_block_and_rejects_empty_text(tiny):
 def test_run_claim_names_bad_axis_values_and_records_not_applicable(tiny):
     with pytest.raises(HarnessError, match="C3 runs over extraction method comprehension, generation, not 'chat'"):
         harness.run_claim("C3", tiny, "chat")
-    with pytest.raises(HarnessError, match="unknown claim 'C13'"):
-        harness.run_claim("C13", tiny, "comprehension")
+    with pytest.raises(HarnessError, match=r"unknown claim 'C14'; use one of .*C13"):
+        harness.run_claim("C14", tiny, "comprehension")
+    with pytest.raises(HarnessError, match="C13 runs over prompting mode raw, not 'chat'"):
+        harness.run_claim("C13", tiny, "chat")  # raw prompting only
     (rec,) = harness.run_claim("C3", tiny, "generation")  # tiny-llama is a base model without a chat template
     assert rec.verdict == "not applicable" and "generation-based extraction needs an instruct model" in \
         rec.details["reason"]

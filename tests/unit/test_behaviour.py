@@ -1,26 +1,37 @@
-"""The steering experiment end to end on a tiny model, re-read perplexity, and the C5-C10
-claim logic on constructed runs (signs, flips, regimes)."""
+"""The steering experiment end to end on a tiny model, re-read perplexity, and the C5-C10 and C13
+claim logic on constructed runs (paired controls, flips, regimes, leaks, the scale rule)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cache
 
 import pytest
 import torch
+from scipy import stats as sps
 
 from harness import thresholds as th
 from harness.claims.steering import (
     classifier_flips,
     cross_lingual,
     dose_response,
+    flip_points,
     flip_rate,
+    median_ppl,
+    moves_check,
+    newly_degenerate,
+    pooled_flips,
     regime,
+    regime_summary,
     safe_strength,
-    steering_moves,
+    scale_and_length,
 )
 from harness.experiments import steering_grid
-from harness.experiments.steering_grid import SteeringRun, SteerRow, run_steering
+from harness.experiments.steering_grid import SteeringRun, SteerRow, grid_cells, run_steering
+from harness.metrics.recognition import Recognition
 from harness.metrics.textstats import text_stats
 from harness.protocol import Profile
 from harness.runtime.readout import reread
@@ -40,6 +51,28 @@ class LengthClassifier:
     def scores(self, texts):
         return [{"joy": len(t) / 100, "sadness": 1 - len(t) / 100, "fear": 0.1, "anger": 0.2, "trust": 0.3,
                  "disgust": 0.0} for t in texts]
+
+
+class WordClassifier:
+    """A second stand-in with other labels: 'up' counts words."""
+
+    name, version, labels = "words", "1", ("up", "down")
+
+    def scores(self, texts):
+        return [{"up": len(t.split()) / 10, "down": 0.5} for t in texts]
+
+
+def expected_rows(prompts_per_scenario: list[int], prompting: str) -> int:
+    """run_steering's grid size from the thresholds (docs/protocol.md, section 5: 280 chat, 490 raw)."""
+    main = len(th.STRENGTHS) + len(th.RANDOM_STRENGTHS) + len(th.CONTROL_STRENGTHS) + len(th.CENTRED_STRENGTHS)
+    rows = sum(prompts_per_scenario) * main
+    if prompting == "chat":
+        return rows
+    scale_prompts = sum(min(k, th.SCALE_PROMPTS_PER_SCENARIO) for k in prompts_per_scenario)
+    # The paper's rule on short prompts at a main-grid strength is the main grid's row.
+    shared = sum(1 for a in th.SCALE_STRENGTHS if a in th.STRENGTHS)
+    per_scale_prompt = 1 + len(th.SCALE_STRENGTHS) * 2 * 2 - shared  # long unsteered + rules x lengths
+    return rows + scale_prompts * per_scale_prompt
 
 
 @pytest.mark.parametrize("family", ["gpt2", "llama", "qwen2", "gemma2", "gemma3_text", "mistral"])
@@ -63,23 +96,81 @@ def test_reread_perplexity_and_projection_match_a_manual_forward(family):
     assert math.isnan(reread(h, prompts[:1], [[]], v)[0].perplexity)
 
 
+def test_reread_with_several_directions_per_row_equals_one_call_per_direction():
+    h = tiny_handle("qwen2")
+    prompts, conts = random_prompts(4, seed=1), random_prompts(4, seed=2)
+    g = torch.Generator().manual_seed(4)
+    dirs = torch.nn.functional.normalize(torch.randn(4, 2, h.d_model, generator=g), dim=-1)
+    both = reread(h, prompts, conts, dirs, layer=1, batch_size=4)
+    each = [reread(h, prompts, conts, dirs[:, k], layer=1, batch_size=4) for k in range(2)]
+    for i, b in enumerate(both):
+        assert b.projections == pytest.approx((each[0][i].projection, each[1][i].projection), rel=1e-5, abs=1e-6)
+        assert b.projection == pytest.approx(each[0][i].projection, rel=1e-5, abs=1e-6)
+        assert b.nll == pytest.approx(each[0][i].nll, rel=1e-6)
+    assert each[0][0].projection != pytest.approx(each[1][0].projection)  # two different read-outs
+    (empty,) = reread(h, prompts[:1], [[]], dirs[:1])
+    assert len(empty.projections) == 2 and all(math.isnan(p) for p in empty.projections)
+
+
 def test_run_steering_builds_the_whole_grid_and_is_cached(monkeypatch):
     h = tiny_handle("llama", init=GENERATION_INIT, chat_template=TINY_CHAT)
     stimuli, scenarios = load_stimuli(), load_scenarios()
     labels = label_map("nade", stimuli)[1]
-    run = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", LengthClassifier(), labels)
-    n_prompts = sum(len(s.prompts) for s in scenarios)
-    assert len(run.rows) == n_prompts * (len(th.STRENGTHS) + len(th.RANDOM_STRENGTHS))
-    assert {r.direction for r in run.rows} == {"emotion", "random"}
-    zero = run.select("emotion", 0.0)
-    assert all(run.baseline(r) is r for r in zero)
+    words = {e: ("up",) for e in stimuli.names}
+    counts = [len(s.prompts) for s in scenarios]
+    n_prompts = sum(counts)
+    chat = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", [LengthClassifier(), WordClassifier()],
+                        [labels, words])
+    assert len(chat.rows) == expected_rows(counts, "chat") == 280
+    assert chat.classifiers == ("fake", "words") and chat.classifier == "fake 1"
+    assert {r.direction for r in chat.rows} == {"emotion", "random", "opposite", "centred"}
+    assert {(r.rule, r.length) for r in chat.rows} == {("paper", "short")}
+    for direction, strengths in (("emotion", th.STRENGTHS), ("random", th.RANDOM_STRENGTHS),
+                                 ("opposite", th.CONTROL_STRENGTHS), ("centred", th.CENTRED_STRENGTHS)):
+        assert sorted({r.strength for r in chat.select(direction)}) == sorted(strengths)
+        assert len(chat.select(direction)) == n_prompts * len(strengths)
+    zero = chat.select("emotion", 0.0)
+    assert all(chat.baseline(r) is r for r in zero)
+    for r in chat.rows:
+        assert set(r.targets) == {"fake", "words"} and set(r.scores) == {"fake", "words"}
+        assert len(r.tokens) == r.n_new
+        assert math.isnan(r.target) == bool(r.stats["blank"])  # a text without words has no score
+        if not r.stats["blank"]:
+            assert r.target == r.targets["fake"] and chat.target_of(r, "words") == r.targets["words"]
+        if r.n_new:
+            assert not math.isnan(r.readout) and not math.isnan(r.readout_centred)
     # The activation delta grows with strength: the injected vector is part of it.
-    for r in run.select("emotion", 0.12):
-        assert r.sign * (r.activation - run.baseline(r).activation) > 0
+    for r in chat.select("emotion", 0.12):
+        assert r.sign * (r.activation - chat.baseline(r).activation) > 0
+
+    raw = run_steering(h, stimuli, scenarios, TINY_PROFILE, "raw", LengthClassifier(), labels)
+    assert len(raw.rows) == expected_rows(counts, "raw") == 490
+    assert raw.classifiers == ("fake",)
+    long = [r for r in raw.rows if r.length == "long"]
+    assert {r.prompt_index for r in long} == set(range(th.SCALE_PROMPTS_PER_SCENARIO))
+    for rule in ("paper", "sink-robust"):
+        for length in ("short", "long"):
+            for a in th.SCALE_STRENGTHS:  # every C13 cell once per C13 prompt (or main-grid prompt)
+                main = (rule, length) == ("paper", "short") and a in th.STRENGTHS
+                assert len(raw.select("emotion", a, rule=rule, length=length)) == \
+                    (n_prompts if main else len(scenarios) * th.SCALE_PROMPTS_PER_SCENARIO)
+    assert len(raw.select("emotion", 0.0, length="long")) == len(scenarios) * th.SCALE_PROMPTS_PER_SCENARIO
+    assert all(raw.baseline(r).length == "long" for r in long)
+    d = raw.diagnostics
+    assert len(d["sink_ratio"]) == h.n_layers and set(d["middle_scales"]) == {"paper", "sink-robust"}
+    assert all(s < lg for s, lg in zip(d["prompt_tokens"]["short"], d["prompt_tokens"]["long"], strict=True))
 
     monkeypatch.setattr(steering_grid, "generate_steered", lambda *a, **k: pytest.fail("cache missed"))
-    again = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", LengthClassifier(), labels)
-    assert [(r.text, r.target) for r in again.rows] == [(r.text, r.target) for r in run.rows]
+    again = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", [LengthClassifier(), WordClassifier()],
+                         [labels, words])
+    assert [seen(r) for r in again.rows] == [seen(r) for r in chat.rows]
+
+
+def seen(r: SteerRow) -> tuple:
+    """A row's text and scores, with nan (a text without words) comparable."""
+    def v(x: float) -> float | None:
+        return None if math.isnan(x) else x
+    return r.text, v(r.target), {k: v(x) for k, x in r.targets.items()}, r.readout if r.n_new else None
 
 
 def test_chat_prompts_need_a_chat_template():
@@ -90,79 +181,429 @@ def test_chat_prompts_need_a_chat_template():
 
 # ---- claim logic on constructed runs ----
 
-SCEN = (Scenario("up", "Up", "happy", 1, ("a", "b")), Scenario("away", "Away", "calm", -1, ("c", "d")))
+PLAIN = "plain words of a normal kind"
+LOOP = "calm calm calm calm calm calm calm calm"
 
 
-def row(scenario, i, strength, target, readout=0.0, text="some ordinary words here", direction="emotion",
-        ppl=10.0, activation=0.0):
-    sign = 1 if scenario == "up" else -1
+def scenarios(n: int = 2) -> tuple[Scenario, ...]:
+    return (Scenario("up", "Up", "happy", 1, tuple(f"u{i}" for i in range(n))),
+            Scenario("away", "Away", "calm", -1, tuple(f"w{i}" for i in range(n))))
+
+
+@dataclass(frozen=True)
+class At:
+    """One cell of a constructed run, as the grid's functions see it."""
+
+    scenario: str
+    sign: int
+    i: int  # prompt index
+    direction: str
+    a: float  # strength
+    rule: str = "paper"
+    length: str = "short"
+
+
+@cache
+def _stats(text: str, tokens: tuple[int, ...]) -> dict:
+    return text_stats(text, list(tokens)).__dict__
+
+
+def row(scenario, i, strength, target, readout=0.0, text=PLAIN, direction="emotion", ppl=10.0, activation=0.0,
+        rule="paper", length="short", tokens=(), sign=None):
+    sign = sign if sign is not None else (1 if scenario == "up" else -1)
+    stats = dict(_stats(text, tuple(tokens)))
+    target = math.nan if stats["blank"] else target  # as run_steering: a text without words has no score
     return SteerRow(scenario=scenario, prompt_index=i, direction=direction, strength=strength, sign=sign,
                     text=text, n_new=5, stopped=False, readout=readout, perplexity=ppl, activation=activation,
-                    target=target, scores={}, stats=text_stats(text).__dict__)
+                    target=target, scores={}, stats=stats, readout_centred=readout, targets={"fake": target},
+                    rule=rule, length=length, tokens=list(tokens))
 
 
-def make_run(rows) -> SteeringRun:
-    return SteeringRun(model="m", prompting="raw", method="comprehension", scale="prefill", classifier="fake",
-                       scorer="m", max_new_tokens=5, layer=1, scenarios=SCEN, rows=tuple(rows))
+def make_run(rows, scen=None, prompting="raw") -> SteeringRun:
+    return SteeringRun(model="m", prompting=prompting, method="comprehension", scale="prefill", classifier="fake 1",
+                       scorer="m", max_new_tokens=5, layer=1, scenarios=scen or scenarios(), rows=tuple(rows),
+                       classifiers=("fake",))
 
 
-def grid(target_fn, readout_fn=lambda s, a: 0.0, text_fn=lambda a: "plain words of a normal kind",
-         ppl_fn=lambda a: 10.0):
+Fn = Callable[[At], object]
+
+
+def grid(target: Fn = lambda c: 0.5, readout: Fn = lambda c: 0.0, text: Fn = lambda c: PLAIN,
+         ppl: Fn = lambda c: 10.0, tokens: Fn = lambda c: (), n: int = 2, scale: bool = False) -> SteeringRun:
+    """A constructed run with every cell run_steering generates (grid_cells): the emotion vector at
+    th.STRENGTHS, the random direction, the opposite emotion and the centred vector at theirs, and
+    with ``scale`` C13's scale-rule x prompt-length cells. ``n`` prompts per scenario; each function
+    maps a cell to the row's value."""
+    scen = scenarios(n)
+    prompts = [(s, i, p) for s in scen for i, p in enumerate(s.prompts)]
+    prompting = "raw" if scale else "chat"  # C13's cells are raw-only
     rows = []
-    for s in SCEN:
-        for i in range(2):
-            for a in th.STRENGTHS:
-                rows.append(row(s.id, i, a, target_fn(s.sign, a), readout_fn(s.sign, a), text_fn(a), ppl=ppl_fn(a)))
-            for a in th.RANDOM_STRENGTHS:
-                rows.append(row(s.id, i, a, 0.5, 0.0, "plain", direction="random"))
-    return make_run(rows)
+    for c in grid_cells(prompts, prompting):
+        s, i, _ = prompts[c.k]
+        at = At(s.id, s.sign, i, c.direction, c.strength, c.rule, c.length)
+        rows.append(row(s.id, i, c.strength, target(at), readout(at), text(at), c.direction, ppl(at),
+                        rule=c.rule, length=c.length, tokens=tokens(at), sign=s.sign))
+    return make_run(rows, scen, prompting)
 
 
-def test_flips_follow_the_scenario_sign():
-    # Target score rises with strength towards +, falls for the "away" scenario: all flips.
-    run = grid(lambda sign, a: 0.5 + sign * a)
-    assert flip_rate(run, th.SCENARIO_STRENGTH) == (1.0, 4, 4)
-    assert classifier_flips(run).holds
-    assert dose_response(run).holds
-    # The wrong way round: no flips, negative dose-response.
-    wrong = grid(lambda sign, a: 0.5 - sign * a)
-    assert flip_rate(wrong, th.SCENARIO_STRENGTH)[0] == 0.0
-    assert not classifier_flips(wrong).holds and not dose_response(wrong).holds
-    assert flip_rate(run, th.SCENARIO_STRENGTH, "random")[0] == 0.0  # random: unchanged scores
+def only(direction: str | tuple[str, ...], f: Fn, rest: object = 0.0) -> Fn:
+    """``f`` on the rows steered by ``direction`` (one or several), ``rest`` on the others."""
+    ds = (direction,) if isinstance(direction, str) else direction
+    return lambda c: f(c) if c.direction in ds else rest
 
 
-def test_readout_delta_needs_most_prompts():
-    assert steering_moves(grid(lambda s, a: 0.5, lambda sign, a: sign * a)).holds
-    assert not steering_moves(grid(lambda s, a: 0.5, lambda sign, a: -sign * a)).holds
-    # Exactly half is not "most".
-    half = grid(lambda s, a: 0.5, lambda sign, a: a)  # only the + scenario moves its way
-    assert steering_moves(half).value == 0.5 and not steering_moves(half).holds
+def towards(c: At) -> float:
+    """Moves the scenario's way with strength (0 unsteered)."""
+    return c.sign * c.a
 
 
-def test_regimes_from_perplexity_and_loops():
-    loop = "calm calm calm calm calm calm calm calm"
-    fluent = grid(lambda s, a: 0.5)
-    assert regime(fluent, "surgical").value == "surgical"
-    explosive = grid(lambda s, a: 0.5, ppl_fn=lambda a: 10.0 if a <= 0.005 else 500.0)
-    assert regime(explosive, "explosive").holds
-    repetitive = grid(lambda s, a: 0.5, text_fn=lambda a: loop if a >= 0.05 else "plain words of a normal kind",
-                      ppl_fn=lambda a: 10.0 if a <= 0.005 else 3.0)
-    check = regime(repetitive, "repetitive")
-    assert check.holds and check.details.regime_by_ppl_only == "surgical"
-    assert check.details.collapse_point == 0.05
+def rising(c: At) -> float:
+    return 0.5 + c.sign * c.a
 
 
-def test_safe_strength_and_cross_lingual():
-    assert safe_strength(grid(lambda s, a: 0.5)).holds
-    assert not safe_strength(grid(lambda s, a: 0.5, ppl_fn=lambda a: 30.0 if a == th.SAFE_STRENGTH else 10.0)).holds
-    leaky = grid(lambda s, a: 0.5, text_fn=lambda a: "我们找了 plain words" if a >= 0.05 else "plain words")
-    assert cross_lingual(leaky, expects_leak=True).holds
-    assert not cross_lingual(leaky, expects_leak=False).holds
-    clean = grid(lambda s, a: 0.5)
-    assert cross_lingual(clean, expects_leak=False).holds and not cross_lingual(clean, expects_leak=True).holds
+def recognition(**recognised: bool) -> dict[str, Recognition]:
+    return {e: Recognition(e, ("joy",), 10, 0.6 if ok else 0.1, 1 / 6, 0.8 if ok else 0.45,
+                           (0.7, 0.9) if ok else (0.3, 0.6), 0.001 if ok else 0.7, ok,
+                           "AUC 0.80 [0.70, 0.90], p 0.001" if ok else "AUC 0.45 [0.30, 0.60], p 0.7")
+            for e, ok in recognised.items()}
+
+
+def test_the_constructed_grid_has_run_steerings_cells():
+    assert len(grid().rows) == expected_rows([2, 2], "chat")
+    run = grid(scale=True)
+    assert len(run.rows) == expected_rows([2, 2], "raw")
+    assert {r.direction for r in run.rows} == {"emotion", "random", "opposite", "centred"}
+    assert {(r.rule, r.length) for r in run.rows} == {(rule, length) for rule in ("paper", "sink-robust")
+                                                      for length in ("short", "long")}
+
+
+# C5
+
+
+def test_c5_holds_when_the_emotion_vector_beats_random_and_opposite():
+    check = moves_check(grid(readout=only("emotion", towards), n=5))
+    assert check.verdict == "holds" and check.value == 1.0
+    d = check.details
+    assert (d.moved, d.n) == (10, 10) and d.random_rate == 0.0
+    assert [c["name"] for c in d.paired_controls] == ["random direction", "opposite emotion"]
+    assert all(c["p_beaten"] < th.CONTROL_ALPHA for c in d.paired_controls)
+    assert d.rate_by_strength[str(th.SCENARIO_STRENGTH)] == 1.0
+    # The ablation: the centred vectors steering, against the random direction only.
+    centred = moves_check(grid(readout=only("centred", towards), n=5), th.SCENARIO_STRENGTH, "centred")
+    assert centred.verdict == "holds" and [c["name"] for c in centred.details.paired_controls] == ["random direction"]
+
+
+def test_c5_is_uninformative_when_a_control_moves_the_readout_as_much():
+    random_too = moves_check(grid(readout=towards, n=5))  # every direction: the same deltas
+    assert random_too.holds and random_too.verdict == "uninformative"
+    assert all(c["p_beaten"] == 1.0 for c in random_too.details.paired_controls)
+    opposite_too = moves_check(grid(readout=only(("emotion", "opposite"), towards), n=5))
+    assert opposite_too.verdict == "uninformative"
+    ps = {c["name"]: c["p_beaten"] for c in opposite_too.details.paired_controls}
+    assert ps["random direction"] < th.CONTROL_ALPHA and ps["opposite emotion"] == 1.0
+
+
+def test_c5_does_not_hold_under_half_and_is_inconclusive_when_the_interval_straddles_half():
+    few = moves_check(grid(readout=only("emotion", lambda c: towards(c) if c.i == 0 else 0.0), n=10))
+    assert (few.details.moved, few.details.n) == (2, 20) and few.verdict == "does not hold"
+    wrong = moves_check(grid(readout=only("emotion", lambda c: -towards(c)), n=5))
+    assert wrong.value == 0.0 and wrong.verdict == "does not hold"
+    half = moves_check(grid(readout=only("emotion", lambda c: c.a), n=5))  # only the + scenario's way
+    assert half.value == 0.5 and half.interval[0] < th.MOST < half.interval[1] and half.verdict == "inconclusive"
+    four = moves_check(grid(readout=only("emotion", towards), n=2))  # 4/4, but the interval reaches 0.40
+    assert four.value == 1.0 and four.verdict == "inconclusive"
 
 
 def test_empty_continuations_count_as_not_moved():
-    run = grid(lambda s, a: 0.5, lambda sign, a: sign * a)
+    run = grid(readout=only("emotion", towards), n=5)
     rows = [replace(r, readout=math.nan) if r.strength == th.SCENARIO_STRENGTH else r for r in run.rows]
-    assert steering_moves(make_run(rows)).value == 0.0
+    assert moves_check(make_run(rows, run.scenarios)).value == 0.0
+
+
+# C6
+
+
+def test_flips_follow_the_scenario_sign():
+    # Target score rises with strength towards +, falls for the "away" scenario: every prompt flips.
+    run = grid(target=only("emotion", rising, 0.5), n=24)
+    assert flip_rate(run, th.SCENARIO_STRENGTH) == (1.0, 48, 48)
+    assert classifier_flips(run).verdict == "holds"  # 48/48: the interval's low end 0.926 > 0.92
+    assert dose_response(run).verdict == "holds"
+    assert flip_rate(run, th.SCENARIO_STRENGTH, "random")[0] == 0.0  # random: unchanged scores
+    # The wrong way round: no flips, negative dose-response.
+    wrong = grid(target=only("emotion", lambda c: 0.5 - towards(c), 0.5), n=24)
+    assert flip_rate(wrong, th.SCENARIO_STRENGTH)[0] == 0.0
+    assert classifier_flips(wrong).verdict == "does not hold" and dose_response(wrong).verdict == "does not hold"
+    # Every flip, but too few prompts to tell from 92%.
+    assert classifier_flips(grid(target=only("emotion", rising, 0.5))).verdict == "inconclusive"
+
+
+def test_c6_is_uninformative_when_the_random_direction_flips_as_often():
+    check = classifier_flips(grid(target=rising, n=24))  # every direction flips every prompt
+    assert check.holds and check.verdict == "uninformative"
+    assert check.details.mcnemar == {"emotion_only": 0, "random_only": 0, "p": 1.0}
+    assert check.details.random_flips == 48
+
+
+def test_c6_and_c7_leave_out_scenarios_whose_target_is_not_recognised():
+    run = grid(target=only("emotion", rising, 0.5), n=24)
+    check = classifier_flips(run, recognition(happy=True, calm=False))
+    d = check.details
+    assert d.excluded == {"away": "target 'calm' not recognised (AUC 0.45 [0.30, 0.60], p 0.7)"}
+    assert (d.flips, d.n) == (24, 24) and set(d.rate_by_scenario) == {"up"}
+    assert "left out: away" in check.reason
+    assert d.recognition["calm"]["recognised"] is False and d.recognition["happy"]["auc"] == 0.8
+    dose = dose_response(run, recognition(happy=True, calm=False))
+    assert dose.details.n_prompts == 24 and set(dose.details.flip_points) == {"up"}
+    none = classifier_flips(run, recognition(happy=False, calm=False))
+    assert none.holds is None and none.verdict == "not applicable"
+    assert "no countable prompt" in none.reason and "'happy' not recognised" in none.reason
+    assert dose_response(run, recognition(happy=False, calm=False)).verdict == "not applicable"
+
+
+def test_c6_pools_the_prompts_of_several_models():
+    runs = [replace(grid(target=only("emotion", rising, 0.5), n=12), model=m) for m in ("b", "a")]
+    # Called as the verify_pooled fixture calls it: (runs, prompting, profile name, recognition).
+    name, finding = pooled_flips(runs, "raw", "paper", None)
+    assert name == "pooled(a,b)" and finding.check.verdict == "holds"  # 48/48 over two models
+    d = finding.check.details
+    assert (d.flips, d.n, d.random_flips, d.models) == (48, 48, 0, ["a", "b"])
+    assert finding.context == {"method": "raw", "profile": "paper"}
+    name, finding = pooled_flips(runs, "raw", "paper", recognition(happy=True, calm=False))
+    assert finding.check.details.n == 24 and "left out: away" in finding.check.reason
+    assert finding.check.verdict == "inconclusive"  # 24/24 cannot tell 100% from 92%
+
+
+def test_a_blank_text_cannot_flip_and_a_blank_unsteered_text_is_not_counted():
+    steered_blank = grid(target=only("emotion", rising, 0.5), n=3,
+                         text=lambda c: "\n\n" if c.i == 0 and c.a == th.SCENARIO_STRENGTH else PLAIN)
+    assert flip_rate(steered_blank, th.SCENARIO_STRENGTH) == (4 / 6, 4, 6)
+    unsteered_blank = grid(target=only("emotion", rising, 0.5), n=3,
+                           text=lambda c: "...!!! ---" if c.i == 0 and c.a == 0 else PLAIN)
+    assert flip_rate(unsteered_blank, th.SCENARIO_STRENGTH) == (1.0, 4, 4)
+
+
+# C7
+
+
+def test_c7_is_the_mean_per_prompt_spearman_of_paired_deltas():
+    # Each prompt starts from its own unsteered score; prompt 0 rises with strength, prompt 1
+    # zigzags, prompt 2 falls.
+    bumpy = {0.0: 0.0, 0.005: 0.3, 0.01: 0.1, 0.02: -0.2, 0.03: 0.2, 0.05: 0.05}
+    curves = (lambda a: a, lambda a: bumpy.get(a, 0.0), lambda a: -a)
+
+    def target(c: At) -> float:
+        base = 0.2 * c.i + (0.1 if c.sign > 0 else 0.0)
+        g = curves[c.i]
+        return base + (c.sign * (g(c.a) - g(0.0)) if c.direction == "emotion" else 0.0)
+
+    check = dose_response(grid(target=target, n=3))
+    sweep = list(th.PAPER_SWEEP)
+    per_prompt = [sps.spearmanr(sweep, [g(a) - g(0.0) for a in sweep]).statistic for g in curves]
+    assert check.details.n_prompts == 6
+    assert check.value == pytest.approx(statistics.fmean(per_prompt * 2))
+    assert check.details.random_rho == 0.0  # the random direction leaves every score as it was
+    # Pooled over every (strength, delta) point: on the paired deltas, a prompt's own starting
+    # score drops out (on the raw scores, the offsets 0.2 apart would swamp deltas <= 0.05).
+    rising_all = dose_response(grid(target=lambda c: 0.2 * c.i + (c.sign * c.a if c.direction == "emotion" else 0.0),
+                                    n=3))
+    assert rising_all.value == pytest.approx(1.0) and rising_all.details.pooled_rho > 0.95  # ties: float rounding
+    raw = sps.spearmanr(sweep * 6, [0.2 * i + a for i in (0, 1, 2) for a in sweep] * 2).statistic
+    assert raw < 0.5
+
+
+def test_c7_flip_point_needs_the_flip_to_persist_at_the_next_strength():
+    once = grid(target=only("emotion", lambda c: 0.5 + c.sign * (0.1 if c.a == 0.02 else 0.0), 0.5))
+    assert flip_points(once) == {"up": None, "away": None}
+    persists = grid(target=only("emotion", lambda c: 0.5 + c.sign * (0.1 if c.a >= 0.02 else 0.0), 0.5))
+    assert flip_points(persists) == {"up": 0.02, "away": 0.02}
+    d = dose_response(persists).details
+    assert d.flip_points == {"up": 0.02, "away": 0.02} and d.random_flip_points == {"up": None, "away": None}
+    # The top strength has no next one: a flip there alone is no flip point.
+    last = grid(target=only("emotion", lambda c: 0.5 + c.sign * (0.1 if c.a == th.STRENGTHS[-1] else 0.0), 0.5))
+    assert flip_points(last) == {"up": None, "away": None}
+
+
+# C8
+
+
+def test_regimes_from_perplexity_and_loops():
+    fluent = grid()
+    assert regime(fluent, "surgical").value == "surgical"
+    explosive = grid(ppl=lambda c: 10.0 if c.a <= 0.005 else 500.0)
+    assert regime(explosive, "explosive").verdict == "holds"
+    repetitive = grid(text=lambda c: LOOP if c.a >= 0.05 else PLAIN, ppl=lambda c: 10.0 if c.a <= 0.005 else 3.0, n=5)
+    check = regime(repetitive, "repetitive")
+    assert check.verdict == "holds" and check.details.regime_by_ppl_only == "surgical"
+    assert check.details.collapse_point == 0.05 and check.details.kinds_high["loop"] == 10
+    assert regime(repetitive, "explosive").verdict == "does not hold"
+    # Four prompts: 4/4 newly degenerate has an interval reaching below one half.
+    assert regime(grid(text=lambda c: LOOP if c.a >= 0.05 else PLAIN), "repetitive").verdict == "inconclusive"
+    assert regime(fluent, None).verdict == "not applicable"
+
+
+def test_c8_is_inconclusive_when_the_papers_label_is_possible_within_the_intervals():
+    # 6 prompts explode (PPL x10), 4 turn to loops: ratio 10 [1, 10], newly degenerate 0.4
+    # [0.12, 0.74]. A low ratio with a high share, inside both intervals, is "repetitive".
+    run = grid(text=lambda c: LOOP if c.a >= 0.05 and c.i < 2 else PLAIN,
+               ppl=lambda c: 100.0 if c.a >= 0.05 and c.i >= 2 else 10.0, n=5)
+    check = regime(run, "repetitive")
+    d = check.details
+    assert d.ppl_ratio_interval[0] < th.EXPLOSIVE_PPL_RATIO < d.ppl_ratio_interval[1]
+    assert d.newly_degenerate_interval[0] < th.DEGENERATE_SHARE < d.newly_degenerate_interval[1]
+    assert check.verdict == "inconclusive"
+
+
+def test_degeneration_counts_against_the_unsteered_text_of_the_same_prompt():
+    # Prompts 0 loop unsteered already: at 0.05 every prompt loops, but only the others turned.
+    run = grid(text=lambda c: LOOP if c.a >= 0.05 or c.i == 0 else PLAIN, n=4)
+    assert newly_degenerate(run, "emotion", 0.05) == (6, 6)
+    s = regime_summary(run)
+    assert s.degenerate_unsteered == 0.25 and s.degenerate_share == 1.0 and s.newly_degenerate == 1.0
+
+
+def test_newline_only_texts_are_newly_degenerate_and_get_no_perplexity():
+    """The smollm2 chat case: 12 of 20 continuations at 0.05 are only newlines, which a scorer
+    finds very likely (low perplexity). They are degenerate (blank), and the median perplexity
+    is the non-blank texts'."""
+    def blank(c: At) -> bool:
+        return c.a == 0.05 and c.direction == "emotion" and c.i < 6
+
+    run = grid(text=lambda c: "\n\n\n\n" if blank(c) else PLAIN, ppl=lambda c: 1.2 if blank(c) else 20.0, n=10)
+    hi = run.select("emotion", 0.05)
+    assert sum(r.stats["blank"] for r in hi) == 12
+    assert newly_degenerate(run, "emotion", 0.05) == (12, 20)
+    s = regime_summary(run)
+    assert s.newly_degenerate == pytest.approx(0.6) and s.degenerate_share == pytest.approx(0.6)
+    assert s.kinds_high["blank"] == 12 and s.blank_texts["0.05"] == 12 and s.blank_texts["0.02"] == 0
+    assert median_ppl(hi) == 20.0 and s.ppl_high == 20.0  # not the median of 1.2s and 20s
+    assert s.ppl_by_strength["0.05"] == 20.0
+
+
+# C9
+
+
+def test_c9_holds_inside_the_band_and_fails_on_a_significant_rise_in_degenerate_texts():
+    near = safe_strength(grid(ppl=lambda c: 10.5 if c.a == th.SAFE_STRENGTH else 10.0))
+    assert near.verdict == "holds" and near.value == pytest.approx(1.05)
+    assert near.details.ratio_interval == pytest.approx([1.05, 1.05])
+    far = safe_strength(grid(ppl=lambda c: 30.0 if c.a == th.SAFE_STRENGTH else 10.0))
+    assert far.verdict == "does not hold"
+    edge = safe_strength(grid(ppl=lambda c: 15.0 if c.a == th.SAFE_STRENGTH and c.i == 1 else 10.0))
+    assert edge.interval[0] < th.SAFE_PPL_FACTOR < edge.interval[1] and edge.verdict == "inconclusive"
+    loops = safe_strength(grid(text=lambda c: LOOP if c.a == th.SAFE_STRENGTH else PLAIN, n=5))
+    assert loops.details.newly_degenerate == 10 and loops.details.healed == 0
+    assert loops.details.p_rise < th.CONTROL_ALPHA and loops.verdict == "does not hold"
+
+
+# C10
+
+HAN = "我们找了很多朋友"  # 8 Han characters
+
+
+def strong(c: At) -> bool:
+    return c.a >= th.STRONG_STRENGTH
+
+
+def test_c10_a_leak_beyond_its_controls_holds_for_qwen_only():
+    leaky = grid(text=lambda c: f"{HAN} plain words" if c.direction == "emotion" and strong(c) else PLAIN, n=3)
+    check = cross_lingual(leaky, expects_leak=True)
+    assert check.verdict == "holds"
+    d = check.details
+    assert d.strengths == [a for a in th.RANDOM_STRENGTHS if a >= th.STRONG_STRENGTH]
+    assert d.scripts["emotion"]["han"] == 8 * 6 * len(d.strengths) and d.scripts["random"]["han"] == 0
+    assert cross_lingual(leaky, expects_leak=False).verdict == "does not hold"
+    clean = grid()
+    assert cross_lingual(clean, expects_leak=False).verdict == "holds"
+    assert cross_lingual(clean, expects_leak=True).verdict == "does not hold"
+
+
+def test_c10_is_uninformative_when_the_random_direction_leaks_as_much():
+    both = grid(text=lambda c: f"{HAN} plain words" if strong(c) else PLAIN, n=3)  # emotion and random
+    d = cross_lingual(both, expects_leak=True)
+    assert d.details.scripts["emotion"]["han"] >= th.CJK_MIN_CHARS
+    assert d.details.texts_with["emotion"]["han"] >= th.CJK_MIN_TEXTS
+    assert d.holds and d.verdict == "uninformative" and d.details.p_beats_random == 1.0
+
+
+def test_c10_a_leak_needs_enough_characters_in_enough_texts():
+    one = grid(text=lambda c: "plain words 我们找了很好" if (c.direction, c.scenario, c.i, c.a) ==
+               ("emotion", "up", 0, 0.05) else PLAIN)
+    check = cross_lingual(one, expects_leak=False)
+    assert check.details.scripts["emotion"]["han"] == 6 and check.details.texts_with["emotion"]["han"] == 1
+    assert check.verdict == "holds"
+    assert cross_lingual(one, expects_leak=True).verdict == "does not hold"
+    # Plenty of characters, but in too few texts.
+    two = grid(text=lambda c: HAN * 2 if (c.direction, c.i, c.a) == ("emotion", 0, 0.05) else PLAIN)
+    d = cross_lingual(two, expects_leak=True).details
+    assert d.scripts["emotion"]["han"] == 32 and d.texts_with["emotion"]["han"] == 2 < th.CJK_MIN_TEXTS
+    assert cross_lingual(two, expects_leak=False).verdict == "holds"
+
+
+def test_c10_hangul_is_counted_but_is_not_a_han_leak():
+    korean = grid(text=lambda c: "한국어 텍스트 plain words" if c.direction == "emotion" and strong(c) else PLAIN, n=3)
+    check = cross_lingual(korean, expects_leak=False)
+    assert check.verdict == "holds"
+    d = check.details
+    n_texts = 6 * len(d.strengths)
+    assert d.scripts["emotion"] == {"han": 0, "kana": 0, "hangul": 6 * n_texts}
+    assert d.texts_with["emotion"]["hangul"] == n_texts and f"hangul {6 * n_texts} chars in {n_texts} texts" in check.reason
+    assert d.examples and "한국어" in d.examples[0]
+
+
+# C13
+
+
+def collapsing(points: dict[tuple[str, str, int], float]) -> Fn:
+    """Texts that turn blank from each (rule, length, prompt index)'s collapse point on."""
+    def text(c: At) -> str:
+        start = points.get((c.rule, c.length, c.i))
+        return "\n\n\n" if c.direction == "emotion" and start is not None and c.a >= start else PLAIN
+    return text
+
+
+def test_c13_holds_when_only_the_papers_scale_moves_the_collapse_point_with_prompt_length():
+    # Paper's scale: long prompts collapse at a strength 6x (prompt 0) or 5x (prompt 1) higher;
+    # sink-robust scale: at the same strength short and long.
+    run = grid(scale=True, text=collapsing({
+        ("paper", "short", 0): 0.05, ("paper", "long", 0): 0.3, ("paper", "short", 1): 0.12, ("paper", "long", 1): 0.6,
+        ("sink-robust", "short", 0): 0.12, ("sink-robust", "long", 0): 0.12,
+        ("sink-robust", "short", 1): 0.3, ("sink-robust", "long", 1): 0.3}))
+    check = scale_and_length(run)
+    assert check.verdict == "holds"
+    d = check.details
+    assert d.n_prompts == 4 and d.censored == {"paper": 0, "sink-robust": 0}
+    assert d.collapse["paper"] == {"short": 0.05, "long": 0.3}
+    assert d.collapse["sink-robust"] == {"short": 0.12, "long": 0.12}
+    assert d.shift["sink-robust"][0] == 0.0
+    assert check.value == pytest.approx((math.log2(6) + math.log2(5)) / 2)
+    # The no-collapse range reads every strength run on those short prompts under the rule (the
+    # paper's rule: the main grid's finer sweep too).
+    paper_swept = sorted(a for a in {*th.STRENGTHS, *th.SCALE_STRENGTHS} if 0 < a < 0.05)
+    robust_swept = [a for a in th.SCALE_STRENGTHS if a < 0.12]
+    assert d.safe_range == {"paper": [paper_swept[0], paper_swept[-1]],
+                            "sink-robust": [robust_swept[0], robust_swept[-1]]}
+
+
+def test_c13_does_not_hold_when_both_scales_shift_alike():
+    same = {(rule, length, i): a for rule in ("paper", "sink-robust") for i in (0, 1)
+            for length, a in (("short", 0.05), ("long", 0.3))}
+    check = scale_and_length(grid(scale=True, text=collapsing(same)))
+    assert check.value == 0.0 and check.verdict == "does not hold"
+
+
+def test_c13_collapse_must_persist_and_prompts_degenerate_unsteered_are_left_out():
+    # Prompt 1's long text is blank unsteered: not a healthy prompt. The paper's short texts are
+    # blank only at 0.05 (no collapse: they recover), censored at twice the top strength.
+    def text(c: At) -> str:
+        if c.direction != "emotion":
+            return PLAIN
+        if c.length == "long" and c.i == 1 and c.a == 0:
+            return "\n"
+        return "\n\n" if c.rule == "paper" and c.length == "short" and c.a == 0.05 else PLAIN
+
+    check = scale_and_length(grid(scale=True, text=text))
+    d = check.details
+    assert d.n_prompts == 2 and d.censored == {"paper": 2, "sink-robust": 2}
+    assert d.collapse["paper"]["short"] == 0.05  # the set-level point reads one strength only
+    assert check.value == 0.0

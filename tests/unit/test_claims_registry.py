@@ -15,8 +15,8 @@ from harness.report.summary import render_tables
 from harness.testing import tiny_handle
 
 
-def test_twelve_claims_each_declared_once_and_complete():
-    assert sorted(c.id for c in CLAIMS) == sorted(f"C{i}" for i in range(1, 13))
+def test_thirteen_claims_each_declared_once_and_complete():
+    assert sorted(c.id for c in CLAIMS) == sorted(f"C{i}" for i in range(1, 14))
     for c in CLAIMS:
         assert c.axis in ("extraction method", "prompting mode") and c.axis_values, c.id
         assert dataclasses.is_dataclass(c.details) and c.tables and c.metric, c.id
@@ -25,6 +25,9 @@ def test_twelve_claims_each_declared_once_and_complete():
             ref = c.paper(key, REGISTRY[key].family)
             assert isinstance(ref, PaperRef) and ref.source, (c.id, key)
     assert get_claim("C8").section.startswith("5.3")
+    c13 = get_claim("C13")  # not in the paper; raw prompting only (the scale sweep runs on raw prompts)
+    assert c13.axis == "prompting mode" and c13.axis_values == ("raw",)
+    assert c13.paper("gemma-3-270m", "gemma3_text").value is None
     with pytest.raises(HarnessError, match="unknown claim 'C0'"):
         get_claim("C0")
 
