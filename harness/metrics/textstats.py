@@ -134,10 +134,15 @@ def degeneration(stats: TextStats | dict) -> str | None:
     return None
 
 
-# An instruct model declining the request rather than writing: apologies and "can't/unable"
-# phrasings at the start of the reply (where chat models put them).
-_REFUSAL = re.compile(r"^\W*(i'?m sorry|i am sorry|sorry,|i apologi[sz]e|i can(?:'|no)t|i cannot|i am unable|"
-                      r"i'?m unable|i'?m not able|i am not able|as an ai|i won'?t be able)", re.IGNORECASE)
+# An instruct model declining the request rather than writing, at the start of its reply
+# (where chat models put it): an apology followed by "can't / cannot / unable / won't" in the
+# same sentence, or "I can't / cannot / am unable to" + a verb of helping. "I'm sorry for your
+# loss" and "I can't believe it" are text, not refusals.
+_DECLINE = r"(?:can'?t|cannot|can not|unable|not able|won'?t|will not)"
+_HELP = r"(?:help|assist|provide|continue|write|do|comply|create|generate|complete|fulfil+|engage|support)"
+_REFUSAL = re.compile(
+    rf"^\W*(?:(?:i'?m|i am|sorry|i apologi[sz]e)\b[^.!?\n]{{0,40}}\b{_DECLINE}\b"
+    rf"|i {_DECLINE}(?: be able to)? {_HELP}\b|as an ai\b)", re.IGNORECASE)
 
 
 def is_refusal(text: str) -> bool:

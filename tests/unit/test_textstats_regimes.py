@@ -136,3 +136,6 @@ def test_refusals_are_recognised_at_the_start_of_a_reply():
     assert is_refusal("  I cannot continue this text.")
     assert not is_refusal("The rain stopped and she smiled at the window.")
     assert not is_refusal("He said he was sorry, and I can't blame him.")  # not at the start
+    # Text that opens like an apology or a "can't" but declines nothing (seen in SmolLM2's chat replies).
+    assert not is_refusal("I'm sorry for your loss. I'm sorry for your pain.")
+    assert not is_refusal("I can't believe she left without a word.")
