@@ -148,6 +148,9 @@ CJK_MIN_TEXTS = 3
 # sink-robust rule, paired over prompts, with a bootstrap interval above 0.
 SCALE_STRENGTHS = (0.01, 0.02, 0.05, 0.12, 0.3, 0.6)
 SCALE_PROMPTS_PER_SCENARIO = 2
+# Fewer prompts than this (healthy unsteered, short and long) and C13 is inconclusive: its
+# bootstrap interval would speak for a handful of texts.
+SCALE_MIN_PROMPTS = 5
 
 # Classifier validation (docs/protocol.md, Classifiers): before a flip is counted, each
 # classifier reads text whose emotion is known (extraction and held-out passages of both

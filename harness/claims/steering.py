@@ -79,6 +79,11 @@ def signed_target(run: SteeringRun, row: SteerRow, classifier: str | None = None
     return row.sign * (run.target_of(row, classifier) - run.target_of(run.baseline(row), classifier))
 
 
+def _mean_finite(values: Sequence[float]) -> float:
+    vals = [v for v in values if not math.isnan(v)]
+    return statistics.fmean(vals) if vals else math.nan
+
+
 def _share(flags: Sequence[bool]) -> float:
     return sum(flags) / len(flags) if flags else math.nan
 
@@ -152,10 +157,16 @@ class MovesDetails:
     centred_readout: dict[str, Any]  # the same deltas read on the target's centred (emotion-specific) v_hat
     refusal_share: float | None = None
     random_rate: float | None = None
+    moved_any_text: int | None = None  # readout delta > 0 counting degenerate texts too
+    degenerate_steered: int | None = None
 
 
-def _readout_deltas(run: SteeringRun, direction: Direction, strength: float, attr: str) -> dict[Key, float]:
-    return {k: _z(_signed(run, r, attr)) for k, r in _rows(run, direction, strength).items()}
+def _readout_deltas(run: SteeringRun, direction: Direction, strength: float, attr: str,
+                    healthy: bool = True) -> dict[Key, float]:
+    """Signed readout deltas per prompt; with ``healthy``, a degenerate steered text counts as no
+    movement (0): a collapsed text carries no emotion a reader could see."""
+    return {k: 0.0 if healthy and is_degenerate(r.stats) else _z(_signed(run, r, attr))
+            for k, r in _rows(run, direction, strength).items()}
 
 
 def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
@@ -199,9 +210,12 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
     by_strength = {str(a): _share([v > 0 for v in _readout_deltas(run, direction, a, "readout").values()])
                    for a in strengths if a > 0}
     refusals = refusal_share(run)
+    any_text = sum(v > 0 for v in _readout_deltas(run, direction, strength, "readout", healthy=False).values())
+    n_deg = sum(is_degenerate(r.stats) for r in run.select(direction, strength))
     verdict = decide(passes, readings)
-    reason = (f"{direction} vectors: readout delta > 0 in {moved}/{n} prompts at strength {strength} "
-              f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > {th.MOST:.0%}); "
+    reason = (f"{direction} vectors: readout delta > 0 in {moved}/{n} prompts with a non-degenerate text at "
+              f"strength {strength} (95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > {th.MOST:.0%}; "
+              f"{any_text}/{n} counting the {n_deg} degenerate texts); "
               + "; ".join(f"{c['name']} {c['moved']}/{c['n']} (emotion beats it: {_p(c['p_beaten'])})"
                           for c in controls)
               + (f"; unsteered chat refusals {refusals:.0%}"
@@ -211,7 +225,8 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
         strength=strength, direction=direction, moved=moved, n=n, mean_delta=statistics.fmean(e) if e else math.nan,
         mean_delta_interval=list(bootstrap_interval(e)), paired_controls=controls, per_scenario=per_scenario,
         rate_by_strength=by_strength, centred_readout=centred, refusal_share=refusals,
-        random_rate=controls[0]["moved"] / controls[0]["n"] if controls[0]["n"] else None),
+        random_rate=controls[0]["moved"] / controls[0]["n"] if controls[0]["n"] else None,
+        moved_any_text=any_text, degenerate_steered=n_deg),
         outcome=verdict, interval=ci, controls=tuple(readings))
 
 
@@ -271,12 +286,17 @@ def c5_controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                      cell["random direction"], cell["opposite emotion"],
                      f"{fmt(cen['mean_delta'], 3)} (vs random {_p(cen.get('p_beats_random', math.nan))}"
                      + (f", vs opposite {_p(cen['p_beats_opposite'])}" if "p_beats_opposite" in cen else "") + ")",
+                     ", ".join(f"{a}: {fmt(v, 2)}" for a, v in d.rate_by_strength.items()),
+                     f"{d.moved_any_text}/{d.n} ({d.degenerate_steered} degenerate)"
+                     if d.moved_any_text is not None else "—",
                      fmt(d.refusal_share, 2), r.verdict])
     return "\n".join([table(rows, ["model", "prompting", "vectors @ strength", "moved (share [95%])",
                                    "random direction", "opposite emotion", "centred readout delta",
+                                   "moved at each strength", "moved, degenerate texts included",
                                    "unsteered refusals", "verdict"]), "",
                       steering_caption(records, "readout delta = unsteered re-read of the steered text projected on "
-                                       "the target v_hat, signed, minus the unsteered text's; 'beaten' = one-sided "
+                                       "the target v_hat, signed, minus the unsteered text's; a degenerate steered text "
+                                       "counts as not moved; 'beaten' = one-sided "
                                        "paired Wilcoxon over prompts that the steering vector moves the readout more "
                                        f"than the control (uninformative at p >= {th.CONTROL_ALPHA}); refusals: share "
                                        f"of unsteered chat replies that decline (flagged above {th.REFUSAL_FLAG:.0%})")])
@@ -314,6 +334,7 @@ class ModelFlipsDetails(FlipsDetails):
     excluded: dict[str, str] = field(default_factory=dict)  # scenario -> why it is not counted
     recognition: dict[str, Any] = field(default_factory=dict)  # every emotion's recognition (this classifier)
     agreement: dict[str, Any] = field(default_factory=dict)  # the two classifiers' flips, primary record only
+    flips_any_text: int | None = None  # counting flips of degenerate texts too
 
 
 @dataclass(frozen=True)
@@ -330,9 +351,12 @@ def _recognised(recog: dict[str, Recognition] | None, run: SteeringRun) -> dict[
 
 
 def _flip_flags(run: SteeringRun, direction: Direction, strength: float, keys: Sequence[Key],
-                classifier: str | None) -> list[bool]:
+                classifier: str | None, healthy: bool = True) -> list[bool]:
+    """Per prompt: does the steered text's target score move the scenario's way? With
+    ``healthy``, a degenerate steered text cannot flip (nothing a reader could call that emotion)."""
     rows = _rows(run, direction, strength)
-    return [k in rows and signed_target(run, rows[k], classifier) > 0 for k in keys]
+    return [k in rows and not (healthy and is_degenerate(rows[k].stats))
+            and signed_target(run, rows[k], classifier) > 0 for k in keys]
 
 
 def _flip_keys(run: SteeringRun, excluded: dict[str, str], classifier: str | None) -> list[Key]:
@@ -360,6 +384,7 @@ def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = No
     e = _flip_flags(run, direction, strength, keys, classifier)
     r = _flip_flags(run, "random", strength, keys, classifier)
     k, n, rk = sum(e), len(e), sum(r)
+    k_any = sum(_flip_flags(run, direction, strength, keys, classifier, healthy=False))
     only_e, only_r, p = mcnemar_greater(e, r)
     strengths = th.STRENGTHS if direction == "emotion" else th.CENTRED_STRENGTHS
     by_strength = {str(a): _share(_flip_flags(run, direction, a, keys, classifier)) for a in strengths if a > 0}
@@ -372,15 +397,16 @@ def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = No
                                 mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p},
                                 random_rate=rk / n if n else None, direction=direction,
                                 rate_by_strength=by_strength, rate_by_scenario=by_scenario, excluded=excluded,
-                                recognition=recog_d)
+                                recognition=recog_d, flips_any_text=k_any)
     if n == 0:
         why = "; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has an unsteered text with words"
         return Check(None, None, f"{name}: no countable prompt ({why})", details)
     ci = proportion_interval(k, n)
     passes = interval_side(ci, th.FLIP_RATE_MIN, above=True)
     ctrl = ControlReading("random direction", f"{rk}/{n} flips; beaten {_p(p)} (McNemar)", p >= th.CONTROL_ALPHA)
-    reason = (f"{name} confirms {k}/{n} {direction}-vector flips at strength {strength} (95% interval "
-              f"{fmt(ci[0], 2)}-{fmt(ci[1], 2)}; paper's bar {th.FLIP_RATE_MIN:.0%}); random direction {rk}/{n} "
+    reason = (f"{name} confirms {k}/{n} {direction}-vector flips of non-degenerate texts at strength {strength} "
+              f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}; paper's bar {th.FLIP_RATE_MIN:.0%}; {k_any}/{n} "
+              f"counting degenerate texts); random direction {rk}/{n} "
               f"on the same prompts (emotion-only {only_e}, random-only {only_r}, {_p(p)})"
               + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else ""))
     return Check(passes, k / n, reason, details, outcome=decide(passes, [ctrl]), interval=ci, controls=(ctrl,))
@@ -547,7 +573,7 @@ class DoseDetails:
     random_rho: float
     emotion_rho_same_strengths: float
     p_beats_random: float
-    rho_healthy: float  # the same, with degenerate texts left out of each prompt's curve
+    rho_healthy: float  # the same, degenerate texts left out (prompts with fewer than 3 left drop out)
     degenerate_texts: int  # degenerate steered texts in the sweep
     pooled_rho: float  # Spearman over every (strength, paired delta) point (not independent; shown only)
     flip_points: dict[str, float | None]
@@ -562,8 +588,10 @@ class DoseDetails:
 
 def _rho(xs: Sequence[float], ys: Sequence[float]) -> float:
     pts = [(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)]
-    if len(pts) < 3 or len({y for _, y in pts}) < 2:
-        return 0.0  # no usable ordering: no dose-response for this prompt
+    if len(pts) < 3:
+        return math.nan  # too few readable texts: this prompt says nothing
+    if len({y for _, y in pts}) < 2:
+        return 0.0  # a flat response: no dose-response
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(sps.spearmanr([x for x, _ in pts], [y for _, y in pts]).statistic)
@@ -607,8 +635,9 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     excluded = _recognised(recog, run)
     keys = _flip_keys(run, excluded, classifier)
     sweep = list(th.PAPER_SWEEP)
-    rhos = _prompt_rhos(run, keys, "emotion", sweep, classifier)
-    healthy = _prompt_rhos(run, keys, "emotion", sweep, classifier, healthy_only=True)
+    rhos = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier) if not math.isnan(v)]
+    healthy = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier, healthy_only=True)
+               if not math.isnan(v)]
     common = [a for a in th.RANDOM_STRENGTHS]
     e_same = _prompt_rhos(run, keys, "emotion", common, classifier)
     r_same = _prompt_rhos(run, keys, "random", common, classifier)
@@ -635,21 +664,21 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     mean = statistics.fmean(rhos) if rhos else math.nan
     ci = bootstrap_interval(rhos)
     details = DoseDetails(
-        classifier=name, n_prompts=len(keys), rho_interval=list(ci), random_rho=statistics.fmean(r_same) if r_same
-        else math.nan, emotion_rho_same_strengths=statistics.fmean(e_same) if e_same else math.nan,
+        classifier=name, n_prompts=len(rhos), rho_interval=list(ci), random_rho=_mean_finite(r_same),
+        emotion_rho_same_strengths=_mean_finite(e_same),
         p_beats_random=p_rand, rho_healthy=statistics.fmean(healthy) if healthy else math.nan,
         degenerate_texts=n_deg, pooled_rho=pooled, flip_points=points, random_flip_points=rnd_points,
         excluded=excluded, target_curve=curve, readout_curve=readout_curve, strengths=list(th.DOSE_STRENGTHS),
         sweep=list(th.STRENGTHS), per_scenario=per_scenario)
-    if not keys:
-        why = "; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has an unsteered text with words"
+    if not rhos:
+        why = "; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has three texts with words"
         return Check(None, None, f"{name}: no countable prompt ({why})", details)
     passes = interval_side(ci, 0.0, above=True)
     ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} vs emotion "
                           f"{fmt(details.emotion_rho_same_strengths, 2)} at {common}; beaten {_p(p_rand)}",
                           p_rand >= th.CONTROL_ALPHA)
     n_pts = sum(v is not None for v in points.values())
-    reason = (f"mean per-prompt Spearman(strength, paired {name} target delta) = {mean:.3f} over {len(keys)} prompts "
+    reason = (f"mean per-prompt Spearman(strength, paired {name} target delta) = {mean:.3f} over {len(rhos)} prompts "
               f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > 0); random direction: {ctrl.value}; "
               f"without degenerate texts {fmt(details.rho_healthy, 2)} ({n_deg} degenerate); persistent flip point "
               f"in {n_pts}/{len(points)} scenarios (random direction: "
@@ -812,8 +841,12 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
         passes = None if paper_label in ends else False
     else:
         passes = s.regime == paper_label
+    # The unsteered text is inside the rule (newly degenerate); a random direction of the same
+    # size that breaks the model into the same regime makes the label say nothing about
+    # emotion steering: the regime is the architecture's response to any such perturbation.
     controls = (ControlReading("unsteered (strength 0)", f"degenerate {fmt(s.degenerate_unsteered, 2)}", None),
-                ControlReading("random direction at 0.05", s.random_regime, None))
+                ControlReading("random direction at 0.05", s.random_regime,
+                               None if paper_label is None else s.random_regime == paper_label))
     reason = (f"PPL {fmt(s.ppl_low, 3)} (0.005) -> {fmt(s.ppl_high, 3)} (0.05) by {s.scorer}, ratio "
               f"{fmt(s.ppl_ratio, 3)} [{fmt(s.ppl_ratio_interval[0], 2)}, {fmt(s.ppl_ratio_interval[1], 2)}]; "
               f"newly degenerate at 0.05: {fmt(s.newly_degenerate, 2)} [{fmt(s.newly_degenerate_interval[0], 2)}, "
@@ -1022,7 +1055,12 @@ def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDet
                            p_r >= th.CONTROL_ALPHA))
         return Check(leak, _han_share(emo), f"leak expected (Qwen): {desc}", details,
                      outcome=decide(leak, controls), controls=controls)
-    return Check(not leak, _han_share(emo), f"no leak expected (not Qwen): {desc}", details)
+    # "Not in other families" is an absence: a random direction that leaks nothing either does
+    # not speak against it, so it is shown, not used as a control.
+    rnd_reading = ControlReading("random direction", f"Han {counts['random'][0]['han']} in "
+                                 f"{counts['random'][1]['han']} texts", None)
+    return Check(not leak, _han_share(emo), f"no leak expected (not Qwen): {desc}", details,
+                 controls=(rnd_reading,))
 
 
 def _c10_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -1072,7 +1110,7 @@ class ScaleDetails:
     median_norm_middle: float
     scale_ratio: dict[str, list[float]]  # rule -> [mean s_l(short)/s_l(long), low, high] at the middle block
     collapse: dict[str, dict[str, float | None]]  # rule -> length -> set-level collapse point
-    shift: dict[str, list[float]]  # rule -> [mean |log2 shift| (long vs short), low, high]
+    shift: dict[str, list[float]]  # rule -> [mean abs log2 shift (long vs short), low, high]
     difference_interval: list[float]
     n_prompts: int
     censored: dict[str, int]  # rule -> prompts that never collapsed in the sweep (short or long)
@@ -1104,7 +1142,7 @@ def _set_collapse(run: SteeringRun, keys: Sequence[Key], rule: str, length: str,
 
 
 def scale_and_length(run: SteeringRun) -> Check[ScaleDetails]:
-    """C13: |log2 collapse(long) - log2 collapse(short)| per prompt, paper's rule minus the
+    """C13: abs(log2 collapse(long) - log2 collapse(short)) per prompt, paper's rule minus the
     sink-robust rule, paired over prompts; holds when its bootstrap interval lies above 0."""
     diag = run.diagnostics
     keys_all = sorted({_key(r) for r in run.rows if r.length == "long"})
@@ -1143,14 +1181,17 @@ def scale_and_length(run: SteeringRun) -> Check[ScaleDetails]:
         median_norm_middle=diag.get("median_norm", [math.nan] * (middle + 1))[middle], scale_ratio=scale_ratio,
         collapse=collapse, shift=shift, difference_interval=list(ci), n_prompts=len(keys), censored=censored,
         safe_range=safe, strengths=list(th.SCALE_STRENGTHS), prompt_tokens=diag.get("prompt_tokens", {}))
-    passes = interval_side(ci, 0.0, above=True) if len(diff) >= 2 else None
-    ctrl = ControlReading("sink-robust scale", f"mean |log2 shift| {fmt(shift['sink-robust'][0], 2)}", None)
+    # Too few prompts (most are degenerate before any steering) and the interval speaks for a
+    # handful of texts: inconclusive.
+    passes = interval_side(ci, 0.0, above=True) if len(diff) >= th.SCALE_MIN_PROMPTS else None
+    ctrl = ControlReading("sink-robust scale", f"mean abs log2 shift {fmt(shift['sink-robust'][0], 2)}", None)
     sr = scale_ratio.get("paper", [math.nan])[0], scale_ratio.get("sink-robust", [math.nan])[0]
     reason = (f"collapse point, short -> long prompts: paper's scale {collapse['paper']['short']} -> "
               f"{collapse['paper']['long']}, sink-robust {collapse['sink-robust']['short']} -> "
-              f"{collapse['sink-robust']['long']}; mean |log2 shift| per prompt {fmt(shift['paper'][0], 2)} vs "
+              f"{collapse['sink-robust']['long']}; mean abs log2 shift per prompt {fmt(shift['paper'][0], 2)} vs "
               f"{fmt(shift['sink-robust'][0], 2)}, difference {fmt(mean, 2)} [{fmt(ci[0], 2)}, {fmt(ci[1], 2)}] over "
-              f"{len(keys)} prompts (needs > 0; censored at {censor}: {censored}); s_l short/long at the middle block "
+              f"{len(keys)} prompts healthy unsteered, short and long (needs > 0 over >= {th.SCALE_MIN_PROMPTS}; censored "
+              f"at {censor}: {censored}); s_l short/long at the middle block "
               f"{fmt(sr[0], 3)} (paper) vs {fmt(sr[1], 3)} (sink-robust); first-position norm "
               f"{fmt(details.first_norm_middle, 4)} vs median {fmt(details.median_norm_middle, 4)} there")
     return Check(passes, mean, reason, details, outcome=decide(passes, [ctrl]), interval=ci, controls=(ctrl,))
@@ -1185,7 +1226,7 @@ def scale_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     return "\n".join([table(rows, ["model", "middle block: first-position / median norm", "that ratio per block",
                                    "s_l short/long (paper)", "s_l short/long (sink-robust)",
                                    "collapse short -> long (paper)", "collapse short -> long (sink-robust)",
-                                   "|shift| paper - sink-robust [95%]", "no-collapse range (short prompts)",
+                                   "abs shift, paper - sink-robust [95%]", "no-collapse range (short prompts)",
                                    "verdict"]), "",
                       steering_caption([r for r, _ in recs], "raw prompts, the first "
                                        f"{th.SCALE_PROMPTS_PER_SCENARIO} of each scenario, short and long (a neutral "
@@ -1200,7 +1241,7 @@ C13: Claim[ScaleDetails] = Claim(
     id="C13", section="not in the paper", statement="under the paper's scale the collapse point moves with prompt "
     "length (the first position's norm dominates s_l); under a sink-robust scale it moves less",
     axis="prompting mode", axis_values=("raw",),
-    metric="mean |log2 collapse shift|, paper's scale minus sink-robust", details=ScaleDetails, check=_c13_check,
+    metric="mean abs log2 collapse shift, paper's scale minus sink-robust", details=ScaleDetails, check=_c13_check,
     applies=_c13_applies, paper=_c13_paper, tables=(Table("C13 (not in the paper): the steering scale and prompt "
                                                           "length", scale_table),))
 

@@ -430,9 +430,13 @@ def test_c7_flip_point_needs_the_flip_to_persist_at_the_next_strength():
 def test_regimes_from_perplexity_and_loops():
     fluent = grid()
     assert regime(fluent, "surgical").value == "surgical"
-    explosive = grid(ppl=lambda c: 10.0 if c.a <= 0.005 else 500.0)
+    # Only the emotion vector explodes the model: holds. A random direction of the same size
+    # that explodes it too leaves the label saying nothing about emotion steering.
+    explosive = grid(ppl=lambda c: 10.0 if c.a <= 0.005 or c.direction == "random" else 500.0)
     assert regime(explosive, "explosive").verdict == "holds"
-    repetitive = grid(text=lambda c: LOOP if c.a >= 0.05 else PLAIN, ppl=lambda c: 10.0 if c.a <= 0.005 else 3.0, n=5)
+    assert regime(grid(ppl=lambda c: 10.0 if c.a <= 0.005 else 500.0), "explosive").verdict == "uninformative"
+    repetitive = grid(text=lambda c: LOOP if c.a >= 0.05 and c.direction == "emotion" else PLAIN,
+                      ppl=lambda c: 10.0 if c.a <= 0.005 else 3.0, n=5)
     check = regime(repetitive, "repetitive")
     assert check.verdict == "holds" and check.details.regime_by_ppl_only == "surgical"
     assert check.details.collapse_point == 0.05 and check.details.kinds_high["loop"] == 10
@@ -562,33 +566,41 @@ def collapsing(points: dict[tuple[str, str, int], float]) -> Fn:
     return text
 
 
-def test_c13_holds_when_only_the_papers_scale_moves_the_collapse_point_with_prompt_length():
-    # Paper's scale: long prompts collapse at a strength 6x (prompt 0) or 5x (prompt 1) higher;
-    # sink-robust scale: at the same strength short and long.
-    run = grid(scale=True, text=collapsing({
-        ("paper", "short", 0): 0.05, ("paper", "long", 0): 0.3, ("paper", "short", 1): 0.12, ("paper", "long", 1): 0.6,
-        ("sink-robust", "short", 0): 0.12, ("sink-robust", "long", 0): 0.12,
-        ("sink-robust", "short", 1): 0.3, ("sink-robust", "long", 1): 0.3}))
+def test_c13_holds_when_only_the_papers_scale_moves_the_collapse_point_with_prompt_length(monkeypatch):
+    # Paper's scale: long prompts collapse at a strength 6x (prompts 0, 2) or 5x (prompt 1)
+    # higher; sink-robust scale: at the same strength short and long. Three prompts per
+    # scenario (six in all), since C13 needs at least th.SCALE_MIN_PROMPTS.
+    monkeypatch.setattr(th, "SCALE_PROMPTS_PER_SCENARIO", 3)
+    points = {("paper", "short", 0): 0.05, ("paper", "long", 0): 0.3, ("paper", "short", 1): 0.12,
+              ("paper", "long", 1): 0.6, ("paper", "short", 2): 0.05, ("paper", "long", 2): 0.3,
+              ("sink-robust", "short", 0): 0.12, ("sink-robust", "long", 0): 0.12,
+              ("sink-robust", "short", 1): 0.3, ("sink-robust", "long", 1): 0.3,
+              ("sink-robust", "short", 2): 0.12, ("sink-robust", "long", 2): 0.12}
+    run = grid(scale=True, n=3, text=collapsing(points))
     check = scale_and_length(run)
     assert check.verdict == "holds"
     d = check.details
-    assert d.n_prompts == 4 and d.censored == {"paper": 0, "sink-robust": 0}
+    assert d.n_prompts == 6 and d.censored == {"paper": 0, "sink-robust": 0}
     assert d.collapse["paper"] == {"short": 0.05, "long": 0.3}
     assert d.collapse["sink-robust"] == {"short": 0.12, "long": 0.12}
     assert d.shift["sink-robust"][0] == 0.0
-    assert check.value == pytest.approx((math.log2(6) + math.log2(5)) / 2)
+    assert check.value == pytest.approx((2 * math.log2(6) + math.log2(5)) / 3)
     # The no-collapse range reads every strength run on those short prompts under the rule (the
     # paper's rule: the main grid's finer sweep too).
     paper_swept = sorted(a for a in {*th.STRENGTHS, *th.SCALE_STRENGTHS} if 0 < a < 0.05)
     robust_swept = [a for a in th.SCALE_STRENGTHS if a < 0.12]
     assert d.safe_range == {"paper": [paper_swept[0], paper_swept[-1]],
                             "sink-robust": [robust_swept[0], robust_swept[-1]]}
+    # The same pattern on four prompts is too few texts to decide.
+    monkeypatch.setattr(th, "SCALE_PROMPTS_PER_SCENARIO", 2)
+    assert scale_and_length(grid(scale=True, text=collapsing(points))).verdict == "inconclusive"
 
 
-def test_c13_does_not_hold_when_both_scales_shift_alike():
-    same = {(rule, length, i): a for rule in ("paper", "sink-robust") for i in (0, 1)
+def test_c13_does_not_hold_when_both_scales_shift_alike(monkeypatch):
+    monkeypatch.setattr(th, "SCALE_PROMPTS_PER_SCENARIO", 3)
+    same = {(rule, length, i): a for rule in ("paper", "sink-robust") for i in (0, 1, 2)
             for length, a in (("short", 0.05), ("long", 0.3))}
-    check = scale_and_length(grid(scale=True, text=collapsing(same)))
+    check = scale_and_length(grid(scale=True, n=3, text=collapsing(same)))
     assert check.value == 0.0 and check.verdict == "does not hold"
 
 
@@ -607,3 +619,15 @@ def test_c13_collapse_must_persist_and_prompts_degenerate_unsteered_are_left_out
     assert d.n_prompts == 2 and d.censored == {"paper": 2, "sink-robust": 2}
     assert d.collapse["paper"]["short"] == 0.05  # the set-level point reads one strength only
     assert check.value == 0.0
+
+
+def test_a_degenerate_steered_text_neither_moves_the_readout_nor_flips():
+    # Every emotion-steered text at the judged strength is a loop: its readout and target move
+    # the scenario's way, but a collapsed text carries no emotion a reader could see.
+    looped = grid(readout=only("emotion", towards), target=only("emotion", rising, 0.5), n=5,
+                  text=lambda c: LOOP if c.direction == "emotion" and c.a == th.SCENARIO_STRENGTH else PLAIN)
+    c5 = moves_check(looped)
+    assert c5.value == 0.0 and c5.verdict == "does not hold"
+    assert c5.details.moved_any_text == 10 and c5.details.degenerate_steered == 10
+    c6 = classifier_flips(looped)
+    assert c6.value == 0.0 and c6.details.flips_any_text == 10
