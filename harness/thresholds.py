@@ -88,6 +88,9 @@ CENTRED_STRENGTHS = (SCENARIO_STRENGTH, 0.05)
 # one-sided test over prompts (Wilcoxon signed-rank for readout deltas, exact McNemar for
 # flips) at this level; otherwise the control "passes" the same test (uninformative).
 CONTROL_ALPHA = 0.05
+# A paired comparison over fewer prompts than this (both readings present) is not measured:
+# a pass that could not be checked against its control is inconclusive.
+MIN_PAIRS = 5
 # Chat-mode baselines: an unsteered reply that declines ("I'm sorry, but I can't...") is not a
 # text to steer; a model whose unsteered chat replies decline more often than this is flagged.
 REFUSAL_FLAG = 0.25
@@ -123,6 +126,12 @@ PPL_SCORERS = ("gemma-3-270m", "qwen2.5-coder-0.5b-instruct")
 # turn degenerate; repetitive = that at 0.05 without an explosive PPL ratio.
 LOOP_SHARE_MAX = 0.5
 DISTINCT2_MIN = 0.5
+# A text whose external-scorer perplexity reaches this is incoherent (word salad, symbol
+# strings), a degeneration kind of its own: the geometric midpoint of Table 5's largest
+# non-explosive median PPL (60.5, Gemma-3 1B IT) and its smallest explosive one (958.8,
+# Qwen2.5 1.5B), the same derivation as EXPLOSIVE_PPL_RATIO. Set after an audit of the
+# excerpts found unflagged gibberish; derived from the paper, not from our texts.
+INCOHERENT_PPL = 240.0
 DEGENERATE_SHARE = 0.5
 REGIME_HIGH, REGIME_LOW = 0.05, 0.005
 # C9 "0.005 is safe": PPL(0.005) / PPL(0) within a factor of SAFE_PPL_FACTOR of 1 (bootstrap
@@ -131,13 +140,14 @@ REGIME_HIGH, REGIME_LOW = 0.05, 0.005
 SAFE_STRENGTH = 0.005
 SAFE_PPL_FACTOR = 1.25
 # C10 cross-lingual leakage under strong steering (strengths >= STRONG_STRENGTH), Han
-# (Chinese) characters as the paper states; kana and Hangul are counted beside. A leak needs
-# at least CJK_MIN_CHARS Han characters in at least CJK_MIN_TEXTS texts, and more than the
+# (Chinese) characters as the paper states; kana, Hangul and other non-Latin letters are
+# counted beside. A leak needs at least CJK_MIN_CHARS Han characters from at least
+# CJK_MIN_PROMPTS prompts (a prompt counts once, whatever its strengths), and more than the
 # unsteered and the random-direction continuations of the same prompts (paired, one-sided
-# Wilcoxon at CONTROL_ALPHA); "not in other families" = no leak by the same rule.
+# permutation test at CONTROL_ALPHA); "not in other families" = no leak by the same rule.
 STRONG_STRENGTH = 0.05
 CJK_MIN_CHARS = 20
-CJK_MIN_TEXTS = 3
+CJK_MIN_PROMPTS = 3
 # C13 (a finding the paper lacks): the collapse point against prompt length under each
 # scale rule. Raw prompts, the first SCALE_PROMPTS_PER_SCENARIO of each scenario, short
 # and long (a neutral lead-in before the same prompt), at SCALE_STRENGTHS (wide enough for

@@ -46,9 +46,10 @@ from harness.experiments.steering_grid import (
 )
 from harness.metrics.paired import (
     bootstrap_interval,
+    finite_pairs,
     mcnemar_greater,
+    paired_greater,
     proportion_interval,
-    wilcoxon_greater,
 )
 from harness.metrics.recognition import Recognition
 from harness.metrics.textstats import DEGENERATION_KINDS, SCRIPTS, degeneration, is_refusal
@@ -56,6 +57,7 @@ from harness.models.loading import ModelHandle
 from harness.stimuli.loading import paper_values
 
 REGIMES = ("surgical", "repetitive", "explosive")
+REPORTED_SCRIPTS = (*SCRIPTS, "other")  # Han, kana, Hangul, and other non-Latin letters
 Key = tuple[str, int]  # (scenario, prompt index): one independent sample
 
 
@@ -88,12 +90,17 @@ def _share(flags: Sequence[bool]) -> float:
     return sum(flags) / len(flags) if flags else math.nan
 
 
-def is_degenerate(stats: dict) -> bool:
-    return degeneration(stats) is not None
+def row_degeneration(row: SteerRow) -> str | None:
+    """Why a steered text is degenerate (its words, or its perplexity: incoherent), or None."""
+    return degeneration(row.stats, row.perplexity)
+
+
+def is_degenerate(row: SteerRow) -> bool:
+    return row_degeneration(row) is not None
 
 
 def degenerate_share(rows: Sequence[SteerRow]) -> float:
-    return _share([is_degenerate(r.stats) for r in rows])
+    return _share([is_degenerate(r) for r in rows])
 
 
 def _ppl(r: SteerRow) -> float:
@@ -119,6 +126,14 @@ def refusal_share(run: SteeringRun) -> float | None:
     if run.prompting != "chat":
         return None
     return _share([is_refusal(r.text) for r in run.select("emotion", 0.0)])
+
+
+def _shown(passes: bool | None, readings: Sequence[ControlReading]) -> tuple[ControlReading, ...]:
+    """The controls as recorded: when the test itself fails, whether a control passes decides
+    nothing, so it is not marked (a control is never "passing too" beside a failed test)."""
+    if passes is False:
+        return tuple(ControlReading(c.name, c.value, None) for c in readings)
+    return tuple(readings)
 
 
 def _p(p: float) -> str:
@@ -165,7 +180,7 @@ def _readout_deltas(run: SteeringRun, direction: Direction, strength: float, att
                     healthy: bool = True) -> dict[Key, float]:
     """Signed readout deltas per prompt; with ``healthy``, a degenerate steered text counts as no
     movement (0): a collapsed text carries no emotion a reader could see."""
-    return {k: 0.0 if healthy and is_degenerate(r.stats) else _z(_signed(run, r, attr))
+    return {k: 0.0 if healthy and is_degenerate(r) else _z(_signed(run, r, attr))
             for k, r in _rows(run, direction, strength).items()}
 
 
@@ -187,20 +202,30 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
         ctrl_dirs.append(("opposite emotion", "opposite"))
     controls, readings = [], []
     for name, cdir in ctrl_dirs:
+        # The same yes/no reading on the control's text of the same prompt (moved, text healthy),
+        # compared by exact McNemar: a collapsed text is "not moved" on both sides alike.
         c = _readout_deltas(run, cdir, strength, "readout")
         cv = [c.get(k, 0.0) for k in keys]
-        p = wilcoxon_greater(e, cv)
+        _, _, p = mcnemar_greater([v > 0 for v in e], [v > 0 for v in cv])
         pc = PairedControl(name, sum(v > 0 for v in cv), len(c), statistics.fmean(cv) if cv else math.nan, p)
         controls.append(pc.__dict__)
         readings.append(ControlReading(name, f"{pc.moved}/{pc.n} moved; beaten {_p(p)}", p >= th.CONTROL_ALPHA))
-    cen = _readout_deltas(run, direction, strength, "readout_centred")
+    # The centred (emotion-specific) readout, on healthy texts only (a pair with a collapsed
+    # text is dropped, not pinned at 0).
+    def centred_deltas(d: Direction) -> dict[Key, float]:
+        return {k: math.nan if is_degenerate(r) else _signed(run, r, "readout_centred")
+                for k, r in _rows(run, d, strength).items()}
+
+    cen = centred_deltas(direction)
     ce = [cen[k] for k in keys]
-    centred = {"mean_delta": statistics.fmean(ce) if ce else math.nan,
-               "interval": list(bootstrap_interval(ce)),
-               "moved": sum(v > 0 for v in ce), "n": len(ce)}
+    ce_ok = [v for v in ce if not math.isnan(v)]
+    centred = {"mean_delta": statistics.fmean(ce_ok) if ce_ok else math.nan,
+               "interval": list(bootstrap_interval(ce_ok)),
+               "moved": sum(v > 0 for v in ce_ok), "n": len(ce_ok)}
     for _, cdir in ctrl_dirs:
-        c = _readout_deltas(run, cdir, strength, "readout_centred")
-        centred[f"p_beats_{cdir}"] = wilcoxon_greater(ce, [c.get(k, 0.0) for k in keys])
+        c = centred_deltas(cdir)
+        cv = [c.get(k, math.nan) for k in keys]
+        centred[f"p_beats_{cdir}"] = paired_greater(ce, cv) if finite_pairs(ce, cv) >= th.MIN_PAIRS else math.nan
     per_scenario = {s.id: {
         "readout_delta": statistics.fmean(_z(_signed(run, r, "readout")) for r in run.select(direction, strength, s.id)),
         "activation_delta": statistics.fmean(_signed(run, r, "activation")
@@ -211,7 +236,7 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
                    for a in strengths if a > 0}
     refusals = refusal_share(run)
     any_text = sum(v > 0 for v in _readout_deltas(run, direction, strength, "readout", healthy=False).values())
-    n_deg = sum(is_degenerate(r.stats) for r in run.select(direction, strength))
+    n_deg = sum(is_degenerate(r) for r in run.select(direction, strength))
     verdict = decide(passes, readings)
     reason = (f"{direction} vectors: readout delta > 0 in {moved}/{n} prompts with a non-degenerate text at "
               f"strength {strength} (95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > {th.MOST:.0%}; "
@@ -227,7 +252,7 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
         rate_by_strength=by_strength, centred_readout=centred, refusal_share=refusals,
         random_rate=controls[0]["moved"] / controls[0]["n"] if controls[0]["n"] else None,
         moved_any_text=any_text, degenerate_steered=n_deg),
-        outcome=verdict, interval=ci, controls=tuple(readings))
+        outcome=verdict, interval=ci, controls=_shown(passes, readings))
 
 
 def _c5_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -263,7 +288,8 @@ def table4_deltas(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     note = ("measured: activation delta (last prompt token, hooks on) with the readout delta (unsteered "
             "re-read of the steered text) in brackets, mean over the scenario's prompts at strength "
             f"{recs[0][1].strength if recs else '?'}; paper rows list models it ran (strength "
-            "not stated); paper models absent from this run are not run. Paper 5.5, instruct/base delta ratio: "
+            "not stated; the readout here counts degenerate texts too, unlike C5's verdict); paper models absent "
+            "from this run are not run. Paper 5.5, instruct/base delta ratio: "
             + ", ".join(f"{k} {v}" for k, v in pv["rlhf_steering_ratio"].items())
             + " (not measured here: no base/instruct pair among the embedded models)")
     return "\n".join([table(rows, ["model", "source / prompting", *[h for _, h in SCENARIO_COLUMNS]]), "",
@@ -297,7 +323,7 @@ def c5_controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                       steering_caption(records, "readout delta = unsteered re-read of the steered text projected on "
                                        "the target v_hat, signed, minus the unsteered text's; a degenerate steered text "
                                        "counts as not moved; 'beaten' = one-sided "
-                                       "paired Wilcoxon over prompts that the steering vector moves the readout more "
+                                       "McNemar over prompts that the steering vector moves the readout (healthy text) in more prompts "
                                        f"than the control (uninformative at p >= {th.CONTROL_ALPHA}); refusals: share "
                                        f"of unsteered chat replies that decline (flagged above {th.REFUSAL_FLAG:.0%})")])
 
@@ -340,6 +366,7 @@ class ModelFlipsDetails(FlipsDetails):
 @dataclass(frozen=True)
 class PooledFlipsDetails(FlipsDetails):
     models: list[str] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)
 
 
 def _recognised(recog: dict[str, Recognition] | None, run: SteeringRun) -> dict[str, str]:
@@ -355,7 +382,7 @@ def _flip_flags(run: SteeringRun, direction: Direction, strength: float, keys: S
     """Per prompt: does the steered text's target score move the scenario's way? With
     ``healthy``, a degenerate steered text cannot flip (nothing a reader could call that emotion)."""
     rows = _rows(run, direction, strength)
-    return [k in rows and not (healthy and is_degenerate(rows[k].stats))
+    return [k in rows and not (healthy and is_degenerate(rows[k]))
             and signed_target(run, rows[k], classifier) > 0 for k in keys]
 
 
@@ -409,7 +436,8 @@ def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = No
               f"counting degenerate texts); random direction {rk}/{n} "
               f"on the same prompts (emotion-only {only_e}, random-only {only_r}, {_p(p)})"
               + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else ""))
-    return Check(passes, k / n, reason, details, outcome=decide(passes, [ctrl]), interval=ci, controls=(ctrl,))
+    return Check(passes, k / n, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
+                 controls=_shown(passes, [ctrl]))
 
 
 def flip_agreement(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH) -> dict[str, Any]:
@@ -472,7 +500,8 @@ def pooled_flips(runs: Sequence[SteeringRun], prompting: str, profile: str,
     models = sorted(r.model for r in runs)
     details = PooledFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=n,
                                  classifier=runs[0].classifier, random_rate=rk / n if n else None,
-                                 mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p}, models=models)
+                                 mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p}, models=models,
+                                 excluded=excluded)
     name = pooled_key(models)
     if n == 0:
         check: Check[Any] = Check(None, None, "no countable prompt in any model", details)
@@ -486,7 +515,7 @@ def pooled_flips(runs: Sequence[SteeringRun], prompting: str, profile: str,
                       f"direction {rk}/{n} ({_p(p)})" + (f"; left out: {', '.join(excluded)} (target not "
                                                          "recognised)" if excluded else ""),
                       details, outcome=decide(passes, [ctrl]), interval=ci,
-                      controls=(ctrl,))
+                      controls=_shown(passes, [ctrl]))
     return name, Finding(C6.metric, check, {"method": prompting, "profile": profile}, _c6_paper(name, ""))
 
 
@@ -507,13 +536,14 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
             continue
         m = parse_details(ModelFlipsDetails, r.details)
         direction = m.direction if m else "emotion"
-        excluded = ", ".join(m.excluded) if m and m.excluded else "—"
+        excluded = ", ".join(r.details.get("excluded") or {}) or "—"
         rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}", f"{d.flips}/{d.n}",
                      fmt_ci(r.value, r.details.get("interval"), 2), f"{d.random_flips}/{d.random_n}",
                      fmt(d.mcnemar.get("p"), 2), excluded, r.verdict])
     agree = [(r.model, r.method, parse_details(ModelFlipsDetails, r.details)) for r in recs if r.metric == C6.metric]
     lines = [f"- {m}, {p}: {a.agreement['classifiers'][0]} and {a.agreement['classifiers'][1]} agree on "
-             f"{fmt(a.agreement['agreement'], 2)} of {a.agreement['n']} steered texts (kappa "
+             f"{fmt(a.agreement['agreement'], 2)} of {a.agreement['n']} steered texts at 0.02 with words (every "
+             "scenario, degenerate texts included, since nrclex recognises no target) (kappa "
              f"{fmt(a.agreement['kappa'], 2)}; flips {a.agreement['flips'][0]} vs {a.agreement['flips'][1]})"
              for m, p, a in agree if a and a.agreement.get("n")]
     return "\n".join([table(rows, ["model", "prompting", "classifier", "vectors @ strength", "flips", "rate [95%]",
@@ -603,7 +633,7 @@ def _prompt_rhos(run: SteeringRun, keys: Sequence[Key], direction: Direction, st
 
     def delta(k: Key, a: float) -> float:
         r = by[a].get(k)
-        if r is None or (healthy_only and is_degenerate(r.stats)):
+        if r is None or (healthy_only and is_degenerate(r)):
             return math.nan
         return signed_target(run, r, classifier)
 
@@ -630,7 +660,7 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                   classifier: str | None = None) -> Check[DoseDetails]:
     """C7: per prompt, Spearman(strength, signed paired target delta) over the paper's sweep;
     the mean over prompts needs a bootstrap interval above 0, and must beat the random
-    direction's (same strengths, paired Wilcoxon)."""
+    direction's (same strengths, paired permutation test)."""
     name = classifier or (run.classifiers[0] if run.classifiers else run.classifier.split()[0])
     excluded = _recognised(recog, run)
     keys = _flip_keys(run, excluded, classifier)
@@ -641,7 +671,8 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     common = [a for a in th.RANDOM_STRENGTHS]
     e_same = _prompt_rhos(run, keys, "emotion", common, classifier)
     r_same = _prompt_rhos(run, keys, "random", common, classifier)
-    p_rand = wilcoxon_greater(e_same, r_same) if keys else math.nan
+    n_pairs = finite_pairs(e_same, r_same)
+    p_rand = paired_greater(e_same, r_same) if n_pairs >= th.MIN_PAIRS else math.nan
     xs, ys = [], []
     for a in sweep:
         for k, r in _rows(run, "emotion", a).items():
@@ -649,7 +680,7 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                 xs.append(a)
                 ys.append(signed_target(run, r, classifier))
     pooled = _rho(xs, ys) if xs else math.nan
-    n_deg = sum(is_degenerate(r.stats) for a in sweep for r in run.select("emotion", a))
+    n_deg = sum(is_degenerate(r) for a in sweep for r in run.select("emotion", a))
     curve = {str(a): statistics.fmean(_z(r.sign * r.target) for r in run.select("emotion", a)) for a in th.STRENGTHS}
     readout_curve = {str(a): statistics.fmean(_z(r.sign * r.readout) for r in run.select("emotion", a))
                      for a in th.STRENGTHS}
@@ -674,9 +705,14 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
         why = "; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has three texts with words"
         return Check(None, None, f"{name}: no countable prompt ({why})", details)
     passes = interval_side(ci, 0.0, above=True)
+    measured = not math.isnan(p_rand)
     ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} vs emotion "
-                          f"{fmt(details.emotion_rho_same_strengths, 2)} at {common}; beaten {_p(p_rand)}",
-                          p_rand >= th.CONTROL_ALPHA)
+                          f"{fmt(details.emotion_rho_same_strengths, 2)} at {common} over {n_pairs} prompts; "
+                          + (f"beaten {_p(p_rand)}" if measured else f"not measured (needs {th.MIN_PAIRS} prompts "
+                                                                      "with both)"),
+                          p_rand >= th.CONTROL_ALPHA if measured else None)
+    if passes and not measured:
+        passes = None  # a pass its control could not be checked against decides nothing
     n_pts = sum(v is not None for v in points.values())
     reason = (f"mean per-prompt Spearman(strength, paired {name} target delta) = {mean:.3f} over {len(rhos)} prompts "
               f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > 0); random direction: {ctrl.value}; "
@@ -684,7 +720,8 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
               f"in {n_pts}/{len(points)} scenarios (random direction: "
               f"{sum(v is not None for v in rnd_points.values())}/{len(rnd_points)})"
               + (f"; left out: {', '.join(excluded)}" if excluded else ""))
-    return Check(passes, mean, reason, details, outcome=decide(passes, [ctrl]), interval=ci, controls=(ctrl,))
+    return Check(passes, mean, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
+                 controls=_shown(passes, [ctrl]))
 
 
 def _c7_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -726,7 +763,7 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                                        "delta (steered - unsteered of the same prompt, signed); interval: bootstrap "
                                        "over prompts; the random direction is compared on its own strengths "
                                        f"{list(th.RANDOM_STRENGTHS)} (the emotion vector's rho there, paired "
-                                       "Wilcoxon); flip point = lowest strength at which most of a scenario's "
+                                       "permutation test); flip point = lowest strength at which most of a scenario's "
                                        "prompts flip and still do at the next")])
 
 
@@ -756,6 +793,7 @@ class RegimeDetails:
     regime: str
     regime_by_ppl_only: str
     random_regime: str
+    ppl_ratio_blank_scored: float  # the same ratio with texts without words scored too
     collapse_point: float | None
     ppl_by_strength: dict[str, float]
     degenerate_by_strength: dict[str, float]
@@ -772,7 +810,7 @@ def classify_regime(ppl_ratio: float, newly_degenerate: float) -> str:
 
 
 def _healthy_keys(run: SteeringRun, **sel: Any) -> list[Key]:
-    return sorted(_key(r) for r in run.select("emotion", 0.0, **sel) if not is_degenerate(r.stats))
+    return sorted(_key(r) for r in run.select("emotion", 0.0, **sel) if not is_degenerate(r))
 
 
 def newly_degenerate(run: SteeringRun, direction: Direction, strength: float, **sel: Any) -> tuple[int, int]:
@@ -780,7 +818,7 @@ def newly_degenerate(run: SteeringRun, direction: Direction, strength: float, **
     steered text at ``strength`` is degenerate."""
     healthy = _healthy_keys(run, **sel)
     rows = _rows(run, direction, strength, **sel)
-    return sum(1 for k in healthy if k in rows and is_degenerate(rows[k].stats)), len(healthy)
+    return sum(1 for k in healthy if k in rows and is_degenerate(rows[k])), len(healthy)
 
 
 def _ratio_of_medians(pairs: np.ndarray) -> float:
@@ -788,12 +826,14 @@ def _ratio_of_medians(pairs: np.ndarray) -> float:
     return float(hi / lo) if lo > 0 else math.nan
 
 
-def ppl_ratio(run: SteeringRun, low: float, high: float, direction_high: Direction = "emotion"
-              ) -> tuple[float, tuple[float, float]]:
-    """median PPL(high) / median PPL(low) over prompts, with a bootstrap interval over prompts."""
+def ppl_ratio(run: SteeringRun, low: float, high: float, direction_high: Direction = "emotion",
+              score_blank: bool = False) -> tuple[float, tuple[float, float]]:
+    """median PPL(high) / median PPL(low) over prompts, with a bootstrap interval over prompts
+    (texts without words unscored, unless ``score_blank``)."""
     lo, hi = _rows(run, "emotion", low), _rows(run, direction_high, high)
     keys = sorted(set(lo) & set(hi))
-    pairs = np.array([[_ppl(lo[k]), _ppl(hi[k])] for k in keys], float)
+    ppl = (lambda r: r.perplexity) if score_blank else _ppl
+    pairs = np.array([[ppl(lo[k]), ppl(hi[k])] for k in keys], float)
     if not len(pairs):
         return math.nan, (math.nan, math.nan)
     with warnings.catch_warnings():
@@ -811,7 +851,7 @@ def regime_summary(run: SteeringRun) -> RegimeDetails:
         (lambda kn: kn[1] and kn[0] / kn[1] >= th.DEGENERATE_SHARE)(newly_degenerate(run, "emotion", a))
         or median_ppl(run.select("emotion", a)) / ppl_lo >= th.EXPLOSIVE_PPL_RATIO)), None)
     hi = run.select("emotion", th.REGIME_HIGH)
-    kinds = {kind: sum(degeneration(r.stats) == kind for r in hi) for kind in DEGENERATION_KINDS}
+    kinds = {kind: sum(row_degeneration(r) == kind for r in hi) for kind in DEGENERATION_KINDS}
     r_ratio, _ = ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, "random")
     rk, rn = newly_degenerate(run, "random", th.REGIME_HIGH)
     return RegimeDetails(
@@ -820,6 +860,7 @@ def regime_summary(run: SteeringRun) -> RegimeDetails:
         newly_degenerate=newly, newly_degenerate_interval=list(newly_ci), healthy_unsteered=n, kinds_high=kinds,
         blank_texts={str(a): sum(bool(r.stats.get("blank")) for r in run.select("emotion", a)) for a in th.STRENGTHS},
         regime=classify_regime(ratio, newly), regime_by_ppl_only=classify_regime(ratio, 0.0),
+        ppl_ratio_blank_scored=ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, score_blank=True)[0],
         random_regime=classify_regime(r_ratio, rk / rn if rn else math.nan), collapse_point=collapse,
         ppl_by_strength={str(a): median_ppl(run.select("emotion", a)) for a in th.STRENGTHS},
         degenerate_by_strength={str(a): degenerate_share(run.select("emotion", a)) for a in th.STRENGTHS},
@@ -853,10 +894,12 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
               f"{fmt(s.newly_degenerate_interval[1], 2)}] of the {s.healthy_unsteered} prompts healthy unsteered "
               f"(unsteered degenerate {fmt(s.degenerate_unsteered, 2)}) -> {s.regime} (paper: {paper_label}"
               f"{'; the label changes within the intervals: ' + ', '.join(sorted(ends)) if len(ends) > 1 else ''}); "
-              f"random direction: {s.random_regime}; collapse point {s.collapse_point}")
+              f"random direction: {s.random_regime}; collapse point {s.collapse_point}; with the "
+              f"{s.blank_texts.get(str(th.REGIME_HIGH), 0)} blank texts at 0.05 scored too, the ratio would be "
+              f"{fmt(s.ppl_ratio_blank_scored, 3)}")
     verdict = "not applicable" if paper_label is None else decide(passes, controls)
     return Check(passes if paper_label is not None else None, s.regime, reason, s, outcome=verdict,
-                 controls=controls)
+                 controls=_shown(passes, controls))
 
 
 def _c8_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -926,8 +969,8 @@ def safe_strength(run: SteeringRun) -> Check[SafeDetails]:
     base, safe = _rows(run, "emotion", 0.0), _rows(run, "emotion", th.SAFE_STRENGTH)
     ratio, ci = ppl_ratio(run, 0.0, th.SAFE_STRENGTH)
     keys = sorted(set(base) & set(safe))
-    new, healed, p = mcnemar_greater([is_degenerate(safe[k].stats) for k in keys],
-                                     [is_degenerate(base[k].stats) for k in keys])
+    new, healed, p = mcnemar_greater([is_degenerate(safe[k]) for k in keys],
+                                     [is_degenerate(base[k]) for k in keys])
     f = th.SAFE_PPL_FACTOR
     if p < th.CONTROL_ALPHA:
         passes: bool | None = False
@@ -997,8 +1040,8 @@ class CrossLingualDetails:
 
 
 def _script_counts(rows: Sequence[SteerRow]) -> tuple[dict[str, int], dict[str, int]]:
-    chars = {s: sum((r.stats.get("script_chars") or {}).get(s, 0) for r in rows) for s in SCRIPTS}
-    texts = {s: sum(1 for r in rows if (r.stats.get("script_chars") or {}).get(s, 0) > 0) for s in SCRIPTS}
+    chars = {s: sum((r.stats.get("script_chars") or {}).get(s, 0) for r in rows) for s in REPORTED_SCRIPTS}
+    texts = {s: sum(1 for r in rows if (r.stats.get("script_chars") or {}).get(s, 0) > 0) for s in REPORTED_SCRIPTS}
     return chars, texts
 
 
@@ -1012,8 +1055,8 @@ def expects_cjk_leak(family: str) -> bool:
     return family in paper_values()["cross_lingual"]["families_leaking"]
 
 
-def leaks(chars: int, texts: int) -> bool:
-    return chars >= th.CJK_MIN_CHARS and texts >= th.CJK_MIN_TEXTS
+def leaks(chars: int, prompts: int) -> bool:
+    return chars >= th.CJK_MIN_CHARS and prompts >= th.CJK_MIN_PROMPTS
 
 
 def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDetails]:
@@ -1034,19 +1077,21 @@ def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDet
 
     e, u, rr = per_prompt(emo), per_prompt(base), per_prompt(rnd)
     keys = sorted(e)
-    p_u = wilcoxon_greater([e[k] for k in keys], [u.get(k, 0.0) for k in keys])
-    p_r = wilcoxon_greater([e[k] for k in keys], [rr.get(k, 0.0) for k in keys])
-    han, han_texts = counts["emotion"][0]["han"], counts["emotion"][1]["han"]
-    leak = leaks(han, han_texts)
+    p_u = paired_greater([e[k] for k in keys], [u.get(k, 0.0) for k in keys])
+    p_r = paired_greater([e[k] for k in keys], [rr.get(k, 0.0) for k in keys])
+    han = counts["emotion"][0]["han"]
+    han_prompts = sum(1 for v in e.values() if v > 0)
+    leak = leaks(han, han_prompts)
     details = CrossLingualDetails(
         strengths=strengths, scripts={k: v[0] for k, v in counts.items()}, texts_with={k: v[1] for k, v in counts.items()},
         p_beats_unsteered=p_u, p_beats_random=p_r, expects_leak=expects_leak,
         examples=[r.text for r in emo if any((r.stats.get("script_chars") or {}).values())][:3],
         emoji=sum(r.stats["emoji"] for r in emo), unsteered=_han_share(base), random=_han_share(rnd))
     other = ", ".join(f"{s} {counts['emotion'][0][s]} chars in {counts['emotion'][1][s]} texts"
-                      for s in SCRIPTS if s != "han")
-    desc = (f"Han {han} chars in {han_texts} of {len(emo)} texts at strengths {strengths} (a leak needs >= "
-            f"{th.CJK_MIN_CHARS} in >= {th.CJK_MIN_TEXTS}); unsteered {counts['unsteered'][0]['han']} "
+                      for s in REPORTED_SCRIPTS if s != "han")
+    desc = (f"Han {han} chars in {counts['emotion'][1]['han']} of {len(emo)} texts from {han_prompts} prompts at "
+            f"strengths {strengths} (a leak needs >= {th.CJK_MIN_CHARS} from >= {th.CJK_MIN_PROMPTS} prompts); "
+            f"unsteered {counts['unsteered'][0]['han']} "
             f"(emotion more: {_p(p_u)}), random direction {counts['random'][0]['han']} ({_p(p_r)}); {other}")
     if expects_leak:
         controls = (
@@ -1054,7 +1099,7 @@ def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDet
             ControlReading("random direction", f"Han {counts['random'][0]['han']}; beaten {_p(p_r)}",
                            p_r >= th.CONTROL_ALPHA))
         return Check(leak, _han_share(emo), f"leak expected (Qwen): {desc}", details,
-                     outcome=decide(leak, controls), controls=controls)
+                     outcome=decide(leak, controls), controls=_shown(leak, controls))
     # "Not in other families" is an absence: a random direction that leaks nothing either does
     # not speak against it, so it is shown, not used as a control.
     rnd_reading = ControlReading("random direction", f"Han {counts['random'][0]['han']} in "
@@ -1077,7 +1122,7 @@ def cjk_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     recs = C10.read(records)
     rows = []
     for r, d in recs:
-        cell = {src: ", ".join(f"{s} {d.scripts[src][s]} ({d.texts_with[src][s]})" for s in SCRIPTS)
+        cell = {src: ", ".join(f"{s} {d.scripts[src][s]} ({d.texts_with[src][s]})" for s in REPORTED_SCRIPTS)
                 for src in ("emotion", "unsteered", "random")}
         rows.append([r.model, r.method, cell["emotion"], cell["unsteered"], cell["random"],
                      f"{fmt(d.p_beats_unsteered, 2)} / {fmt(d.p_beats_random, 2)}",
@@ -1088,8 +1133,8 @@ def cjk_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                                  "(6.1). Steered and random-direction texts at strengths "
                                  f"{[a for a in th.RANDOM_STRENGTHS if a >= th.STRONG_STRENGTH]}; the verdict reads "
                                  f"Han (Chinese) characters: a leak needs >= {th.CJK_MIN_CHARS} in >= "
-                                 f"{th.CJK_MIN_TEXTS} texts and, for Qwen, more than the unsteered and random-"
-                                 "direction texts of the same prompts (one-sided paired Wilcoxon); kana and Hangul "
+                                 f"{th.CJK_MIN_PROMPTS} prompts and, for Qwen, more than the unsteered and random-"
+                                 "direction texts of the same prompts (one-sided paired permutation test); kana and Hangul "
                                  "are counted beside")])
 
 
@@ -1124,7 +1169,7 @@ def _prompt_collapse(run: SteeringRun, key: Key, rule: str, length: str) -> floa
     flags = []
     for a in th.SCALE_STRENGTHS:
         rows = _rows(run, "emotion", a, rule=rule, length=length)  # type: ignore[arg-type]
-        flags.append(key in rows and is_degenerate(rows[key].stats))
+        flags.append(key in rows and is_degenerate(rows[key]))
     for i, a in enumerate(th.SCALE_STRENGTHS):
         if all(flags[i:]):
             return a
@@ -1136,7 +1181,7 @@ def _set_collapse(run: SteeringRun, keys: Sequence[Key], rule: str, length: str,
     """The lowest of ``strengths`` at which most of ``keys`` give degenerate text (None: none)."""
     for a in strengths:
         rows = _rows(run, "emotion", a, rule=rule, length=length)  # type: ignore[arg-type]
-        if keys and _share([k in rows and is_degenerate(rows[k].stats) for k in keys]) >= th.DEGENERATE_SHARE:
+        if keys and _share([k in rows and is_degenerate(rows[k]) for k in keys]) >= th.DEGENERATE_SHARE:
             return a
     return None
 
@@ -1194,7 +1239,8 @@ def scale_and_length(run: SteeringRun) -> Check[ScaleDetails]:
               f"at {censor}: {censored}); s_l short/long at the middle block "
               f"{fmt(sr[0], 3)} (paper) vs {fmt(sr[1], 3)} (sink-robust); first-position norm "
               f"{fmt(details.first_norm_middle, 4)} vs median {fmt(details.median_norm_middle, 4)} there")
-    return Check(passes, mean, reason, details, outcome=decide(passes, [ctrl]), interval=ci, controls=(ctrl,))
+    return Check(passes, mean, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
+                 controls=_shown(passes, [ctrl]))
 
 
 def _c13_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -1233,8 +1279,9 @@ def scale_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                                        f"lead-in before the same prompt), strengths {list(th.SCALE_STRENGTHS)}; "
                                        "paper's scale: s_l = mean residual norm over every prompt position; "
                                        "sink-robust: every position but the first; collapse point = lowest strength "
-                                       "from which a prompt's text stays degenerate (set: most prompts); shift = "
-                                       "log2 collapse(long) - log2 collapse(short) per prompt, bootstrap over prompts")])
+                                       "from which a prompt's text stays degenerate (set: most prompts; at the "
+                                       "lowest swept strength it may lie lower still); shift = abs(log2 "
+                                       "collapse(long) - log2 collapse(short)) per prompt, bootstrap over prompts")])
 
 
 C13: Claim[ScaleDetails] = Claim(

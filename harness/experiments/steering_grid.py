@@ -341,4 +341,4 @@ def excerpts(run: SteeringRun, scenarios: Sequence[Scenario], forms: PromptForms
              "prompt": prompt_text(forms, prompt[(r.scenario, r.prompt_index)], run.prompting, r.length),
              "direction": r.direction, "strength": r.strength, "rule": r.rule, "length": r.length, "text": r.text,
              "target": r.target, "perplexity": r.perplexity, "loop_share": r.stats["loop_share"],
-             "degenerate": degeneration(r.stats)} for r in run.rows]
+             "degenerate": degeneration(r.stats, r.perplexity)} for r in run.rows]

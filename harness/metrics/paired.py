@@ -2,14 +2,14 @@
 
 Each scenario prompt is one independent sample; a steered continuation is compared with a
 control continuation of the same prompt (unsteered, random direction, wrong emotion).
-Tests are one-sided ("the emotion vector does more than its control"); intervals are
+Tests are one-sided ("the emotion vector does more than its control"): a sign-flip
+permutation test for paired numbers, exact McNemar for paired yes/no; intervals are
 bootstraps over prompts.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -18,15 +18,22 @@ from scipy import stats as sps
 from harness import thresholds as th
 
 
-def wilcoxon_greater(x: Sequence[float], y: Sequence[float]) -> float:
-    """One-sided Wilcoxon signed-rank p that x exceeds y, paired; nan pairs count as ties (0).
-    No non-zero difference at all gives p = 1 (nothing favours x)."""
-    d = np.nan_to_num(np.asarray(x, float) - np.asarray(y, float), nan=0.0)
+def paired_greater(x: Sequence[float], y: Sequence[float], n_resamples: int = 9999, seed: int = th.SEED) -> float:
+    """One-sided paired permutation p that x exceeds y: the mean of the differences against its
+    sign flips (exact when 2^n <= n_resamples, else Monte Carlo with p = (k+1)/(N+1)). Pairs with
+    a missing value are dropped; no non-zero difference gives p = 1 (nothing favours x)."""
+    d = np.asarray(x, float) - np.asarray(y, float)
+    d = d[np.isfinite(d)]
     if not np.any(d != 0):
         return 1.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(sps.wilcoxon(d, alternative="greater", zero_method="wilcox").pvalue)
+    res = sps.permutation_test((d,), np.mean, permutation_type="samples", alternative="greater",
+                               n_resamples=n_resamples, random_state=np.random.default_rng(seed))
+    return float(res.pvalue)
+
+
+def finite_pairs(x: Sequence[float], y: Sequence[float]) -> int:
+    """How many pairs have both values."""
+    return int(np.sum(np.isfinite(np.asarray(x, float)) & np.isfinite(np.asarray(y, float))))
 
 
 def mcnemar_greater(a: Sequence[bool], b: Sequence[bool]) -> tuple[int, int, float]:

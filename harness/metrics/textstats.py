@@ -98,7 +98,11 @@ def char_loop_share(text: str) -> float:
 
 
 def script_counts(text: str) -> dict[str, int]:
-    return {name: sum(_in(c, ranges) for c in text) for name, ranges in SCRIPTS.items()}
+    """Characters per CJK script, and "other": letters of any other non-Latin script (Greek,
+    Cyrillic, Sinhala, ...), which a leak into another language shows as well."""
+    out = {name: sum(_in(c, ranges) for c in text) for name, ranges in SCRIPTS.items()}
+    out["other"] = sum(1 for c in text if c.isalpha() and ord(c) > 0x24F and not _in(c, _CJK))
+    return out
 
 
 def token_loop_share(tokens: Sequence[int]) -> float:
@@ -116,12 +120,13 @@ def text_stats(text: str, tokens: Sequence[int] | None = None) -> TextStats:
 
 
 # Degeneration kinds, in the order they are tested: a text gets the first that applies.
-DEGENERATION_KINDS = ("blank", "loop", "token loop", "low distinct-2")
+DEGENERATION_KINDS = ("blank", "loop", "token loop", "low distinct-2", "incoherent")
 
 
-def degeneration(stats: TextStats | dict) -> str | None:
+def degeneration(stats: TextStats | dict, perplexity: float | None = None) -> str | None:
     """Why a text is degenerate (a DEGENERATION_KINDS entry), or None for text a reader would call
-    text. Blank comes first: it has no words, so no word statistic can see it."""
+    text. Blank comes first: it has no words, so no word statistic can see it; incoherent (word
+    salad, symbol strings) needs the scorer's perplexity of the text."""
     s = stats if isinstance(stats, dict) else stats.__dict__
     if s.get("blank"):
         return "blank"
@@ -131,6 +136,8 @@ def degeneration(stats: TextStats | dict) -> str | None:
         return "token loop"
     if s["distinct2"] < th.DISTINCT2_MIN:
         return "low distinct-2"
+    if perplexity is not None and perplexity >= th.INCOHERENT_PPL:
+        return "incoherent"
     return None
 
 

@@ -9,9 +9,10 @@ from scipy import stats as sps
 
 from harness.metrics.paired import (
     bootstrap_interval,
+    finite_pairs,
     mcnemar_greater,
+    paired_greater,
     proportion_interval,
-    wilcoxon_greater,
 )
 
 
@@ -27,15 +28,20 @@ def test_mcnemar_counts_the_discordant_pairs_and_gives_the_exact_one_sided_p():
         mcnemar_greater([True], [True, False])  # pairs must pair
 
 
-def test_wilcoxon_is_one_sided_and_gives_one_without_any_difference():
-    assert wilcoxon_greater([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]) == 1.0
-    assert wilcoxon_greater([1.0, 2.0, math.nan], [1.0, 2.0, 5.0]) == 1.0  # a nan pair is a tie
+def test_the_paired_permutation_test_is_one_sided_exact_and_drops_missing_pairs():
+    assert paired_greater([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]) == 1.0
+    assert paired_greater([1.0, 2.0, math.nan], [1.0, 2.0, 5.0]) == 1.0  # the nan pair is dropped
     x, y = [1.0, 2.1, 3.3, 4.6, 5.0, 6.2], [0.0] * 6
-    assert wilcoxon_greater(x, y) == pytest.approx(1 / 64)  # every difference > 0, exact
-    assert wilcoxon_greater(y, x) == pytest.approx(1.0)
+    assert paired_greater(x, y) == pytest.approx(1 / 64)  # all 2^6 sign flips: only the observed one is as large
+    assert paired_greater(y, x) == pytest.approx(1.0)
+    # Four pairs can never reach p < 0.0625 (the normal approximation claimed 0.029 on such data).
+    assert paired_greater([5.0, 5.0, 5.0, 5.0], [0.0] * 4) == pytest.approx(1 / 16)
     d = [0.5, -0.2, 1.0, 0.3, -0.1, 0.8, 0.4]
-    want = sps.wilcoxon(d, alternative="greater").pvalue
-    assert wilcoxon_greater(d, [0.0] * 7) == pytest.approx(want)
+    # Exact by enumeration: the share of the 128 sign flips whose mean is at least the observed one.
+    flips = [sum(v if (m >> i) & 1 else -v for i, v in enumerate(d)) for m in range(2 ** len(d))]
+    want = sum(f >= sum(d) - 1e-12 for f in flips) / len(flips)
+    assert paired_greater(d, [0.0] * 7) == pytest.approx(want)
+    assert finite_pairs([1.0, math.nan, 2.0], [0.0, 1.0, math.nan]) == 1
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (37, 40), (1, 1), (20, 20)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness import thresholds as th
-from harness.claims.steering import classify_regime, is_degenerate
+from harness.claims.steering import classify_regime
 from harness.metrics.textstats import (
     DEGENERATION_KINDS,
     cjk_share,
@@ -27,7 +27,7 @@ FLUENT = ("She opened the window and let the cold morning air into the kitchen. 
 def test_fluent_text_is_not_degenerate():
     s = text_stats(FLUENT)
     assert s.distinct2 == 1.0 and s.loop_words == 0 and s.cjk_share == 0 and s.emoji == 0
-    assert not is_degenerate(s.__dict__) and degeneration(s) is None and not s.blank
+    assert not (degeneration(s) is not None) and degeneration(s) is None and not s.blank
 
 
 @pytest.mark.parametrize("text", [
@@ -38,7 +38,7 @@ def test_fluent_text_is_not_degenerate():
 def test_repetition_loops_are_degenerate(text):
     s = text_stats(text)
     assert s.loop_share >= th.LOOP_SHARE_MAX
-    assert is_degenerate(s.__dict__)
+    assert (degeneration(s) is not None)
 
 
 def test_loop_lengths():
@@ -93,7 +93,7 @@ def test_explosive_cut_sits_between_surgical_and_explosive_ratios():
 
 def test_loops_inside_one_word_are_caught_at_character_level():
     s = text_stats("……破破IRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRRIRR")  # seen from a steered Qwen
-    assert s.loop_share == 0 and s.char_loop_share > 0.9 and is_degenerate(s.__dict__)
+    assert s.loop_share == 0 and s.char_loop_share > 0.9 and (degeneration(s) is not None)
     assert text_stats("The Mississippi is long; hahaha, said she.").char_loop_share < th.LOOP_SHARE_MAX
 
 
@@ -101,7 +101,7 @@ def test_loops_inside_one_word_are_caught_at_character_level():
 def test_texts_without_a_word_are_blank_and_degenerate(text):
     s = text_stats(text)
     assert s.blank  # no word character (punctuation marks still count as "words" for the loop rules)
-    assert degeneration(s) == "blank" and degeneration(s.__dict__) == "blank" and is_degenerate(s.__dict__)
+    assert degeneration(s) == "blank" and degeneration(s.__dict__) == "blank" and (degeneration(s) is not None)
 
 
 def test_blank_is_the_first_degeneration_kind():
@@ -112,7 +112,7 @@ def test_blank_is_the_first_degeneration_kind():
 
 def test_a_token_loop_without_words_is_caught():
     s = text_stats("\n\n\n\n", [13] * 12)
-    assert s.token_loop_share == 1.0 and is_degenerate(s.__dict__)
+    assert s.token_loop_share == 1.0 and (degeneration(s) is not None)
     # With a word in front, no word or character statistic sees the newline loop; the tokens do.
     s = text_stats("ok\n\n\n\n\n\n", [7, *[13] * 6])
     assert s.loop_share == 0 and s.char_loop_share == 0 and s.distinct2 == 1.0
@@ -122,12 +122,14 @@ def test_a_token_loop_without_words_is_caught():
 
 def test_cjk_characters_are_counted_per_script():
     text = "漢字 かなカナ 한글 and 。 text"
-    assert script_counts(text) == {"han": 2, "kana": 4, "hangul": 2}
+    assert script_counts(text) == {"han": 2, "kana": 4, "hangul": 2, "other": 0}
+    # Other non-Latin letters (SmolLM2's Greek loops) are counted too; Latin accents are not.
+    assert script_counts("ομαιομαι café")["other"] == 8
     s = text_stats(text)
-    assert s.script_chars == {"han": 2, "kana": 4, "hangul": 2}
+    assert s.script_chars == {"han": 2, "kana": 4, "hangul": 2, "other": 0}
     assert s.n_chars == len(text.replace(" ", ""))
     assert s.cjk_share == pytest.approx(9 / s.n_chars)  # the ideographic full stop counts towards CJK only
-    assert script_counts("plain ascii") == {"han": 0, "kana": 0, "hangul": 0}
+    assert script_counts("plain ascii") == {"han": 0, "kana": 0, "hangul": 0, "other": 0}
 
 
 def test_refusals_are_recognised_at_the_start_of_a_reply():
@@ -139,3 +141,11 @@ def test_refusals_are_recognised_at_the_start_of_a_reply():
     # Text that opens like an apology or a "can't" but declines nothing (seen in SmolLM2's chat replies).
     assert not is_refusal("I'm sorry for your loss. I'm sorry for your pain.")
     assert not is_refusal("I can't believe she left without a word.")
+
+
+def test_gibberish_is_incoherent_by_the_scorers_perplexity():
+    s = text_stats(', 7/kttu", 66"> "$1,c"> door water')
+    assert degeneration(s) is None  # no word statistic sees it
+    assert degeneration(s, perplexity=756.0) == "incoherent"
+    assert degeneration(s, perplexity=th.INCOHERENT_PPL - 1) is None
+    assert degeneration(text_stats("\n\n"), perplexity=9e4) == "blank"  # blank comes first
