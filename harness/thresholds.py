@@ -85,8 +85,8 @@ CONTROL_STRENGTHS = (SCENARIO_STRENGTH,)
 # The centred (emotion-specific) vectors are an ablation at these strengths (C5/C6 beside).
 CENTRED_STRENGTHS = (SCENARIO_STRENGTH, 0.05)
 # A steering verdict holds only when the emotion vector beats each control in a paired,
-# one-sided test over prompts (Wilcoxon signed-rank for readout deltas, exact McNemar for
-# flips) at this level; otherwise the control "passes" the same test (uninformative).
+# one-sided test over prompts (a sign-flip permutation test for numbers, exact McNemar for
+# yes/no readings) at this level; otherwise the control "passes" the same test (uninformative).
 CONTROL_ALPHA = 0.05
 # A paired comparison over fewer prompts than this (both readings present) is not measured:
 # a pass that could not be checked against its control is inconclusive.
@@ -141,13 +141,15 @@ SAFE_STRENGTH = 0.005
 SAFE_PPL_FACTOR = 1.25
 # C10 cross-lingual leakage under strong steering (strengths >= STRONG_STRENGTH), Han
 # (Chinese) characters as the paper states; kana, Hangul and other non-Latin letters are
-# counted beside. A leak needs at least CJK_MIN_CHARS Han characters from at least
-# CJK_MIN_PROMPTS prompts (a prompt counts once, whatever its strengths), and more than the
-# unsteered and the random-direction continuations of the same prompts (paired, one-sided
-# permutation test at CONTROL_ALPHA); "not in other families" = no leak by the same rule.
+# counted beside. One rule for every family: a leak needs at least CJK_MIN_CHARS Han
+# characters from at least CJK_MIN_PROMPTS prompts (a prompt counts once, whatever its
+# strengths) and more than the unsteered texts of the same prompts (paired, one-sided
+# permutation test at CONTROL_ALPHA); Han short of that is "unclear" (inconclusive). For
+# Qwen the leak must also beat the random direction. CJK_MIN_PROMPTS = MIN_PAIRS: with four
+# prompts a one-sided sign-flip p cannot go below 1/16.
 STRONG_STRENGTH = 0.05
 CJK_MIN_CHARS = 20
-CJK_MIN_PROMPTS = 3
+CJK_MIN_PROMPTS = 5
 # C13 (a finding the paper lacks): the collapse point against prompt length under each
 # scale rule. Raw prompts, the first SCALE_PROMPTS_PER_SCENARIO of each scenario, short
 # and long (a neutral lead-in before the same prompt), at SCALE_STRENGTHS (wide enough for

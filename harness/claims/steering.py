@@ -680,7 +680,8 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                 xs.append(a)
                 ys.append(signed_target(run, r, classifier))
     pooled = _rho(xs, ys) if xs else math.nan
-    n_deg = sum(is_degenerate(r) for a in sweep for r in run.select("emotion", a))
+    kept = set(keys)
+    n_deg = sum(is_degenerate(r) for a in sweep for r in run.select("emotion", a) if _key(r) in kept)
     curve = {str(a): statistics.fmean(_z(r.sign * r.target) for r in run.select("emotion", a)) for a in th.STRENGTHS}
     readout_curve = {str(a): statistics.fmean(_z(r.sign * r.readout) for r in run.select("emotion", a))
                      for a in th.STRENGTHS}
@@ -716,7 +717,8 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     n_pts = sum(v is not None for v in points.values())
     reason = (f"mean per-prompt Spearman(strength, paired {name} target delta) = {mean:.3f} over {len(rhos)} prompts "
               f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > 0); random direction: {ctrl.value}; "
-              f"without degenerate texts {fmt(details.rho_healthy, 2)} ({n_deg} degenerate); persistent flip point "
+              f"without degenerate texts {fmt(details.rho_healthy, 2)} over {len(healthy)} prompts ({n_deg} of "
+              f"{len(keys) * len(sweep)} texts degenerate); persistent flip point "
               f"in {n_pts}/{len(points)} scenarios (random direction: "
               f"{sum(v is not None for v in rnd_points.values())}/{len(rnd_points)})"
               + (f"; left out: {', '.join(excluded)}" if excluded else ""))
@@ -1029,7 +1031,8 @@ C9: Claim[SafeDetails] = Claim(
 class CrossLingualDetails:
     strengths: list[float]
     scripts: dict[str, dict[str, int]]  # source (emotion/unsteered/random) -> script -> characters
-    texts_with: dict[str, dict[str, int]]  # source -> script -> texts containing it
+    prompts_with: dict[str, dict[str, int]]  # source -> script -> prompts whose texts contain it
+    evidence: str  # none / unclear / leak (leak_evidence)
     p_beats_unsteered: float
     p_beats_random: float
     expects_leak: bool
@@ -1040,9 +1043,12 @@ class CrossLingualDetails:
 
 
 def _script_counts(rows: Sequence[SteerRow]) -> tuple[dict[str, int], dict[str, int]]:
+    """Characters per script, and the number of prompts whose texts contain it (a prompt counts
+    once, whatever its strengths)."""
     chars = {s: sum((r.stats.get("script_chars") or {}).get(s, 0) for r in rows) for s in REPORTED_SCRIPTS}
-    texts = {s: sum(1 for r in rows if (r.stats.get("script_chars") or {}).get(s, 0) > 0) for s in REPORTED_SCRIPTS}
-    return chars, texts
+    prompts = {s: len({_key(r) for r in rows if (r.stats.get("script_chars") or {}).get(s, 0) > 0})
+               for s in REPORTED_SCRIPTS}
+    return chars, prompts
 
 
 def _han_share(rows: Sequence[SteerRow]) -> float:
@@ -1055,14 +1061,21 @@ def expects_cjk_leak(family: str) -> bool:
     return family in paper_values()["cross_lingual"]["families_leaking"]
 
 
-def leaks(chars: int, prompts: int) -> bool:
-    return chars >= th.CJK_MIN_CHARS and prompts >= th.CJK_MIN_PROMPTS
+def leak_evidence(chars: int, prompts: int, p_unsteered: float) -> str:
+    """"none" (fewer Han characters than the minimum), "leak" (enough characters from enough
+    prompts, and more than the unsteered texts of the same prompts), else "unclear"."""
+    if chars < th.CJK_MIN_CHARS:
+        return "none"
+    if prompts >= th.CJK_MIN_PROMPTS and p_unsteered < th.CONTROL_ALPHA:
+        return "leak"
+    return "unclear"
 
 
 def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDetails]:
     """C10: Han characters under strong steering (strengths >= 0.05 shared with the random
-    control). Qwen: a leak (enough characters in enough texts) that exceeds the unsteered and
-    the random-direction texts of the same prompts. Other families: no leak."""
+    control), judged by one rule for every family (leak_evidence). Qwen: a leak that the random
+    direction does not match. Other families: no leak. Evidence short of the rule either way
+    is inconclusive."""
     strengths = [a for a in th.RANDOM_STRENGTHS if a >= th.STRONG_STRENGTH]
     emo = [r for a in strengths for r in run.select("emotion", a)]
     rnd = [r for a in strengths for r in run.select("random", a)]
@@ -1079,33 +1092,32 @@ def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDet
     keys = sorted(e)
     p_u = paired_greater([e[k] for k in keys], [u.get(k, 0.0) for k in keys])
     p_r = paired_greater([e[k] for k in keys], [rr.get(k, 0.0) for k in keys])
-    han = counts["emotion"][0]["han"]
-    han_prompts = sum(1 for v in e.values() if v > 0)
-    leak = leaks(han, han_prompts)
+    han, han_prompts = counts["emotion"][0]["han"], counts["emotion"][1]["han"]
+    evidence = leak_evidence(han, han_prompts, p_u)
     details = CrossLingualDetails(
-        strengths=strengths, scripts={k: v[0] for k, v in counts.items()}, texts_with={k: v[1] for k, v in counts.items()},
-        p_beats_unsteered=p_u, p_beats_random=p_r, expects_leak=expects_leak,
+        strengths=strengths, scripts={k: v[0] for k, v in counts.items()},
+        prompts_with={k: v[1] for k, v in counts.items()}, p_beats_unsteered=p_u, p_beats_random=p_r,
+        expects_leak=expects_leak, evidence=evidence,
         examples=[r.text for r in emo if any((r.stats.get("script_chars") or {}).values())][:3],
         emoji=sum(r.stats["emoji"] for r in emo), unsteered=_han_share(base), random=_han_share(rnd))
-    other = ", ".join(f"{s} {counts['emotion'][0][s]} chars in {counts['emotion'][1][s]} texts"
+    other = ", ".join(f"{s} {counts['emotion'][0][s]} chars from {counts['emotion'][1][s]} prompts"
                       for s in REPORTED_SCRIPTS if s != "han")
-    desc = (f"Han {han} chars in {counts['emotion'][1]['han']} of {len(emo)} texts from {han_prompts} prompts at "
-            f"strengths {strengths} (a leak needs >= {th.CJK_MIN_CHARS} from >= {th.CJK_MIN_PROMPTS} prompts); "
-            f"unsteered {counts['unsteered'][0]['han']} "
-            f"(emotion more: {_p(p_u)}), random direction {counts['random'][0]['han']} ({_p(p_r)}); {other}")
+    desc = (f"Han {han} chars from {han_prompts} of {len(keys)} prompts at strengths {strengths} -> {evidence} (a "
+            f"leak needs >= {th.CJK_MIN_CHARS} chars from >= {th.CJK_MIN_PROMPTS} prompts and more than the "
+            f"unsteered texts: {_p(p_u)}); random direction {counts['random'][0]['han']} from "
+            f"{counts['random'][1]['han']} prompts (emotion more: {_p(p_r)}); {other}")
+    rnd_reading = ControlReading("random direction", f"Han {counts['random'][0]['han']} from "
+                                 f"{counts['random'][1]['han']} prompts; beaten {_p(p_r)}",
+                                 p_r >= th.CONTROL_ALPHA if expects_leak else None)
     if expects_leak:
-        controls = (
-            ControlReading("unsteered", f"Han {counts['unsteered'][0]['han']}; beaten {_p(p_u)}", p_u >= th.CONTROL_ALPHA),
-            ControlReading("random direction", f"Han {counts['random'][0]['han']}; beaten {_p(p_r)}",
-                           p_r >= th.CONTROL_ALPHA))
-        return Check(leak, _han_share(emo), f"leak expected (Qwen): {desc}", details,
-                     outcome=decide(leak, controls), controls=_shown(leak, controls))
+        passes: bool | None = {"leak": True, "unclear": None, "none": False}[evidence]
+        return Check(passes, _han_share(emo), f"leak expected (Qwen): {desc}", details,
+                     outcome=decide(passes, [rnd_reading]), controls=_shown(passes, [rnd_reading]))
     # "Not in other families" is an absence: a random direction that leaks nothing either does
     # not speak against it, so it is shown, not used as a control.
-    rnd_reading = ControlReading("random direction", f"Han {counts['random'][0]['han']} in "
-                                 f"{counts['random'][1]['han']} texts", None)
-    return Check(not leak, _han_share(emo), f"no leak expected (not Qwen): {desc}", details,
-                 controls=(rnd_reading,))
+    passes = {"leak": False, "unclear": None, "none": True}[evidence]
+    return Check(passes, _han_share(emo), f"no leak expected (not Qwen): {desc}", details,
+                 outcome=decide(passes, []), controls=(rnd_reading,))
 
 
 def _c10_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -1122,20 +1134,22 @@ def cjk_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     recs = C10.read(records)
     rows = []
     for r, d in recs:
-        cell = {src: ", ".join(f"{s} {d.scripts[src][s]} ({d.texts_with[src][s]})" for s in REPORTED_SCRIPTS)
+        cell = {src: ", ".join(f"{s} {d.scripts[src][s]} ({d.prompts_with[src][s]})" for s in REPORTED_SCRIPTS)
                 for src in ("emotion", "unsteered", "random")}
         rows.append([r.model, r.method, cell["emotion"], cell["unsteered"], cell["random"],
-                     f"{fmt(d.p_beats_unsteered, 2)} / {fmt(d.p_beats_random, 2)}",
+                     f"{fmt(d.p_beats_unsteered, 2)} / {fmt(d.p_beats_random, 2)}", d.evidence,
                      f"{r.paper_value}", r.verdict])
-    return "\n".join([table(rows, ["model", "prompting", "steered: chars (texts) by script", "unsteered",
-                                   "random direction", "p: more than unsteered / random", "paper", "C10"]), "",
+    return "\n".join([table(rows, ["model", "prompting", "steered: chars (prompts) by script", "unsteered",
+                                   "random direction", "p: more than unsteered / random", "Han evidence", "paper",
+                                   "C10"]), "",
                       provenance([r for r, _ in recs], "Paper: Chinese tokens appear under steering in Qwen2.5 only "
                                  "(6.1). Steered and random-direction texts at strengths "
-                                 f"{[a for a in th.RANDOM_STRENGTHS if a >= th.STRONG_STRENGTH]}; the verdict reads "
-                                 f"Han (Chinese) characters: a leak needs >= {th.CJK_MIN_CHARS} in >= "
-                                 f"{th.CJK_MIN_PROMPTS} prompts and, for Qwen, more than the unsteered and random-"
-                                 "direction texts of the same prompts (one-sided paired permutation test); kana and Hangul "
-                                 "are counted beside")])
+                                 f"{[a for a in th.RANDOM_STRENGTHS if a >= th.STRONG_STRENGTH]}; one rule for every "
+                                 f"family: a Han leak needs >= {th.CJK_MIN_CHARS} characters from >= "
+                                 f"{th.CJK_MIN_PROMPTS} prompts and more than the unsteered texts of the same prompts "
+                                 "(one-sided paired permutation test); some Han short of that is 'unclear' "
+                                 "(inconclusive); for Qwen the leak must also beat the random direction; kana, Hangul "
+                                 "and other non-Latin letters are counted beside")])
 
 
 C10: Claim[CrossLingualDetails] = Claim(

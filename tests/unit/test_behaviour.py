@@ -526,7 +526,7 @@ def test_c10_is_uninformative_when_the_random_direction_leaks_as_much():
     both = grid(text=lambda c: f"{HAN} plain words" if strong(c) else PLAIN, n=3)  # emotion and random
     d = cross_lingual(both, expects_leak=True)
     assert d.details.scripts["emotion"]["han"] >= th.CJK_MIN_CHARS
-    assert d.details.texts_with["emotion"]["han"] >= th.CJK_MIN_PROMPTS
+    assert d.details.prompts_with["emotion"]["han"] >= th.CJK_MIN_PROMPTS
     assert d.holds and d.verdict == "uninformative" and d.details.p_beats_random == 1.0
 
 
@@ -534,18 +534,20 @@ def test_c10_a_leak_needs_enough_characters_in_enough_texts():
     one = grid(text=lambda c: "plain words 我们找了很好" if (c.direction, c.scenario, c.i, c.a) ==
                ("emotion", "up", 0, 0.05) else PLAIN)
     check = cross_lingual(one, expects_leak=False)
-    assert check.details.scripts["emotion"]["han"] == 6 and check.details.texts_with["emotion"]["han"] == 1
+    assert check.details.scripts["emotion"]["han"] == 6 and check.details.prompts_with["emotion"]["han"] == 1
     assert check.verdict == "holds"
     assert cross_lingual(one, expects_leak=True).verdict == "does not hold"
-    # Plenty of characters, but from too few prompts.
+    # Plenty of characters, but from too few prompts: evidence short of the rule, either way.
     two = grid(text=lambda c: HAN * 2 if (c.direction, c.i, c.a) == ("emotion", 0, 0.05) else PLAIN)
     d = cross_lingual(two, expects_leak=True).details
-    assert d.scripts["emotion"]["han"] == 32 and d.texts_with["emotion"]["han"] == 2 < th.CJK_MIN_PROMPTS
-    assert cross_lingual(two, expects_leak=False).verdict == "holds"
-    # Two prompts leaking at both strong strengths are four texts but still two prompts: no leak.
+    assert d.scripts["emotion"]["han"] == 32 and d.prompts_with["emotion"]["han"] == 2 < th.CJK_MIN_PROMPTS
+    assert d.evidence == "unclear"
+    assert cross_lingual(two, expects_leak=False).verdict == "inconclusive"
+    assert cross_lingual(two, expects_leak=True).verdict == "inconclusive"
+    # One prompt leaking at both strong strengths is two texts but still one prompt.
     twice = grid(text=lambda c: HAN * 2 if c.direction == "emotion" and c.i == 0 and c.scenario == "up"
                  and strong(c) else PLAIN, n=3)
-    assert cross_lingual(twice, expects_leak=False).verdict == "holds"
+    assert cross_lingual(twice, expects_leak=False).details.prompts_with["emotion"]["han"] == 1
 
 
 def test_c10_hangul_is_counted_but_is_not_a_han_leak():
@@ -555,7 +557,7 @@ def test_c10_hangul_is_counted_but_is_not_a_han_leak():
     d = check.details
     n_texts = 6 * len(d.strengths)
     assert d.scripts["emotion"] == {"han": 0, "kana": 0, "hangul": 6 * n_texts, "other": 0}
-    assert d.texts_with["emotion"]["hangul"] == n_texts and f"hangul {6 * n_texts} chars in {n_texts} texts" in check.reason
+    assert d.prompts_with["emotion"]["hangul"] == 6 and f"hangul {6 * n_texts} chars from 6 prompts" in check.reason
     assert d.examples and "한국어" in d.examples[0]
 
 
