@@ -86,6 +86,10 @@ def _mean_finite(values: Sequence[float]) -> float:
     return statistics.fmean(vals) if vals else math.nan
 
 
+def _ratio(k: int, n: int) -> float:
+    return k / n if n else math.nan
+
+
 def _share(flags: Sequence[bool]) -> float:
     return sum(flags) / len(flags) if flags else math.nan
 
@@ -846,12 +850,12 @@ def ppl_ratio(run: SteeringRun, low: float, high: float, direction_high: Directi
 def regime_summary(run: SteeringRun) -> RegimeDetails:
     ratio, ratio_ci = ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH)
     k, n = newly_degenerate(run, "emotion", th.REGIME_HIGH)
-    newly = k / n if n else math.nan
+    newly = _ratio(k, n)
     newly_ci = proportion_interval(k, n)
     ppl_lo = median_ppl(run.select("emotion", th.REGIME_LOW))
-    collapse = next((a for a in th.STRENGTHS if a > 0 and (
-        (lambda kn: kn[1] and kn[0] / kn[1] >= th.DEGENERATE_SHARE)(newly_degenerate(run, "emotion", a))
-        or median_ppl(run.select("emotion", a)) / ppl_lo >= th.EXPLOSIVE_PPL_RATIO)), None)
+    newly_at = {a: _ratio(*newly_degenerate(run, "emotion", a)) for a in th.STRENGTHS if a > 0}
+    collapse = next((a for a, share in newly_at.items() if share >= th.DEGENERATE_SHARE
+                     or median_ppl(run.select("emotion", a)) / ppl_lo >= th.EXPLOSIVE_PPL_RATIO), None)
     hi = run.select("emotion", th.REGIME_HIGH)
     kinds = {kind: sum(row_degeneration(r) == kind for r in hi) for kind in DEGENERATION_KINDS}
     r_ratio, _ = ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, "random")
@@ -863,11 +867,10 @@ def regime_summary(run: SteeringRun) -> RegimeDetails:
         blank_texts={str(a): sum(bool(r.stats.get("blank")) for r in run.select("emotion", a)) for a in th.STRENGTHS},
         regime=classify_regime(ratio, newly), regime_by_ppl_only=classify_regime(ratio, 0.0),
         ppl_ratio_blank_scored=ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, score_blank=True)[0],
-        random_regime=classify_regime(r_ratio, rk / rn if rn else math.nan), collapse_point=collapse,
+        random_regime=classify_regime(r_ratio, _ratio(rk, rn)), collapse_point=collapse,
         ppl_by_strength={str(a): median_ppl(run.select("emotion", a)) for a in th.STRENGTHS},
         degenerate_by_strength={str(a): degenerate_share(run.select("emotion", a)) for a in th.STRENGTHS},
-        newly_by_strength={str(a): (lambda kn: kn[0] / kn[1] if kn[1] else math.nan)(
-            newly_degenerate(run, "emotion", a)) for a in th.STRENGTHS if a > 0},
+        newly_by_strength={str(a): share for a, share in newly_at.items()},
         scorer=run.scorer)
 
 

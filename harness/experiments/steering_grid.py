@@ -24,7 +24,7 @@ from harness.cache import entry_key, load_entry, save_entry
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
 from harness.metrics.classifier import Classifier, target_score
-from harness.metrics.textstats import text_stats
+from harness.metrics.textstats import degeneration, text_stats
 from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile
@@ -331,8 +331,6 @@ def _diagnostics(handle: ModelHandle, prompts: Sequence[tuple[Scenario, int, str
 def excerpts(run: SteeringRun, scenarios: Sequence[Scenario], forms: PromptForms | None = None
              ) -> list[dict[str, Any]]:
     """Every continuation of a run as a flat record, so a reader can judge the texts behind C5-C13."""
-    from harness.metrics.textstats import degeneration
-
     forms = forms or load_prompt_forms()
     prompt = {(s.id, i): p for s in scenarios for i, p in enumerate(s.prompts)}
     target = {s.id: s.target for s in scenarios}
