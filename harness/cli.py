@@ -121,8 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                                      "reports/latest/results.json, else reports/reference/results.json)")
     e.set_defaults(run=_export)
     args = parser.parse_args(argv)
+    from harness import progress
+
     try:
-        args.run(args)
+        with progress.reporting(progress.stderr_sink()):
+            args.run(args)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

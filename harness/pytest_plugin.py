@@ -70,6 +70,49 @@ class RunStore:
         self.excerpts.extend(shard.get("excerpts", []))
 
 
+class TerminalProgress:
+    """Progress updates on pytest's terminal, past output capture (phases run inside fixtures,
+    whose output pytest captures): a live line on a terminal; otherwise (CI logs) a line when
+    a phase starts and one when it ends, the end line only under ``-q``."""
+
+    def __init__(self, config: pytest.Config, interval: float = 0.5) -> None:
+        self.config = config
+        self.interval = interval
+        self._last = 0.0
+        self._line: str | None = None  # "live" / "ended": our unterminated line is the last one shown
+
+    def __call__(self, update: Any) -> None:
+        import contextlib
+        import time
+
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None or self.config.getoption("progress") == "off":
+            return
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
+        quiet = self.config.getoption("verbose") < 0
+        if tr.isatty:
+            now = time.perf_counter()
+            if update.event == "step" and now - self._last < self.interval:
+                return
+            self._last = now
+        elif update.event == "step" or (quiet and update.event == "start"):
+            return
+        with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+            if not tr.isatty:
+                tr.write_line(update.line())
+                tr.flush()
+                return
+            if tr.currentfspath is not None:  # pytest wrote after our line
+                self._line = None
+            if self._line is None:
+                tr.ensure_newline()
+            elif self._line == "ended" and update.event == "start":
+                tr.write("\n")
+            tr.rewrite(update.line(), erase=True)
+            tr.flush()
+            self._line = "ended" if update.event == "end" else "live"
+
+
 _STORE = pytest.StashKey[RunStore]()
 _KEYS = pytest.StashKey[list[str]]()
 
@@ -113,6 +156,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="which prompt positions the steering scale s_l averages in the steering grid: paper "
                      "(every position, the attention sink included) or sink-robust (all but the first); "
                      "C13 runs both either way")
+    g.addoption("--progress", default="on", choices=("on", "off"),
+                help="show each model's phases (loading, generation, re-reads, scoring) with done/total, "
+                     "tokens/s and ETA past output capture (default on)")
     g.addoption("--report-dir", default="reports/latest",
                 help="where results.json and summary.md go (relative to the rootdir)")
     g.addoption("--baselines", default="evals/baselines",
@@ -140,6 +186,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_KEYS] = select(config.getoption("models").split(","))
     except HarnessError as e:
         raise pytest.UsageError(str(e)) from None
+    if not _is_worker(config):
+        import contextlib
+
+        from harness import progress
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(progress.reporting(TerminalProgress(config)))
+        config.add_cleanup(stack.close)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker and config.getoption("device") == "cuda":
         import torch

@@ -10,6 +10,11 @@ from harness.testing import FAMILIES, GENERATION_INIT, tiny_handle
 pytest_plugins = ["pytester"]
 
 
+def pytest_configure(config):
+    # The unit tests' tiny phases would only clutter the output; the plugin test turns it on.
+    config.option.progress = "off"
+
+
 # Tiny models gain nothing from threads, and on a busy 2-core machine torch's spinning
 # threads made each forward 100x slower.
 torch.set_num_threads(1)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import torch
 
+from harness import progress
 from harness.cache import entry_key, load_entry, save_entry
 from harness.errors import HarnessError
 from harness.metrics.vectors import NEUTRAL, LabelledStates
@@ -93,13 +94,16 @@ def generation(handle: ModelHandle, stimuli: Stimuli, max_new_tokens: int,
 
     def compute() -> Extraction:
         ids = [chat_ids(handle, r) for r in requests]
-        stories = generate(handle, ids, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        with progress.phase(handle.key, f"generate stories ({stimuli.name}, up to {max_new_tokens} tokens)",
+                            unit="stories"):
+            stories = generate(handle, ids, max_new_tokens=max_new_tokens, batch_size=batch_size)
         seqs, positions = [], []
         for p, g in zip(ids, stories, strict=True):
             n = len(g.new_ids)
             seqs.append(list(p) + list(g.new_ids))
             positions.append(read_position(len(p), n))
-        res = capture(handle, seqs, positions, batch_size=max(1, batch_size // 4))
+        with progress.phase(handle.key, f"read stories ({stimuli.name})"):
+            res = capture(handle, seqs, positions, batch_size=max(1, batch_size // 4))
         return Extraction("generation", LabelledStates(res.resid, labels), res.post_norm,
                           tuple(g.text for g in stories), tuple(positions))
 
@@ -162,6 +166,12 @@ def _read_passages(handle: ModelHandle, method: Method, labels: tuple[str, ...],
                       tuple(len(x) - 1 for x in ids))
 
 
+# What each cached kind's computation is called while it runs (generation names its own phases).
+_PHASES = {"comprehension": "read extraction passages", "held_out": "read held-out passages",
+           "neutral_sentences": "read neutral sentences", "generation_reread": "re-read stories with prompt",
+           "generation_story_only": "re-read stories alone"}
+
+
 def _cached(handle: ModelHandle, kind: str, stimuli: Stimuli, params: dict[str, Any],
             compute: Callable[[], Extraction]) -> Extraction:
     key = entry_key(kind=kind, model=handle.fingerprint, stimuli=stimuli.content_hash(),
@@ -171,7 +181,11 @@ def _cached(handle: ModelHandle, kind: str, stimuli: Stimuli, params: dict[str, 
         tensors, meta = hit
         return Extraction(meta["method"], LabelledStates(tensors["states"], tuple(meta["labels"])),
                           tensors["post_norm"], tuple(meta["texts"]), tuple(meta["positions"]))
-    ex = compute()
+    if kind in _PHASES:
+        with progress.phase(handle.key, f"{_PHASES[kind]} ({stimuli.name})"):
+            ex = compute()
+    else:  # computes its own phases
+        ex = compute()
     save_entry("activations", key, {"states": ex.data.states, "post_norm": ex.post_norm},
                {"method": ex.method, "labels": list(ex.data.labels), "texts": list(ex.texts),
                 "positions": list(ex.positions), "model": handle.key, "kind": kind})

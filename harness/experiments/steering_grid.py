@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import torch
 
+from harness import progress
 from harness import thresholds as th
 from harness.cache import entry_key, load_entry, save_entry
 from harness.errors import HarnessError
@@ -273,23 +274,32 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
     cell_rule = [c.rule for c in cells]
     reads_on = torch.stack([torch.stack([target[c.k], target_c[c.k]]) for c in cells])  # [n, 2, d]
 
-    gens = generate_steered(handle, cell_ids, cell_dirs, cell_alpha, profile.steer_max_new_tokens,
-                            scale=scale, batch_size=profile.gen_batch_size, rule=cell_rule)
-    reads = reread(handle, cell_ids, [g.new_ids for g in gens], reads_on, handle.middle_layer,
-                   batch_size=profile.batch_size)
+    step = f"steering {prompting}:"
+    with progress.phase(handle.key, f"{step} generate ({profile.steer_max_new_tokens} new tokens)"):
+        gens = generate_steered(handle, cell_ids, cell_dirs, cell_alpha, profile.steer_max_new_tokens,
+                                scale=scale, batch_size=profile.gen_batch_size, rule=cell_rule)
+    with progress.phase(handle.key, f"{step} re-read the readout"):
+        reads = reread(handle, cell_ids, [g.new_ids for g in gens], reads_on, handle.middle_layer,
+                       batch_size=profile.batch_size)
     if scorer is handle:
         ppl = [r.perplexity for r in reads]
     else:
         # The external scorer reads the scenario text (for chat: the text it was asked to continue).
         s_prompts = [plain_ids(scorer, prompt_text(forms, prompts[c.k][2], "raw", c.length)) for c in cells]
         s_conts = [text_ids(scorer, g.text, special_tokens=False) for g in gens]
-        ppl = [r.perplexity for r in reread(scorer, s_prompts, s_conts, batch_size=profile.batch_size)]
-    states = steered_last_states(handle, cell_ids, cell_dirs, cell_alpha, handle.middle_layer,
-                                 batch_size=profile.batch_size, rule=cell_rule)
+        with progress.phase(handle.key, f"{step} perplexity under {scorer.key}"):
+            ppl = [r.perplexity for r in reread(scorer, s_prompts, s_conts, batch_size=profile.batch_size)]
+    with progress.phase(handle.key, f"{step} steered prompt states"):
+        states = steered_last_states(handle, cell_ids, cell_dirs, cell_alpha, handle.middle_layer,
+                                     batch_size=profile.batch_size, rule=cell_rule)
     activation = (states * target[[c.k for c in cells]]).sum(-1).tolist()
     stats = [text_stats(g.text, g.new_ids) for g in gens]
     # A classifier has nothing to read in a text without words: its target score is nan.
-    scored = [clf.scores([g.text for g in gens]) for clf in classifiers]
+    scored = []
+    for clf in classifiers:
+        with progress.phase(handle.key, f"{step} classify with {clf.name}", len(gens), "texts"):
+            scored.append(clf.scores([g.text for g in gens]))
+            progress.advance(len(gens))
     rows = []
     for n, (c, g) in enumerate(zip(cells, gens, strict=True)):
         s, i, _ = prompts[c.k]
@@ -302,7 +312,8 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
             scores={clf.name: scored[j][n] for j, clf in enumerate(classifiers)}, stats=asdict(stats[n]),
             readout_centred=reads[n].projections[1], targets=targets, rule=c.rule, length=c.length,
             tokens=list(g.new_ids)))
-    return rows, _diagnostics(handle, prompts, ids, profile)
+    with progress.phase(handle.key, f"{step} scale diagnostics"):
+        return rows, _diagnostics(handle, prompts, ids, profile)
 
 
 def _diagnostics(handle: ModelHandle, prompts: Sequence[tuple[Scenario, int, str]],

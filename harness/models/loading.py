@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from harness import __version__
+from harness import __version__, progress
 from harness.cache import atomic_dir, cache_root, hash_tensors, locked, write_json
 from harness.errors import HarnessError, ModelUnavailable
 from harness.models.layers import decoder_layers
@@ -155,8 +155,9 @@ def convert_gguf(spec: ModelSpec, offline: bool = False) -> Path:
         gguf = fetch_gguf(spec, offline=offline)
         t0 = time.perf_counter()
         kw = {"gguf_file": gguf.name}
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, dtype=torch.float32, **kw)
-        tok = AutoTokenizer.from_pretrained(gguf.parent, **kw)
+        with progress.phase(spec.key, "dequantize GGUF to float32"):
+            model = AutoModelForCausalLM.from_pretrained(gguf.parent, dtype=torch.float32, **kw)
+            tok = AutoTokenizer.from_pretrained(gguf.parent, **kw)
         # Weights are plain float32 now; without these, save_pretrained refuses, or the saved
         # config brings the GGUF quantizer back on reload.
         model.hf_quantizer = None

@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 
 import torch
 
+from harness import progress
 from harness.errors import HarnessError
 from harness.models.layers import base_model
 from harness.models.loading import ModelHandle
@@ -120,6 +121,7 @@ def batches(handle: ModelHandle, seqs: Sequence[Sequence[int]], batch_size: int,
     idx = batch_order(seqs, order)
     if seqs:
         check_context(handle, max(len(s) for s in seqs), new_tokens)
+    progress.expect(len(seqs))
     return _batches(seqs, idx, batch_size, pad_id(handle), handle.device)
 
 
@@ -128,6 +130,7 @@ def _batches(seqs: Sequence[Sequence[int]], idx: list[int], batch_size: int, pad
     for start in range(0, len(idx), batch_size):
         rows = idx[start:start + batch_size]
         yield Batch(rows, *left_pad([seqs[i] for i in rows], pad, device))
+        progress.advance(len(rows))  # the caller has finished this batch
 
 
 def map_batches(handle: ModelHandle, seqs: Sequence[Sequence[int]], batch_size: int,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from harness import progress
 from harness.errors import HarnessError
 from harness.models.loading import ModelHandle
 from harness.runtime.batching import Batch, map_batches, pad_id, text_ids
@@ -88,6 +89,7 @@ def generate(handle: ModelHandle, prompts: Sequence[Sequence[int]], max_new_toke
             new = seqs[j, batch.width:].tolist()
             cut = next((k for k, t in enumerate(new) if t in stops), None)
             kept = new if cut is None else new[:cut]
+            progress.add_tokens(len(kept))
             out.append(Generation(
                 prompt_ids=tuple(prompts[i]), new_ids=tuple(kept),
                 text=handle.tokenizer.decode(kept, skip_special_tokens=True), stopped=cut is not None,
