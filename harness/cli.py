@@ -46,14 +46,23 @@ def _models(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from harness.report.results import read_excerpts, read_results
+    from harness.report.merge import merge_runs, results_path
+    from harness.report.results import read_excerpts, read_results, write_results
     from harness.report.summary import write_report
 
-    src = Path(args.results_dir)
-    path = src / "results.json" if src.is_dir() else src
-    run, records = read_results(path)
-    out = Path(args.out) if args.out else path.parent
-    print(f"report: {write_report(out, run, records, read_excerpts(path))}")
+    if len(args.results_dirs) == 1:
+        path = results_path(Path(args.results_dirs[0]))
+        run, records = read_results(path)
+        out = Path(args.out) if args.out else path.parent
+        print(f"report: {write_report(out, run, records, read_excerpts(path))}")
+        return
+    if not args.out:
+        raise HarnessError("merging runs needs --out DIR for the combined report")
+    run, records, excerpts = merge_runs([Path(p) for p in args.results_dirs])
+    out = Path(args.out)
+    write_results(out / "results.json", run, records, excerpts)
+    print(f"merged {len(args.results_dirs)} runs ({len(run['models'])} models, {len(records)} records); "
+          f"report: {write_report(out, run, records, excerpts)}")
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -101,9 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     f.set_defaults(run=_fetch)
     m = sub.add_parser("models", help="list the registry")
     m.set_defaults(run=_models)
-    r = sub.add_parser("report", help="rebuild summary.md, results.csv, plots and excerpts from a results.json")
-    r.add_argument("results_dir", help="a report folder (holding results.json) or the results.json itself")
-    r.add_argument("--out", help="write there instead of beside results.json")
+    r = sub.add_parser("report", help="rebuild summary.md, results.csv, plots and excerpts from a results.json, "
+                                      "or merge several runs into one report")
+    r.add_argument("results_dirs", nargs="+", metavar="RUN_DIR",
+                   help="a report folder (holding results.json) or the results.json itself; several are merged "
+                        "(same protocol, profile and stimuli; checks pooled over models are recomputed)")
+    r.add_argument("--out", help="write there instead of beside results.json (required when merging)")
     r.set_defaults(run=_report)
     e = sub.add_parser("export", help="write an emotion's vectors as safetensors or a llama.cpp control vector")
     e.add_argument("model", help="registry key or local model directory")

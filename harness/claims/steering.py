@@ -33,6 +33,7 @@ from harness.claims.base import (
     decide,
     interval_side,
     parse_details,
+    to_record,
 )
 from harness.claims.markdown import fmt, fmt_ci, provenance, steering_caption, table
 from harness.claims.record import ClaimRecord, is_pooled, pooled_key
@@ -48,6 +49,7 @@ from harness.metrics.paired import (
     bootstrap_interval,
     finite_pairs,
     mcnemar_greater,
+    mcnemar_p,
     paired_greater,
     proportion_interval,
 )
@@ -488,22 +490,36 @@ def pooled_flips(runs: Sequence[SteeringRun], prompting: str, profile: str,
                  recognition: dict[str, Recognition] | None = None,
                  strength: float = th.SCENARIO_STRENGTH) -> tuple[str, Finding]:
     """C6 pooled over models (the paper's 37/40 pools nine): the pooled record's model name and
-    finding. Prompts of different models are independent samples; the McNemar pairs pool.
+    finding. Prompts of different models are independent samples; the McNemar pairs pool, so
+    the pooled test is a function of each model's counts (:func:`pool_flips`)."""
+    checks = {run.model: classifier_flips(run, recognition, strength).details for run in runs}
+    excluded = _recognised(recognition, runs[-1]) if runs else {}
+    return pool_flips({m: _counts(d) for m, d in checks.items()}, prompting, profile,
+                      runs[0].classifiers[0] if runs[0].classifiers else runs[0].classifier.split()[0],
+                      excluded, strength)
 
-    The pooled value depends on which models are pooled, so the set is part of its name
-    (and of its baseline and expected outcome)."""
-    e_all, r_all = [], []
-    excluded: dict[str, str] = {}
-    for run in runs:
-        excluded = _recognised(recognition, run)
-        keys = _flip_keys(run, excluded, None)
-        e_all += _flip_flags(run, "emotion", strength, keys, None)
-        r_all += _flip_flags(run, "random", strength, keys, None)
-    k, n, rk = sum(e_all), len(e_all), sum(r_all)
-    only_e, only_r, p = mcnemar_greater(e_all, r_all)
-    models = sorted(r.model for r in runs)
+
+def _counts(d: FlipsDetails | dict[str, Any]) -> dict[str, int]:
+    get = d.get if isinstance(d, dict) else lambda k, default=0: getattr(d, k, default)
+    mc = get("mcnemar", {}) or {}
+    return {"flips": int(get("flips", 0) or 0), "n": int(get("n", 0) or 0),
+            "random_flips": int(get("random_flips", 0) or 0), "emotion_only": int(mc.get("emotion_only", 0)),
+            "random_only": int(mc.get("random_only", 0))}
+
+
+def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, classifier: str,
+               excluded: dict[str, str], strength: float = th.SCENARIO_STRENGTH) -> tuple[str, Finding]:
+    """The pooled C6 finding from each model's flip counts (flips, n, random_flips, and the
+    McNemar discordant counts emotion_only / random_only): a live run and a merge of runs
+    (:func:`pooled_records`) compute it the same way. The pooled value depends on which
+    models are pooled, so the set is part of its name (and of its baseline and expected outcome)."""
+    k, n, rk, only_e, only_r = (sum(c[f] for c in counts.values())
+                                for f in ("flips", "n", "random_flips", "emotion_only", "random_only"))
+    p = mcnemar_p(only_e, only_r)
+    models = sorted(counts)
+    excluded = dict(sorted(excluded.items()))  # as results.json stores it, so a merge words it alike
     details = PooledFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=n,
-                                 classifier=runs[0].classifier, random_rate=rk / n if n else None,
+                                 classifier=classifier, random_rate=rk / n if n else None,
                                  mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p}, models=models,
                                  excluded=excluded)
     name = pooled_key(models)
@@ -521,6 +537,22 @@ def pooled_flips(runs: Sequence[SteeringRun], prompting: str, profile: str,
                       details, outcome=decide(passes, [ctrl]), interval=ci,
                       controls=_shown(passes, [ctrl]))
     return name, Finding(C6.metric, check, {"method": prompting, "profile": profile}, _c6_paper(name, ""))
+
+
+def pooled_records(records: Sequence[ClaimRecord]) -> list[ClaimRecord]:
+    """C6 pooled over every model with a primary-classifier C6 record, per prompting mode (two
+    models or more): what a run over all of them records, rebuilt from the per-model records."""
+    out = []
+    per_model = [r for r in records if r.claim == C6.id and r.metric == C6.metric and not is_pooled(r.model)]
+    for prompting in PROMPTINGS:
+        recs = sorted((r for r in per_model if r.details.get("method") == prompting), key=lambda r: r.model)
+        if len(recs) < 2:
+            continue
+        d = recs[0].details
+        name, finding = pool_flips({r.model: _counts(r.details) for r in recs}, prompting, d.get("profile", ""),
+                                   d.get("classifier", ""), d.get("excluded", {}), d.get("strength", th.SCENARIO_STRENGTH))
+        out.append(to_record(C6.id, name, finding))
+    return out
 
 
 def _c6_paper(model: str, family: str) -> PaperRef:

@@ -279,8 +279,10 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
         gens = generate_steered(handle, cell_ids, cell_dirs, cell_alpha, profile.steer_max_new_tokens,
                                 scale=scale, batch_size=profile.gen_batch_size, rule=cell_rule)
     with progress.phase(handle.key, f"{step} re-read the readout"):
+        # With an external scorer the steered model's own perplexity is never used: read the
+        # middle block and stop.
         reads = reread(handle, cell_ids, [g.new_ids for g in gens], reads_on, handle.middle_layer,
-                       batch_size=profile.batch_size)
+                       batch_size=profile.batch_size, score=scorer is handle)
     if scorer is handle:
         ppl = [r.perplexity for r in reads]
     else:

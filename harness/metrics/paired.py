@@ -41,9 +41,13 @@ def mcnemar_greater(a: Sequence[bool], b: Sequence[bool]) -> tuple[int, int, flo
     (a only, b only, p) with p = P(X >= a only | X ~ Binomial(a only + b only, 1/2))."""
     only_a = sum(1 for x, y in zip(a, b, strict=True) if x and not y)
     only_b = sum(1 for x, y in zip(a, b, strict=True) if y and not x)
+    return only_a, only_b, mcnemar_p(only_a, only_b)
+
+
+def mcnemar_p(only_a: int, only_b: int) -> float:
+    """One-sided exact McNemar p from the discordant counts (1 when there are none)."""
     n = only_a + only_b
-    p = float(sps.binomtest(only_a, n, 0.5, alternative="greater").pvalue) if n else 1.0
-    return only_a, only_b, p
+    return float(sps.binomtest(only_a, n, 0.5, alternative="greater").pvalue) if n else 1.0
 
 
 def proportion_interval(k: int, n: int, confidence: float = th.BOOTSTRAP_CONFIDENCE) -> tuple[float, float]:

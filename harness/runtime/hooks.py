@@ -20,6 +20,11 @@ from harness.models.layers import decoder_layers
 LayerHook = Callable[[torch.Tensor], torch.Tensor | None]
 
 
+class StopForward(Exception):
+    """Raised by a hook once the block it reads has run: later blocks cannot change that state,
+    so the forward pass stops there (callers suppress it)."""
+
+
 @contextlib.contextmanager
 def attach(model: nn.Module, hooks: Mapping[int, LayerHook] | None) -> Iterator[None]:
     """Register ``hooks`` (block index -> hook) for the duration of the ``with`` block."""

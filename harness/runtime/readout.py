@@ -8,6 +8,7 @@ scorer's negative log-likelihood of the continuation given the prompt.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import torch
 from harness.errors import HarnessError
 from harness.models.loading import ModelHandle
 from harness.runtime.batching import Batch, map_batches
+from harness.runtime.hooks import StopForward
 
 
 @dataclass(frozen=True)
@@ -34,14 +36,18 @@ class Reread:
 @torch.no_grad()
 def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations: Sequence[Sequence[int]],
            directions: torch.Tensor | None = None, layer: int | None = None,
-           batch_size: int = 8) -> list[Reread]:
+           batch_size: int = 8, score: bool = True) -> list[Reread]:
     """Score each continuation given its prompt (no hooks but the read-out). ``directions`` is
-    ``[d]``, ``[n, d]`` or ``[n, k, d]`` (k read-outs per row, in ``projections``)."""
+    ``[d]``, ``[n, d]`` or ``[n, k, d]`` (k read-outs per row, in ``projections``).
+    ``score=False`` reads the projections only: the pass stops after block ``layer`` (no
+    perplexity; nll is nan), the same states for a fraction of the compute."""
     if len(prompts) != len(continuations):
         raise HarnessError(f"reread(): {len(prompts)} prompts but {len(continuations)} continuations")
     n = len(prompts)
     if any(not p for p in prompts):
         raise HarnessError("reread(): a prompt is empty")
+    if not score and directions is None:
+        raise HarnessError("reread(): score=False needs directions to read")
     layer = handle.middle_layer if layer is None else layer
     dirs = None
     if directions is not None:
@@ -54,15 +60,21 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
 
         def read(hidden: torch.Tensor) -> None:
             got["h"] = hidden.float()
+            if not score:
+                raise StopForward
 
         width = batch.width
-        # Only the positions that predict continuation tokens need logits (the output
-        # matrix and softmax over the vocabulary are a large share of a small model).
-        keep = min(width, max(len(continuations[i]) for i in batch.rows) + 1)
-        logits = batch.forward(handle, {layer: read} if dirs is not None else {}, head=True,
-                               logits_to_keep=keep).logits
-        logp = torch.log_softmax(logits.float(), dim=-1)
-        off = width - keep  # column of logits[:, 0]
+        if score:
+            # Only the positions that predict continuation tokens need logits (the output
+            # matrix and softmax over the vocabulary are a large share of a small model).
+            keep = min(width, max(len(continuations[i]) for i in batch.rows) + 1)
+            logits = batch.forward(handle, {layer: read} if dirs is not None else {}, head=True,
+                                   logits_to_keep=keep).logits
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            off = width - keep  # column of logits[:, 0]
+        else:
+            with contextlib.suppress(StopForward):
+                batch.forward(handle, {layer: read})
         out = []
         for j, i in enumerate(batch.rows):
             m = len(continuations[i])
@@ -72,7 +84,8 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
                 out.append(Reread(math.nan, 0.0, 0, (math.nan,) * k))
                 continue
             target = batch.ids[j, first:]
-            nll = -logp[j, first - 1 - off:width - 1 - off].gather(-1, target[:, None]).sum().item()
+            nll = -logp[j, first - 1 - off:width - 1 - off].gather(-1, target[:, None]).sum().item() \
+                if score else math.nan
             proj, projs = math.nan, ()
             if dirs is not None:
                 v = dirs[i].to(got["h"].device, torch.float32)

@@ -35,16 +35,12 @@ from harness.errors import HarnessError
 from harness.models.loading import ModelHandle
 from harness.runtime.batching import batches
 from harness.runtime.generate import Generation, generate
-from harness.runtime.hooks import LayerHook
+from harness.runtime.hooks import LayerHook, StopForward
 
 Scale = Literal["prefill", "per_step"]
 SCALES: tuple[Scale, ...] = ("prefill", "per_step")
 ScaleRule = Literal["paper", "sink-robust"]
 SCALE_RULES: tuple[ScaleRule, ...] = ("paper", "sink-robust")
-
-
-class _Done(Exception):
-    """Stops a forward pass once the block that is read has run."""
 
 
 def mean_norm(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -209,10 +205,10 @@ def steered_last_states(handle: ModelHandle, prompts: Sequence[Sequence[int]], d
         def pick(hidden: torch.Tensor, inner: LayerHook | None = inner, got: dict = got) -> torch.Tensor:
             new = inner(hidden) if inner is not None else hidden
             got["h"] = new[:, -1].float().cpu()  # left padding: the last column is every row's last token
-            raise _Done  # later blocks cannot change this state: skip them
+            raise StopForward
 
         hooks[layer] = pick
-        with contextlib.suppress(_Done):
+        with contextlib.suppress(StopForward):
             batch.forward(handle, hooks)
         out[rows] = got["h"]
     return out

@@ -29,6 +29,7 @@ from harness.claims.steering import (
     safe_strength,
     scale_and_length,
 )
+from harness.errors import HarnessError
 from harness.experiments import steering_grid
 from harness.experiments.steering_grid import SteeringRun, SteerRow, grid_cells, run_steering
 from harness.metrics.recognition import Recognition
@@ -110,6 +111,21 @@ def test_reread_with_several_directions_per_row_equals_one_call_per_direction():
     assert each[0][0].projection != pytest.approx(each[1][0].projection)  # two different read-outs
     (empty,) = reread(h, prompts[:1], [[]], dirs[:1])
     assert len(empty.projections) == 2 and all(math.isnan(p) for p in empty.projections)
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma3_text"])
+def test_reading_without_scoring_stops_at_the_block_and_gives_the_same_projections(family):
+    h = tiny_handle(family)
+    prompts, conts = random_prompts(5, seed=3), random_prompts(5, seed=4)
+    dirs = torch.nn.functional.normalize(torch.randn(5, 2, h.d_model, generator=torch.Generator().manual_seed(1)),
+                                         dim=-1)
+    scored = reread(h, prompts, conts, dirs, layer=1, batch_size=3)
+    read_only = reread(h, prompts, conts, dirs, layer=1, batch_size=3, score=False)
+    assert [r.projections for r in read_only] == [r.projections for r in scored]  # bit for bit
+    assert all(math.isnan(r.nll) and math.isnan(r.perplexity) for r in read_only)
+    assert all(r.n_tokens == s.n_tokens for r, s in zip(read_only, scored, strict=True))
+    with pytest.raises(HarnessError, match="score=False needs directions"):
+        reread(h, prompts, conts, score=False)
 
 
 def test_run_steering_builds_the_whole_grid_and_is_cached(monkeypatch):
@@ -637,3 +653,36 @@ def test_a_degenerate_steered_text_neither_moves_the_readout_nor_flips():
     assert c5.details.moved_any_text == 10 and c5.details.degenerate_steered == 10
     c6 = classifier_flips(looped)
     assert c6.value == 0.0 and c6.details.flips_any_text == 10
+
+
+def test_two_runs_merged_pool_c6_as_one_run_over_both_models(tmp_path):
+    """A merge rebuilds the pooled record from the per-model records and gets what a run over
+    both models records (through results.json, as the CLI reads it)."""
+    from harness.claims.base import Finding, to_record
+    from harness.claims.steering import C6
+    from harness.report.merge import merge_runs
+    from harness.report.results import read_results, write_results
+
+    def b_target(c: At) -> float:  # random flips on even prompts, the emotion vector on prompts 0-3
+        moves = (c.direction == "random" and c.i % 2 == 0) or (c.direction == "emotion" and c.i < 4)
+        return 0.5 + c.sign * c.a if moves else 0.5
+
+    runs = [replace(grid(target=only("emotion", rising, 0.5), n=6), model="a"),
+            replace(grid(target=b_target, n=6), model="b")]
+    ctx = {"method": "chat", "profile": "paper", "stimuli": "s" * 12, "scenarios": "x" * 12}
+    per_model = {r.model: to_record("C6", r.model, Finding(C6.metric, classifier_flips(r), ctx, None)) for r in runs}
+    name, pooled = pooled_flips(runs, "chat", "paper", None)
+    assert pooled.check.details.mcnemar["random_only"] > 0 and pooled.check.details.flips > 0
+    run = {"protocol_version": 1, "profile": "paper", "models": {"a": {}, "b": {}}}
+    write_results(tmp_path / "ab" / "results.json", run, [*per_model.values(), to_record("C6", name, pooled)])
+    for m, rec in per_model.items():
+        write_results(tmp_path / m / "results.json", {**run, "models": {m: {}}}, [rec])
+    merged_run, merged, excerpts = merge_runs([tmp_path / "a", tmp_path / "b"])
+    write_results(tmp_path / "merged" / "results.json", merged_run, merged, excerpts)
+
+    def read(d: str) -> list[dict]:
+        return sorted((r.to_dict() for r in read_results(tmp_path / d / "results.json")[1]),
+                      key=lambda r: (r["model"], r["metric"]))
+
+    assert read("merged") == read("ab")
+    assert [r.model for r in merged] == ["a", "b", "pooled(a,b)"]

@@ -59,10 +59,9 @@ def test_a_phase_ends_even_when_its_work_fails():
 
 def test_stderr_sink_without_a_terminal_writes_start_and_end_lines_only():
     out = io.StringIO()
-    with progress.reporting(progress.stderr_sink(out)):
-        with progress.phase("m", "work", total=3):
-            for _ in range(3):
-                progress.advance()
+    with progress.reporting(progress.stderr_sink(out)), progress.phase("m", "work", total=3):
+        for _ in range(3):
+            progress.advance()
     lines = out.getvalue().splitlines()
     assert len(lines) == 2 and lines[0].startswith("start m | work") and lines[1].startswith("done  m | work")
 

@@ -1,0 +1,76 @@
+"""One report from runs made apart (one model or model group per machine): their results.json
+files are joined and the checks pooled over models are recomputed over all of them.
+
+Runs join only when they measured the same thing: same protocol version, profile, stimuli and
+scenarios (the hashes every record carries), and no model in two of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.claims.record import ClaimRecord, is_pooled
+from harness.claims.steering import pooled_records
+from harness.errors import HarnessError
+from harness.report.results import read_excerpts, read_results
+
+# Run metadata and record context that must agree: (where, key, what to say).
+_RUN_KEYS = ("protocol_version", "profile")
+_RECORD_KEYS = ("stimuli", "scenarios")
+
+
+def results_path(path: Path) -> Path:
+    """A run folder's results.json, or the file itself."""
+    return path / "results.json" if path.is_dir() else path
+
+
+def _identity(run: dict[str, Any], records: Sequence[ClaimRecord]) -> dict[str, Any]:
+    ident: dict[str, Any] = {k: run.get(k) for k in _RUN_KEYS}
+    for k in _RECORD_KEYS:
+        ident[k] = sorted({str(r.details[k]) for r in records if k in r.details})
+    return ident
+
+
+def merge_runs(paths: Sequence[Path]) -> tuple[dict[str, Any], list[ClaimRecord], list[dict[str, Any]]]:
+    """The merged run metadata, records and excerpts of several runs' results.json files."""
+    if len(paths) < 2:
+        raise HarnessError("merging needs two runs or more; give each run's report folder")
+    runs = []
+    for p in paths:
+        f = results_path(Path(p))
+        run, records = read_results(f)
+        runs.append((f, run, records, read_excerpts(f)))
+    first, run0, recs0, _ = runs[0]
+    ident0 = _identity(run0, recs0)
+    seen: dict[str, Path] = {}
+    for f, run, records, _ in runs:
+        ident = _identity(run, records)
+        for k in ident0:
+            # A run without steering records has no scenarios hash; that is no disagreement.
+            if ident[k] != ident0[k] and (k not in _RECORD_KEYS or (ident[k] and ident0[k])):
+                raise HarnessError(f"cannot merge {f} with {first}: {k.replace('_', ' ')} {_show(ident[k])} vs "
+                                   f"{_show(ident0[k])}; rerun it with the same harness, profile and stimuli")
+        # Record models, not run["models"]: a run also loads its perplexity scorer.
+        for model in sorted({r.model for r in records if not is_pooled(r.model)}):
+            if model in seen:
+                raise HarnessError(f"cannot merge {f} with {seen[model]}: both ran {model}; "
+                                   "give each model's run once")
+            seen[model] = f
+    records = [r for _, _, recs, _ in runs for r in recs if not is_pooled(r.model)]
+    records += pooled_records(records)
+    merged = dict(run0)
+    merged["models"] = dict(sorted({m: v for _, run, _, _ in runs for m, v in run.get("models", {}).items()}.items()))
+    merged["merged_from"] = [{"results": str(f), "date": run.get("date"), "device": run.get("device"),
+                              "platform": run.get("platform"),
+                              "models": sorted({r.model for r in recs if not is_pooled(r.model)})}
+                             for f, run, recs, _ in runs]
+    excerpts = [e for *_, ex in runs for e in ex]
+    return merged, records, excerpts
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(value) or "none"
+    return str(value)
