@@ -16,14 +16,28 @@ TARGETS = {"steering": 1.05, "capture": 1.10}
 
 
 def load(paths: list[str]) -> tuple[list[dict], dict]:
-    """Benchmarks of all files; a benchmark measured again in a later file replaces the earlier one."""
+    """Benchmarks of all files; a benchmark measured again in a later file replaces the earlier one.
+    Each keeps the matmul speed measured in its own file (``_gflops``), so a throughput is set
+    against the bound of the same run."""
     benches: dict[str, dict] = {}
     machine: dict = {}
     for p in paths:
         doc = json.loads(Path(p).read_text())
-        benches.update({b["fullname"]: b for b in doc["benchmarks"]})
+        gflops = next((b["extra_info"]["gflops"] for b in doc["benchmarks"] if b["name"] == "test_matmul_gflops"), None)
+        benches.update({b["fullname"]: {**b, "_gflops": gflops} for b in doc["benchmarks"]})
         machine = doc.get("machine_info", machine)
     return list(benches.values()), machine
+
+
+def flops_per_token(benches: list[dict]) -> dict[str, float]:
+    return {b["extra_info"]["model"]: b["extra_info"]["flops_per_token"] for b in benches
+            if b["name"].startswith("test_model_flops_per_token")}
+
+
+def _of_bound(tokens_per_s: float | None, bench: dict, model: str, flops: dict[str, float]) -> str:
+    if not tokens_per_s or not bench.get("_gflops") or model not in flops:
+        return "—"
+    return f"{tokens_per_s / (bench['_gflops'] * 1e9 / flops[model]):.0%}"
 
 
 def forward_tables(benches: list[dict]) -> list[str]:
@@ -49,10 +63,9 @@ def forward_tables(benches: list[dict]) -> list[str]:
 
 
 def generation_tables(benches: list[dict]) -> list[str]:
-    gflops = next((b["extra_info"]["gflops"] for b in benches if b["name"] == "test_matmul_gflops"), None)
-    flops = {b["extra_info"]["model"]: b["extra_info"]["flops_per_token"] for b in benches
-             if b["name"].startswith("test_model_flops_per_token")}
+    flops = flops_per_token(benches)
     gens = [b for b in benches if b["name"].startswith("test_generation[")]
+    gflops = gens[0]["_gflops"] if gens else None  # measured in the same run as these generations
     out = []
     if gflops:
         out += [f"Machine: float32 matmul {gflops} GFLOP/s (2048^3, median of 10).", ""]
@@ -105,6 +118,46 @@ def e2e_table(benches: list[dict]) -> list[str]:
             f"warm {total[1]:.0f} s (target <= 60 s).", ""]
 
 
+def phase_tables(benches: list[dict]) -> list[str]:
+    """Where a cold claim suite's time goes, phase by phase (the progress end lines of the
+    end-to-end benchmark's cold run), generation set against the same run's compute bound."""
+    flops = flops_per_token(benches)
+    out = []
+    for b in benches:
+        if not b["name"].startswith("test_end_to_end[") or not b["extra_info"].get("cold_phases"):
+            continue
+        e = b["extra_info"]
+        total = e["claim_suite_seconds"]["cold"]
+        rows = [[p["model"], p["phase"], p["rows"] if p["rows"] is not None else "", p["seconds"],
+                 f"{p['seconds'] / total:.0%}", p["tokens_per_s"] or "", _of_bound(p["tokens_per_s"], b, p["model"], flops)]
+                for p in e["cold_phases"] if p["seconds"] >= 5]
+        small = sum(p["seconds"] for p in e["cold_phases"] if p["seconds"] < 5)
+        gf = f"; matmul {b['_gflops']} GFLOP/s in the same run" if b.get("_gflops") else ""
+        out += [f"#### {e['model']}: cold claim suite {total:.0f} s{gf}", "",
+                tabulate(rows, headers=["model", "phase", "rows", "seconds", "of the suite", "generated tok/s",
+                                        "of compute bound"], tablefmt="github"), "",
+                f"Phases under 5 s together: {small} s; the rest of the {total:.0f} s is loading and the claims' "
+                "statistics between phases.", ""]
+    return out or ["_Not run in this report (pytest benchmarks -k \"end_to_end or matmul or flops\")._", ""]
+
+
+def llama_cpp_table(benches: list[dict]) -> list[str]:
+    flops = flops_per_token(benches)
+    rows = []
+    for b in benches:
+        if not b["name"].startswith("test_llama_cpp_vs_harness["):
+            continue
+        e = b["extra_info"]
+        rows.append([e["model"], e["gguf"], f"{e['prompts']} x {e['new_tokens']}", e["llama_tokens_per_s"],
+                     e["harness_tokens_per_s"], f"{e['harness_tokens_per_s'] / e['llama_tokens_per_s']:.2f}",
+                     _of_bound(e["harness_tokens_per_s"], b, e["model"], flops)])
+    if not rows:
+        return ["_Not run (a benchmark-only install of llama-cpp-python, then pytest benchmarks -k llama_cpp)._", ""]
+    return [tabulate(rows, headers=["model", "GGUF (llama.cpp reads it quantized)", "prompts x new tokens",
+                                    "llama.cpp decode tok/s", "harness decode tok/s (float32)", "harness / llama.cpp",
+                                    "harness of compute bound"], tablefmt="github"), ""]
+
+
 def peer_table(benches: list[dict]) -> list[str]:
     rows = []
     for b in benches:
@@ -138,7 +191,9 @@ def main() -> None:
              "command.", "",
              "## Forward-pass overhead", "", *forward_tables(benches),
              "## Generation throughput and the compute bound", "", *generation_tables(benches),
+             "## llama.cpp on the same GGUF files", "", *llama_cpp_table(benches),
              "## End to end", "", *e2e_table(benches),
+             "### Where a cold run's time goes", "", *phase_tables(benches),
              "## Peer comparison: steering-vectors 0.12.2", "", *peer_table(benches)]
     if Path(args.notes).is_file():
         parts += ["", Path(args.notes).read_text()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,12 +34,32 @@ def fresh_cache(tmp: Path) -> Path:
     return tmp
 
 
-def timed_run(args: list[str], env: dict[str, str]) -> float:
+def timed_run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    return elapsed
+    return elapsed, proc.stdout
+
+
+# A phase's end line as the plugin prints it (harness.progress.Update.line).
+_DONE = re.compile(r"^done  (?P<model>[^|]+?) \| (?P<phase>[^|]+?) \| (?:(?P<rows>\d+)/\d+ (?P<unit>\S+) \(\d+%\) \| )?"
+                   r"(?P<clock>[\d:]+)(?: \| (?P<tps>\d+) tok/s)?$")
+
+
+def phases(output: str) -> list[dict]:
+    """Every finished phase of a suite run, from its progress end lines: model, phase, rows,
+    seconds (1 s resolution) and generated tokens/s."""
+    out = []
+    for line in output.splitlines():
+        m = _DONE.match(line.strip())
+        if m:
+            secs = 0
+            for part in m["clock"].split(":"):
+                secs = secs * 60 + int(part)
+            out.append({"model": m["model"], "phase": m["phase"], "rows": int(m["rows"]) if m["rows"] else None,
+                        "seconds": secs, "tokens_per_s": int(m["tps"]) if m["tps"] else None})
+    return out
 
 
 EXTRACT = ("import json, sys, time; from harness.models.loading import load; from harness.stimuli.loading import load_stimuli; "
@@ -62,7 +83,11 @@ def test_end_to_end(benchmark, subject, subject_key, tmp_path):
     # The claim suite from an empty cache again, then warm.
     env["EMOTION_HARNESS_CACHE"] = str(fresh_cache(tmp_path / "cache2"))
     args = ["evals", "--models", subject_key, "-p", "no:cacheprovider", "-q", "--report-dir", str(tmp_path / "rep")]
-    suite = {"cold": round(timed_run(args, env), 1), "warm": round(timed_run(args, env), 1)}
+    cold, cold_out = timed_run(args, env)
+    warm, _ = timed_run(args, env)
+    suite = {"cold": round(cold, 1), "warm": round(warm, 1)}
     benchmark.group = f"end to end {subject_key}"
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-    benchmark.extra_info.update(model=subject_key, extraction_seconds=extraction, claim_suite_seconds=suite)
+    benchmark.extra_info.update(model=subject_key, extraction_seconds=extraction, claim_suite_seconds=suite,
+                                cold_phases=phases(cold_out))
+    assert benchmark.extra_info["cold_phases"], "the cold suite printed no progress end lines"
