@@ -43,7 +43,7 @@ def timed_run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 # A phase's end line as the plugin prints it (harness.progress.Update.line).
-_DONE = re.compile(r"^done  (?P<model>[^|]+?) \| (?P<phase>[^|]+?) \| (?:(?P<rows>\d+)/\d+ (?P<unit>\S+) \(\d+%\) \| )?"
+_DONE = re.compile(r"done  (?P<model>[^|]+?) \| (?P<phase>[^|]+?) \| (?:(?P<rows>\d+)/\d+ (?P<unit>\S+) \(\d+%\) \| )?"
                    r"(?P<clock>[\d:]+)(?: \| (?P<tps>\d+) tok/s)?$")
 
 
@@ -52,7 +52,7 @@ def phases(output: str) -> list[dict]:
     seconds (1 s resolution) and generated tokens/s."""
     out = []
     for line in output.splitlines():
-        m = _DONE.match(line.strip())
+        m = _DONE.search(line.strip())  # -q writes result letters on the same line before it
         if m:
             secs = 0
             for part in m["clock"].split(":"):

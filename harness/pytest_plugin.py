@@ -14,6 +14,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,11 +81,14 @@ class TerminalProgress:
         self.interval = interval
         self._last = 0.0
         self._line: str | None = None  # "live" / "ended": our unterminated line is the last one shown
+        self.started = time.perf_counter()
+        self.computed: list[float] = []  # seconds of every phase that ran (not read from the cache)
 
     def __call__(self, update: Any) -> None:
         import contextlib
-        import time
 
+        if update.event == "end":
+            self.computed.append(update.elapsed)
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         if tr is None or self.config.getoption("progress") == "off":
             return
@@ -99,13 +103,14 @@ class TerminalProgress:
             return
         with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
             if not tr.isatty:
+                self._fresh_line(tr)
                 tr.write_line(update.line())
                 tr.flush()
                 return
             if tr.currentfspath is not None:  # pytest wrote after our line
                 self._line = None
             if self._line is None:
-                tr.ensure_newline()
+                self._fresh_line(tr)
             elif self._line == "ended" and update.event == "start":
                 tr.write("\n")
             tr.rewrite(update.line(), erase=True)
@@ -113,7 +118,19 @@ class TerminalProgress:
             self._line = "ended" if update.event == "end" else "live"
 
 
+    @staticmethod
+    def _fresh_line(tr: Any) -> None:
+        """Start on an empty line: after a file name (verbose) or after -q's bare result letters."""
+        tw = getattr(tr, "_tw", None)
+        if tw is not None and tw.width_of_current_line:
+            tr.write("\n")
+            tr.currentfspath = None  # pytest writes the file name again before the next result
+        else:
+            tr.ensure_newline()
+
+
 _STORE = pytest.StashKey[RunStore]()
+_PROGRESS = pytest.StashKey[TerminalProgress]()
 _KEYS = pytest.StashKey[list[str]]()
 
 
@@ -192,7 +209,8 @@ def pytest_configure(config: pytest.Config) -> None:
         from harness import progress
 
         stack = contextlib.ExitStack()
-        stack.enter_context(progress.reporting(TerminalProgress(config)))
+        config.stash[_PROGRESS] = TerminalProgress(config)
+        stack.enter_context(progress.reporting(config.stash[_PROGRESS]))
         config.add_cleanup(stack.close)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker and config.getoption("device") == "cuda":
@@ -295,3 +313,13 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_sep("=", "emotion claims (measured vs paper)")
     terminalreporter.write_line(claims_table(store.records, fmt_name="simple"))
     terminalreporter.write_line(f"report: {report_dir(config) / 'summary.md'}")
+    watch = config.stash.get(_PROGRESS, None)
+    if watch is not None:
+        from tqdm import tqdm
+
+        from harness.cache import cache_root
+
+        took = tqdm.format_interval(time.perf_counter() - watch.started)
+        terminalreporter.write_line(
+            f"this run took {took}: {len(watch.computed)} phases computed "
+            f"({tqdm.format_interval(sum(watch.computed))}), everything else read from the cache ({cache_root()})")

@@ -22,7 +22,8 @@ from harness.experiments.extraction import (
     neutral_sentence_states,
     reread_stories,
 )
-from harness.experiments.geometry_run import Geometry, analyse
+from harness.experiments.geometry_cache import cached_analyse
+from harness.experiments.geometry_run import Geometry
 from harness.experiments.steering_grid import SteeringRun, excerpts, run_steering
 from harness.metrics.classifier import Classifier, load_classifier
 from harness.metrics.recognition import Recognition, known_emotion_texts, recognition
@@ -129,9 +130,8 @@ class Workbench:
                 ex = stories if with_prompt and weights == "trained" else reread_stories(
                     reader, stories, handle, st, with_prompt, max(1, p.gen_batch_size // 4))
             held, neutral = self.held_out_states(reader, which), self.neutral_states(reader, which)
-            with progress.phase(reader.key, f"geometry statistics: {method} ({st.name}), "
-                                f"{p.n_permutations} permutations, {p.n_bootstrap} bootstraps"):
-                self._geometry[key] = analyse(ex, held, neutral, st, p, stimulus_set=st.name, seed=th.SEED)
+            self._geometry[key] = cached_analyse(ex, held, neutral, st, p, stimulus_set=st.name, seed=th.SEED,
+                                                 model=reader.key, method=method)
         return self._geometry[key]
 
     def held_out_states(self, handle: ModelHandle, which: StimulusSet = "primary") -> Extraction:

@@ -144,3 +144,40 @@ def test_c2_compares_the_emotion_specific_part_with_an_interval(planted):
 ])
 def test_verdict_vocabulary(passes, controls, verdict):
     assert decide(passes, controls) == verdict
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if hasattr(a, "__dataclass_fields__"):
+        return type(a) is type(b) and all(_same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+    if isinstance(a, float) and isinstance(b, float) and a != a:
+        return b != b  # nan
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("method", ["comprehension", "generation"])
+def test_geometry_statistics_are_cached_and_read_back_exactly(method, monkeypatch):
+    """A second analysis of the same inputs reads the cache (every field, type and tensor equal);
+    other inputs, or another version of the statistics' code, compute again."""
+    from harness.experiments import geometry_cache
+
+    per = 10 if method == "generation" else 3
+    ex = extraction(method, states(per, per, 1.0, 5))
+    held = extraction("comprehension", states(2, 0, 1.0, 6))
+    neutral = extraction("comprehension", states(0, 20, 0.0, 7, emotions=False))
+    fresh = geometry_cache.cached_analyse(ex, held, neutral, STIMULI, PROFILE, seed=7)
+    assert _same(fresh, analyse(ex, held, neutral, STIMULI, PROFILE, seed=7))
+    calls = []
+    monkeypatch.setattr(geometry_cache, "analyse", lambda *a, **k: calls.append(1) or analyse(*a, **k))
+    again = geometry_cache.cached_analyse(ex, held, neutral, STIMULI, PROFILE, seed=7)
+    assert calls == [] and _same(again, fresh)
+    geometry_cache.cached_analyse(ex, held, neutral, STIMULI, PROFILE, seed=8)
+    assert calls == [1]
+    monkeypatch.setattr(geometry_cache, "code_fingerprint", lambda: "edited")
+    geometry_cache.cached_analyse(ex, held, neutral, STIMULI, PROFILE, seed=7)
+    assert calls == [1, 1]

@@ -78,20 +78,24 @@ def slow():
             progress.advance(1, tokens=10)
     return 1
 
-def test_uses_it(slow):
-    assert slow == 1
+def test_first():
+    pass
+
+def test_uses_it(slow, record_claim):
+    record_claim("C3", "tiny-model", "x", 0.5, verdict="holds")
 '''
 
 
 def test_plugin_shows_phases_past_capture_when_stdout_is_not_a_terminal(pytester):
     pytester.makepyfile(test_phase=PHASE_IN_FIXTURE)
     result = pytester.runpytest_subprocess()  # stdout is a pipe: no TTY
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     text = result.stdout.str()
     result.stdout.fnmatch_lines(["start tiny-model | story generation | 0/4 stories (0%)*",
                                  "done  tiny-model | story generation | 4/4 stories (100%)*tok/s"])
     assert "captured chatter" not in text and "ETA" not in text  # no per-step lines in a log
+    result.stdout.fnmatch_lines(["this run took *: 1 phases computed (*), everything else read from the cache*"])
     quiet = pytester.runpytest_subprocess("-q")
-    quiet.assert_outcomes(passed=1)
+    quiet.assert_outcomes(passed=2)
     assert "start tiny-model" not in quiet.stdout.str()
     quiet.stdout.fnmatch_lines(["done  tiny-model | story generation | 4/4 stories*"])
