@@ -117,7 +117,6 @@ class TerminalProgress:
             tr.flush()
             self._line = "ended" if update.event == "end" else "live"
 
-
     @staticmethod
     def _fresh_line(tr: Any) -> None:
         """Start on an empty line: after a file name (verbose) or after -q's bare result letters."""

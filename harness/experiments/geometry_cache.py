@@ -27,15 +27,15 @@ from harness.metrics.resampling import PermutationTest
 from harness.protocol import PROTOCOL_VERSION, Profile
 from harness.stimuli.loading import Stimuli
 
-_CODE = (geometry_run, geometry_metrics, resampling, vectors, thresholds)
+_CODE = (geometry_run, geometry_metrics, resampling, vectors, thresholds)  # and this module (code_fingerprint)
 _TENSORS = ("vectors", "neutral_mean")
 
 
 def code_fingerprint() -> str:
     """sha256 over the source files of the modules the statistics come from."""
     h = hashlib.sha256()
-    for module in _CODE:
-        h.update(Path(module.__file__).read_bytes())  # type: ignore[arg-type]
+    for path in [*(m.__file__ for m in _CODE), __file__]:
+        h.update(Path(path).read_bytes())  # type: ignore[arg-type]
     return h.hexdigest()
 
 
@@ -69,13 +69,17 @@ def to_entry(geo: Geometry) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     tensors = {f"vectors.{b}": v for b, v in geo.vectors.items()}
     if geo.neutral_mean is not None:
         tensors["neutral_mean"] = geo.neutral_mean
-    meta = {f.name: getattr(geo, f.name) for f in fields(Geometry) if f.name not in _TENSORS}
-    meta["blocks"] = {str(b): asdict(r) for b, r in geo.blocks.items()}
-    return tensors, meta
+    data = {f.name: getattr(geo, f.name) for f in fields(Geometry) if f.name not in _TENSORS}
+    data["blocks"] = {str(b): asdict(r) for b, r in geo.blocks.items()}
+    data["vector_order"] = list(geo.vectors)
+    # One JSON string: the entry's header sorts its keys, and the order of these dicts (the
+    # opposite pairs, the baselines) is the order the claims write them in.
+    return tensors, {"geometry": json.dumps(data)}
 
 
 def from_entry(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Geometry:
     """The Geometry :func:`to_entry` wrote (JSON lists back to the tuples the fields hold)."""
+    meta = json.loads(meta["geometry"])
     blocks = {}
     for b, r in meta["blocks"].items():
         r = dict(r)
@@ -85,8 +89,7 @@ def from_entry(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Geomet
             r[name] = tuple(r[name])
         r["opposite_minus_s_ci"] = {k: tuple(v) for k, v in r["opposite_minus_s_ci"].items()}
         blocks[int(b)] = BlockReading(**r)
-    kept = {k: v for k, v in meta.items() if k != "blocks"}
+    kept = {k: v for k, v in meta.items() if k not in ("blocks", "vector_order")}
     kept["separation_ci"] = [tuple(x) for x in kept["separation_ci"]]
-    return Geometry(**kept, blocks=blocks,
-                    vectors={k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("vectors.")},
+    return Geometry(**kept, blocks=blocks, vectors={b: tensors[f"vectors.{b}"] for b in meta["vector_order"]},
                     neutral_mean=tensors.get("neutral_mean"))

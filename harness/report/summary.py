@@ -78,12 +78,15 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: li
     model_rows = [[k, m.get("family", ""), m.get("kind", ""), m.get("source", ""),
                    (m.get("fingerprint") or "")[:12]] for k, m in sorted(models.items())]
     excerpt_files = sorted({excerpt_file(e["model"], e["prompting"]) for e in excerpts or []})
+    sources = run.get("merged_from") or []
+    merged = (f"Merged from {len(sources)} runs: " + "; ".join(
+        f"{', '.join(m['models'])} ({m.get('date')}, {m.get('device')})" for m in sources) + ". ") if sources else ""
     parts = [
         "# Emotion-representation claims: measured vs paper",
         "",
         f"Harness {run.get('harness_version', '?')}, profile `{run.get('profile', '?')}`, "
         f"device `{run.get('device', '?')}`, dtype `{run.get('dtype', '?')}`, run {run.get('date', '?')}. "
-        "Also: [results.json](results.json), [results.csv](results.csv).",
+        + merged + "Also: [results.json](results.json), [results.csv](results.csv).",
         "",
         "## Claims",
         "",

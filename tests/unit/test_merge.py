@@ -47,7 +47,8 @@ def test_report_command_merges_into_out_and_refuses_in_one_line(tmp_path, capsys
     assert capsys.readouterr().err.strip() == "error: merging runs needs --out DIR for the combined report"
     assert main(["report", str(a), str(b), "--out", str(tmp_path / "both")]) == 0
     assert "merged 2 runs" in capsys.readouterr().out
-    assert (tmp_path / "both" / "summary.md").is_file() and (tmp_path / "both" / "results.json").is_file()
+    assert "Merged from 2 runs: m1 (" in (tmp_path / "both" / "summary.md").read_text()
+    assert (tmp_path / "both" / "results.json").is_file()
     c = write_run(tmp_path / "c", "m3", profile="quick")
     assert main(["report", str(a), str(c), "--out", str(tmp_path / "bad")]) == 2
     err = capsys.readouterr().err
