@@ -122,21 +122,34 @@ def add_tokens(tokens: int) -> None:
         _open[-1].tokens += tokens
 
 
+@dataclass
+class Gate:
+    """Which updates a display shows: on a terminal every start and end and a step at most
+    every ``interval`` seconds; in a log only starts and ends, only ends when ``quiet``."""
+
+    interval: float = 0.5
+    _last: float = 0.0
+
+    def shows(self, u: Update, live: bool, quiet: bool = False) -> bool:
+        if not live:
+            return u.event == "end" or (u.event == "start" and not quiet)
+        now = time.perf_counter()
+        if u.event == "step" and now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+
 def stderr_sink(stream: TextIO | None = None, interval: float = 0.5) -> Sink:
     """Updates on ``stream`` (stderr): a live line on a terminal, else a line per phase start and end."""
     out = stream or sys.stderr
     live = out.isatty()
-    last = [0.0]
+    gate = Gate(interval)
 
     def sink(u: Update) -> None:
-        if live:
-            now = time.perf_counter()
-            if u.event == "step" and now - last[0] < interval:
-                return
-            last[0] = now
-            out.write("\r\033[K" + u.line() + ("\n" if u.event == "end" else ""))
-        elif u.event != "step":
-            out.write(u.line() + "\n")
+        if not gate.shows(u, live):
+            return
+        out.write(("\r\033[K" + u.line() + ("\n" if u.event == "end" else "")) if live else u.line() + "\n")
         out.flush()
 
     return sink

@@ -10,6 +10,7 @@ the controller through ``workeroutput``; only the controller writes files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -77,30 +78,23 @@ class TerminalProgress:
     a phase starts and one when it ends, the end line only under ``-q``."""
 
     def __init__(self, config: pytest.Config, interval: float = 0.5) -> None:
+        from harness.progress import Gate
+
         self.config = config
-        self.interval = interval
-        self._last = 0.0
+        self.gate = Gate(interval)
         self._line: str | None = None  # "live" / "ended": our unterminated line is the last one shown
         self.started = time.perf_counter()
         self.computed: list[float] = []  # seconds of every phase that ran (not read from the cache)
 
     def __call__(self, update: Any) -> None:
-        import contextlib
-
         if update.event == "end":
             self.computed.append(update.elapsed)
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         if tr is None or self.config.getoption("progress") == "off":
             return
-        capman = self.config.pluginmanager.get_plugin("capturemanager")
-        quiet = self.config.getoption("verbose") < 0
-        if tr.isatty:
-            now = time.perf_counter()
-            if update.event == "step" and now - self._last < self.interval:
-                return
-            self._last = now
-        elif update.event == "step" or (quiet and update.event == "start"):
+        if not self.gate.shows(update, bool(tr.isatty), quiet=self.config.getoption("verbose") < 0):
             return
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
         with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
             if not tr.isatty:
                 self._fresh_line(tr)
@@ -203,8 +197,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except HarnessError as e:
         raise pytest.UsageError(str(e)) from None
     if not _is_worker(config):
-        import contextlib
-
         from harness import progress
 
         stack = contextlib.ExitStack()

@@ -15,7 +15,7 @@ import math
 import statistics
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -492,18 +492,18 @@ def pooled_flips(runs: Sequence[SteeringRun], prompting: str, profile: str,
     """C6 pooled over models (the paper's 37/40 pools nine): the pooled record's model name and
     finding. Prompts of different models are independent samples; the McNemar pairs pool, so
     the pooled test is a function of each model's counts (:func:`pool_flips`)."""
-    checks = {run.model: classifier_flips(run, recognition, strength).details for run in runs}
+    checks = {run.model: asdict(classifier_flips(run, recognition, strength).details) for run in runs}
     excluded = _recognised(recognition, runs[-1]) if runs else {}
     return pool_flips({m: _counts(d) for m, d in checks.items()}, prompting, profile,
                       runs[0].classifiers[0] if runs[0].classifiers else runs[0].classifier.split()[0],
                       excluded, strength)
 
 
-def _counts(d: FlipsDetails | dict[str, Any]) -> dict[str, int]:
-    get = d.get if isinstance(d, dict) else lambda k, default=0: getattr(d, k, default)
-    mc = get("mcnemar", {}) or {}
-    return {"flips": int(get("flips", 0) or 0), "n": int(get("n", 0) or 0),
-            "random_flips": int(get("random_flips", 0) or 0), "emotion_only": int(mc.get("emotion_only", 0)),
+def _counts(d: dict[str, Any]) -> dict[str, int]:
+    """A model's flip counts from its C6 details (a record's, or a check's as a dict)."""
+    mc = d.get("mcnemar") or {}
+    return {"flips": int(d.get("flips") or 0), "n": int(d.get("n") or 0),
+            "random_flips": int(d.get("random_flips") or 0), "emotion_only": int(mc.get("emotion_only", 0)),
             "random_only": int(mc.get("random_only", 0))}
 
 

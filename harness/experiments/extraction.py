@@ -8,6 +8,7 @@ version): a warm rerun generates and forwards nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -166,7 +167,7 @@ def _read_passages(handle: ModelHandle, method: Method, labels: tuple[str, ...],
                       tuple(len(x) - 1 for x in ids))
 
 
-# What each cached kind's computation is called while it runs (generation names its own phases).
+# What each cached kind's computation is called while it runs.
 _PHASES = {"comprehension": "read extraction passages", "held_out": "read held-out passages",
            "neutral_sentences": "read neutral sentences", "generation_reread": "re-read stories with prompt",
            "generation_story_only": "re-read stories alone"}
@@ -181,10 +182,8 @@ def _cached(handle: ModelHandle, kind: str, stimuli: Stimuli, params: dict[str, 
         tensors, meta = hit
         return Extraction(meta["method"], LabelledStates(tensors["states"], tuple(meta["labels"])),
                           tensors["post_norm"], tuple(meta["texts"]), tuple(meta["positions"]))
-    if kind in _PHASES:
-        with progress.phase(handle.key, f"{_PHASES[kind]} ({stimuli.name})"):
-            ex = compute()
-    else:  # computes its own phases
+    # Generation names its own phases.
+    with progress.phase(handle.key, f"{_PHASES[kind]} ({stimuli.name})") if kind in _PHASES else nullcontext():
         ex = compute()
     save_entry("activations", key, {"states": ex.data.states, "post_norm": ex.post_norm},
                {"method": ex.method, "labels": list(ex.data.labels), "texts": list(ex.texts),

@@ -16,7 +16,7 @@ from harness.claims.steering import pooled_records
 from harness.errors import HarnessError
 from harness.report.results import read_excerpts, read_results
 
-# Run metadata and record context that must agree: (where, key, what to say).
+# What must agree: keys of the run metadata, and of the context every record carries.
 _RUN_KEYS = ("protocol_version", "profile")
 _RECORD_KEYS = ("stimuli", "scenarios")
 

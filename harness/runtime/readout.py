@@ -84,8 +84,9 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
                 out.append(Reread(math.nan, 0.0, 0, (math.nan,) * k))
                 continue
             target = batch.ids[j, first:]
-            nll = -logp[j, first - 1 - off:width - 1 - off].gather(-1, target[:, None]).sum().item() \
-                if score else math.nan
+            nll = math.nan
+            if score:
+                nll = -logp[j, first - 1 - off:width - 1 - off].gather(-1, target[:, None]).sum().item()
             proj, projs = math.nan, ()
             if dirs is not None:
                 v = dirs[i].to(got["h"].device, torch.float32)
