@@ -18,6 +18,11 @@ def pytest_configure(config):
 # Tiny models gain nothing from threads, and on a busy 2-core machine torch's spinning
 # threads made each forward 100x slower.
 torch.set_num_threads(1)
+# torch loads its compiler stack on the first torch.manual_seed. Inside an in-process pytester
+# run that import is unloaded again afterwards, and the next run's re-import registers torch's
+# operator libraries twice (a RuntimeError); loading it here, once, keeps the plugin tests
+# independent of which test happened to seed first.
+import torch._dynamo  # noqa: E402
 
 
 @pytest.fixture(scope="session", params=FAMILIES)
