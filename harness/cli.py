@@ -1,4 +1,5 @@
-"""Command line: ``fetch`` models, list ``models``, re-render a ``report``, ``export`` vectors."""
+"""Command line: ``fetch`` models, list ``models``, re-render a ``report``, ``compare`` two runs,
+``export`` vectors."""
 
 from __future__ import annotations
 
@@ -65,6 +66,23 @@ def _report(args: argparse.Namespace) -> None:
           f"report: {write_report(out, run, records, excerpts)}")
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.cache import atomic_path
+    from harness.report.compare import compare_runs, render
+
+    models = [m for m in (args.models or "").split(",") if m] or None
+    c = compare_runs(Path(args.run_a), Path(args.run_b), models)
+    text = render(c, args.names[0], args.names[1])
+    if args.out:
+        with atomic_path(Path(args.out)) as tmp:
+            tmp.write_text(text + "\n")
+    print(text)
+    # Scriptable: a changed verdict is what a precision or device change must not cause.
+    return 1 if c.verdict_changes else 0
+
+
 def _export(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -117,6 +135,15 @@ def main(argv: list[str] | None = None) -> int:
                         "(same protocol, profile and stimuli; checks pooled over models are recomputed)")
     r.add_argument("--out", help="write there instead of beside results.json (required when merging)")
     r.set_defaults(run=_report)
+    c = sub.add_parser("compare", help="two runs side by side: verdicts that changed and values beyond the "
+                                       "baselines' tolerance (exit status 1 when a verdict changed)")
+    c.add_argument("run_a", metavar="RUN_A", help="report folder or results.json of the reference run")
+    c.add_argument("run_b", metavar="RUN_B", help="report folder or results.json of the run to check")
+    c.add_argument("--models", help="comma-separated models to compare (default: every shared one)")
+    c.add_argument("--names", nargs=2, default=("A", "B"), metavar=("NAME_A", "NAME_B"),
+                   help="what to call the two runs in the account (default: A B)")
+    c.add_argument("--out", help="also write the account to this markdown file")
+    c.set_defaults(run=_compare)
     e = sub.add_parser("export", help="write an emotion's vectors as safetensors or a llama.cpp control vector")
     e.add_argument("model", help="registry key or local model directory")
     e.add_argument("--emotion", required=True, help="one of the 20 emotions")
@@ -137,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with progress.reporting(progress.stderr_sink()):
-            args.run(args)
+            status = args.run(args)
     except HarnessError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0

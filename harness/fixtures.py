@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import torch
 
 from harness.claims.base import Check, Claim, Evidence, Finding, evaluate, to_record
 from harness.claims.expected import read_expected
@@ -74,6 +75,17 @@ def model_loader(pytestconfig: pytest.Config, harness_run) -> Callable[[str], Mo
 def model(model_key: str, model_loader) -> ModelHandle:
     """The model under test, loaded once per session; skipped when its weights are absent."""
     return model_loader(model_key)
+
+
+@pytest.fixture(scope="session")
+def float32_twin(model: ModelHandle, pytestconfig: pytest.Config) -> ModelHandle:
+    """The model under test loaded in float32, for a run in reduced precision to be checked against."""
+    if model.dtype == torch.float32:
+        return model
+    c = pytestconfig
+    return _fail_on_harness_error(lambda: load(
+        model.key, device=_opt(c, "device"), dtype="float32", offline=_opt(c, "offline"),
+        allow_download=_opt(c, "allow_download"), trust_remote_code=_opt(c, "trust_remote_code")))
 
 
 @pytest.fixture(scope="session")

@@ -178,3 +178,12 @@ RECOGNITION_ALPHA = 0.05
 # Strings (a regime label), booleans and missing values must match exactly.
 BASELINE_ABS_TOL = 0.02
 BASELINE_REL_TOL = 0.05
+
+# ---- Reduced precision (evals/test_precision.py) ----
+# A bfloat16 or float16 run stands in for float32 only where, at the middle block, every
+# emotion's vector has at least this cosine with the float32 model's vector for the same
+# emotion (same stimuli; generation: each precision's own greedy stories) and is nearer to
+# it than to any other emotion's float32 vector. Set before any reduced-precision run was
+# measured: 0.95 leaves a bfloat16 rounding of the states (relative error ~4e-3 per value)
+# far inside it, and fails a vector that turned by more than ~18 degrees.
+PRECISION_MIN_COSINE = 0.95

@@ -58,3 +58,13 @@ def vectors_from_states(data: LabelledStates, emotions: Sequence[str], baseline:
     """Unit emotion vectors ``[n_layers, n_emotions, d_model]`` (float64)."""
     diff = class_means(data, emotions) - baseline_mean(data, emotions, baseline)[:, None, :]
     return torch.nn.functional.normalize(diff, dim=-1)
+
+
+def agreement(vectors: torch.Tensor, reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per block and emotion: the cosine of each vector with its reference vector, and whether
+    the reference nearest to it is its own emotion's. Both ``[n_layers, n_emotions]``."""
+    v = torch.nn.functional.normalize(vectors.double(), dim=-1)
+    r = torch.nn.functional.normalize(reference.double(), dim=-1)
+    cos = v @ r.transpose(1, 2)  # [L, own, reference]
+    own = torch.arange(cos.shape[1])
+    return cos[:, own, own], cos.argmax(dim=-1) == own

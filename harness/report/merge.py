@@ -61,9 +61,13 @@ def merge_runs(paths: Sequence[Path]) -> tuple[dict[str, Any], list[ClaimRecord]
     records = [r for _, _, recs, _ in runs for r in recs if not is_pooled(r.model)]
     records += pooled_records(records)
     merged = dict(run0)
-    merged["models"] = dict(sorted({m: v for _, run, _, _ in runs for m, v in run.get("models", {}).items()}.items()))
+    # Each model keeps the precision it ran in; runs in different precisions merge as "mixed".
+    merged["models"] = dict(sorted({m: {**v, "dtype": v.get("dtype", run.get("dtype"))}
+                                    for _, run, _, _ in runs for m, v in run.get("models", {}).items()}.items()))
+    dtypes = {run.get("dtype") for _, run, _, _ in runs}
+    merged["dtype"] = dtypes.pop() if len(dtypes) == 1 else "mixed"
     merged["merged_from"] = [{"results": str(f), "date": run.get("date"), "device": run.get("device"),
-                              "platform": run.get("platform"),
+                              "dtype": run.get("dtype"), "platform": run.get("platform"),
                               "models": sorted({r.model for r in recs if not is_pooled(r.model)})}
                              for f, run, recs, _ in runs]
     excerpts = [e for *_, ex in runs for e in ex]

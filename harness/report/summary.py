@@ -75,12 +75,12 @@ def render_tables(records: list[ClaimRecord], kinds: dict[str, str]) -> list[str
 def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: list[dict[str, Any]] | None = None,
                    plots: dict[str, Any] | None = None) -> str:
     models = run.get("models", {})
-    model_rows = [[k, m.get("family", ""), m.get("kind", ""), m.get("source", ""),
+    model_rows = [[k, m.get("family", ""), m.get("kind", ""), m.get("source", ""), m.get("dtype", run.get("dtype", "")),
                    (m.get("fingerprint") or "")[:12]] for k, m in sorted(models.items())]
     excerpt_files = sorted({excerpt_file(e["model"], e["prompting"]) for e in excerpts or []})
     sources = run.get("merged_from") or []
     merged = (f"Merged from {len(sources)} runs: " + "; ".join(
-        f"{', '.join(m['models'])} ({m.get('date')}, {m.get('device')})" for m in sources) + ". ") if sources else ""
+        f"{', '.join(m['models'])} ({m.get('date')}, {m.get('device')}, {m.get('dtype')})" for m in sources) + ". ") if sources else ""
     parts = [
         "# Emotion-representation claims: measured vs paper",
         "",
@@ -94,7 +94,7 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: li
         "",
         "## Models",
         "",
-        tabulate(model_rows, headers=("model", "family", "kind", "source", "fingerprint"),
+        tabulate(model_rows, headers=("model", "family", "kind", "source", "dtype", "fingerprint"),
                  tablefmt="github") if model_rows else "_No model was loaded._",
         "",
     ]

@@ -3,6 +3,7 @@ agree and no model ran twice; the command line writes the combined report."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,16 @@ def test_report_command_merges_into_out_and_refuses_in_one_line(tmp_path, capsys
     assert main(["report", str(a), str(c), "--out", str(tmp_path / "bad")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "profile quick vs paper" in err and not (tmp_path / "bad").exists()
+
+
+def test_runs_in_different_precisions_merge_with_each_models_dtype(tmp_path):
+    a, b = write_run(tmp_path / "a", "m1"), write_run(tmp_path / "b", "m2")
+    for folder, dtype in ((a, "float32"), (b, "bfloat16")):
+        f = folder / "results.json"
+        doc = json.loads(f.read_text())
+        doc["run"]["dtype"] = dtype
+        f.write_text(json.dumps(doc))
+    run, _, _ = merge_runs([a, b])
+    assert run["dtype"] == "mixed" and run["models"]["m1"]["dtype"] == "float32"
+    assert run["models"]["m2"]["dtype"] == "bfloat16"
+    assert [m["dtype"] for m in run["merged_from"]] == ["float32", "bfloat16"]

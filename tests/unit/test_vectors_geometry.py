@@ -118,3 +118,17 @@ def test_leave_one_stratum_out_is_perfect_on_clean_clusters_and_holds_each_strat
 def test_block_at_depth(n, depth, block):
     assert block_at_depth(n, depth) == block
     assert math.isclose((block + 1) / n, depth, abs_tol=0.5 / n + 1e-9) or depth < 1 / n
+
+
+def test_agreement_is_the_cosine_with_the_same_emotion_and_its_nearest_reference():
+    from harness.metrics.vectors import agreement
+
+    g = torch.Generator().manual_seed(0)
+    ref = torch.randn(2, 4, 8, generator=g)
+    cos, nearest = agreement(3.0 * ref, ref)  # length does not matter
+    assert torch.allclose(cos, torch.ones(2, 4, dtype=torch.float64)) and bool(nearest.all())
+    swapped = ref[:, [1, 0, 2, 3]]
+    cos, nearest = agreement(swapped, ref)
+    by_hand = torch.nn.functional.cosine_similarity(ref[0, 1].double(), ref[0, 0].double(), dim=0)
+    assert torch.isclose(cos[0, 0], by_hand)
+    assert nearest[:, 2:].all() and not nearest[:, :2].any()
