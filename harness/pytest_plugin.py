@@ -15,6 +15,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from harness.protocol import PROTOCOL_VERSION
 pytest_plugins = ["harness.fixtures"]
 
 _SHARD_KEY = "emotion_harness_shard"
+_PHASES_KEY = "emotion_harness_phase_seconds"
 
 
 @dataclass
@@ -75,12 +77,15 @@ class RunStore:
 class TerminalProgress:
     """Progress updates on pytest's terminal, past output capture (phases run inside fixtures,
     whose output pytest captures): a live line on a terminal; otherwise (CI logs) a line when
-    a phase starts and one when it ends, the end line only under ``-q``."""
+    a phase starts and one when it ends, the end line only under ``-q``. A pytest-xdist
+    worker (``worker`` set) has no terminal of its own: it writes those start/end lines,
+    prefixed with its name, to the stderr it shares with the controller."""
 
-    def __init__(self, config: pytest.Config, interval: float = 0.5) -> None:
+    def __init__(self, config: pytest.Config, interval: float = 0.5, worker: str | None = None) -> None:
         from harness.progress import Gate
 
         self.config = config
+        self.worker = worker
         self.gate = Gate(interval)
         self._line: str | None = None  # "live" / "ended": our unterminated line is the last one shown
         self.started = time.perf_counter()
@@ -89,13 +94,20 @@ class TerminalProgress:
     def __call__(self, update: Any) -> None:
         if update.event == "end":
             self.computed.append(update.elapsed)
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        if tr is None or self.config.getoption("progress") == "off":
+        if self.config.getoption("progress") == "off":
             return
-        if not self.gate.shows(update, bool(tr.isatty), quiet=self.config.getoption("verbose") < 0):
+        tr = None if self.worker else self.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is None and not self.worker:
+            return
+        tty = bool(tr.isatty) if tr is not None else False
+        if not self.gate.shows(update, tty, quiet=self.config.getoption("verbose") < 0):
             return
         capman = self.config.pluginmanager.get_plugin("capturemanager")
         with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+            if tr is None:
+                sys.stderr.write(f"[{self.worker}] {update.line()}\n")
+                sys.stderr.flush()
+                return
             if not tr.isatty:
                 self._fresh_line(tr)
                 tr.write_line(update.line())
@@ -196,13 +208,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_KEYS] = select(config.getoption("models").split(","))
     except HarnessError as e:
         raise pytest.UsageError(str(e)) from None
-    if not _is_worker(config):
-        from harness import progress
+    from harness import progress
 
-        stack = contextlib.ExitStack()
-        config.stash[_PROGRESS] = TerminalProgress(config)
-        stack.enter_context(progress.reporting(config.stash[_PROGRESS]))
-        config.add_cleanup(stack.close)
+    stack = contextlib.ExitStack()
+    config.stash[_PROGRESS] = TerminalProgress(config, worker=_worker_id(config))
+    stack.enter_context(progress.reporting(config.stash[_PROGRESS]))
+    config.add_cleanup(stack.close)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker and config.getoption("device") == "cuda":
         import torch
@@ -240,11 +251,18 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def _worker_id(config: pytest.Config) -> str | None:
+    return config.workerinput.get("workerid", "worker") if _is_worker(config) else None
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    shard = getattr(node, "workeroutput", {}).get(_SHARD_KEY)
-    if shard:
-        run_store(node.config).merge_json(shard)
+    output = getattr(node, "workeroutput", {})
+    if output.get(_SHARD_KEY):
+        run_store(node.config).merge_json(output[_SHARD_KEY])
+    watch = node.config.stash.get(_PROGRESS, None)
+    if watch is not None:  # the run's summary counts the phases every worker computed
+        watch.computed.extend(output.get(_PHASES_KEY, []))
 
 
 def run_metadata(config: pytest.Config, store: RunStore) -> dict[str, Any]:
@@ -286,6 +304,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     store = run_store(config)
     if _is_worker(config):
         config.workeroutput[_SHARD_KEY] = store.to_json()
+        watch = config.stash.get(_PROGRESS, None)
+        config.workeroutput[_PHASES_KEY] = list(watch.computed) if watch is not None else []
         return
     if not store.records:
         return  # unit-test runs and all-skipped runs leave the last report alone

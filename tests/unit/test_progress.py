@@ -99,3 +99,14 @@ def test_plugin_shows_phases_past_capture_when_stdout_is_not_a_terminal(pytester
     quiet.assert_outcomes(passed=2)
     assert "start tiny-model" not in quiet.stdout.str()
     quiet.stdout.fnmatch_lines(["done  tiny-model | story generation | 4/4 stories*"])
+
+
+def test_xdist_workers_show_their_phases_on_the_shared_stderr(pytester):
+    pytester.makepyfile(test_phase=PHASE_IN_FIXTURE)
+    result = pytester.runpytest_subprocess("-n", "2")
+    result.assert_outcomes(passed=2)
+    result.stderr.fnmatch_lines(["[[]gw?[]] start tiny-model | story generation | 0/4 stories (0%)*",
+                                 "[[]gw?[]] done  tiny-model | story generation | 4/4 stories (100%)*tok/s"])
+    assert "captured chatter" not in result.stdout.str() + result.stderr.str()
+    # The controller's summary counts the phase its worker computed.
+    result.stdout.fnmatch_lines(["this run took *: 1 phases computed (*), everything else read from the cache*"])
