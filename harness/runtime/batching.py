@@ -90,6 +90,11 @@ class Batch:
     def width(self) -> int:
         return self.ids.shape[1]
 
+    def split(self, size: int) -> list[Batch]:
+        """The same rows in parts of at most ``size`` (each keeps the batch's width and padding)."""
+        return [Batch(self.rows[s:s + size], self.ids[s:s + size], self.mask[s:s + size],
+                      self.positions[s:s + size]) for s in range(0, len(self.rows), size)]
+
     def forward(self, handle: ModelHandle, hooks: Mapping[int, LayerHook] | None = None, *,
                 head: bool = False, **kwargs: Any) -> Any:
         """One teacher-forced pass with ``hooks`` attached for its duration only; ``head``

@@ -20,6 +20,11 @@ from harness.models.loading import ModelHandle
 from harness.runtime.batching import Batch, map_batches
 from harness.runtime.hooks import StopForward
 
+# A scoring pass holds logits for every kept position of every row ([rows, positions, vocab],
+# float32): with Gemma's 262k-entry vocabulary, 16 rows of 200 tokens are 3.4 GB. A batch whose
+# logits would pass this size is scored in parts of fewer rows (same inputs, row by row).
+LOGITS_BUDGET_BYTES = 2 << 30
+
 
 @dataclass(frozen=True)
 class Reread:
@@ -55,7 +60,14 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
     # One sequence per pair, so batches go longest-first by prompt + continuation length.
     seqs = [list(p) + list(c) for p, c in zip(prompts, continuations, strict=True)]
 
+    vocab = int(handle.model.config.get_text_config().vocab_size)
+
     def run(batch: Batch) -> list[Reread]:
+        if score:
+            keep = min(batch.width, max(len(continuations[i]) for i in batch.rows) + 1)
+            fit = max(1, LOGITS_BUDGET_BYTES // (keep * vocab * 4))
+            if len(batch.rows) > fit:
+                return [r for part in batch.split(fit) for r in run(part)]
         got: dict[str, torch.Tensor] = {}
 
         def read(hidden: torch.Tensor) -> None:
@@ -70,7 +82,6 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
             keep = min(width, max(len(continuations[i]) for i in batch.rows) + 1)
             logits = batch.forward(handle, {layer: read} if dirs is not None else {}, head=True,
                                    logits_to_keep=keep).logits
-            logp = torch.log_softmax(logits.float(), dim=-1)
             off = width - keep  # column of logits[:, 0]
         else:
             with contextlib.suppress(StopForward):
@@ -85,8 +96,9 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
                 continue
             target = batch.ids[j, first:]
             nll = math.nan
-            if score:
-                nll = -logp[j, first - 1 - off:width - 1 - off].gather(-1, target[:, None]).sum().item()
+            if score:  # row by row: a log-softmax of the whole batch would double the logits' memory
+                logp = torch.log_softmax(logits[j, first - 1 - off:width - 1 - off].float(), dim=-1)
+                nll = -logp.gather(-1, target[:, None]).sum().item()
             proj, projs = math.nan, ()
             if dirs is not None:
                 v = dirs[i].to(got["h"].device, torch.float32)

@@ -686,3 +686,23 @@ def test_two_runs_merged_pool_c6_as_one_run_over_both_models(tmp_path):
 
     assert read("merged") == read("ab")
     assert [r.model for r in merged] == ["a", "b", "pooled(a,b)"]
+
+
+def test_a_batch_past_the_logits_budget_is_scored_in_parts_with_the_same_results(monkeypatch):
+    from harness.runtime import readout
+
+    h = tiny_handle("gemma3_text")
+    prompts, conts = random_prompts(5, seed=5), random_prompts(5, seed=6)
+    dirs = torch.nn.functional.normalize(torch.randn(5, h.d_model, generator=torch.Generator().manual_seed(2)),
+                                         dim=-1)
+    whole = reread(h, prompts, conts, dirs, layer=1, batch_size=5)
+    vocab = h.model.config.get_text_config().vocab_size
+    monkeypatch.setattr(readout, "LOGITS_BUDGET_BYTES", 2 * 12 * vocab * 4)  # two rows of <= 12 positions
+    splits = []
+    split = readout.Batch.split
+    monkeypatch.setattr(readout.Batch, "split", lambda self, n: splits.append(n) or split(self, n))
+    parts = reread(h, prompts, conts, dirs, layer=1, batch_size=5)
+    assert splits and max(splits) <= 2
+    for w, p in zip(whole, parts, strict=True):
+        assert p.nll == pytest.approx(w.nll, rel=1e-5) and p.projection == pytest.approx(w.projection, rel=1e-5)
+        assert p.n_tokens == w.n_tokens
