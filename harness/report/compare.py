@@ -7,7 +7,6 @@ measured the same thing (protocol version, profile, stimuli), as for a merge.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +16,8 @@ from tabulate import tabulate
 
 from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError
-from harness.report.baselines import default_tolerance, record_key
-from harness.report.merge import _identity, results_path
-from harness.report.results import read_results
+from harness.report.baselines import drift, record_key
+from harness.report.merge import results_path, same_measurement
 
 
 @dataclass(frozen=True)
@@ -34,19 +32,9 @@ class Pair:
         return self.a.verdict == self.b.verdict
 
     @property
-    def delta(self) -> float | None:
-        """|b - a| for a scalar value, None for lists, strings and missing values."""
-        if _scalar(self.a.value) and _scalar(self.b.value):
-            return abs(float(self.b.value) - float(self.a.value))
-        return None
-
-    @property
     def within_tolerance(self) -> bool:
-        """The regression baselines' tolerance (docs/protocol.md): scalars within it, others equal."""
-        if self.delta is None:
-            return self.a.value == self.b.value or _both_nan(self.a.value, self.b.value)
-        tol = default_tolerance(float(self.a.value))
-        return tol is not None and self.delta <= tol
+        """The regression baselines' rule: scalars within their tolerance, anything else equal."""
+        return drift({"value": self.a.value}, self.b.value) is None
 
 
 @dataclass(frozen=True)
@@ -69,13 +57,7 @@ class Comparison:
 def compare_runs(a: Path, b: Path, models: Sequence[str] | None = None) -> Comparison:
     """Match the records of two runs (restricted to ``models`` when given)."""
     fa, fb = results_path(Path(a)), results_path(Path(b))
-    run_a, recs_a = read_results(fa)
-    run_b, recs_b = read_results(fb)
-    ia, ib = _identity(run_a, recs_a), _identity(run_b, recs_b)
-    for k in ia:
-        if ia[k] != ib[k] and ia[k] and ib[k]:
-            raise HarnessError(f"cannot compare {fb} with {fa}: {k.replace('_', ' ')} differs; "
-                               "compare runs of the same harness, profile and stimuli")
+    (run_a, recs_a), (run_b, recs_b) = same_measurement(fa, fb)
     keep = set(models) if models else None
     ka, kb = _keyed(recs_a, keep), _keyed(recs_b, keep)
     if not ka.keys() & kb.keys():
@@ -114,14 +96,6 @@ def _table(pairs: Sequence[Pair], name_a: str, name_b: str) -> str:
 
 def _keyed(records: Sequence[ClaimRecord], keep: set[str] | None) -> dict[tuple[str, str], ClaimRecord]:
     return {(r.model, record_key(r)): r for r in records if keep is None or r.model in keep}
-
-
-def _scalar(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _both_nan(a: Any, b: Any) -> bool:
-    return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
 
 
 def _short(v: Any) -> str:

@@ -33,6 +33,25 @@ def _identity(run: dict[str, Any], records: Sequence[ClaimRecord]) -> dict[str, 
     return ident
 
 
+def same_measurement(a: Path, b: Path) -> tuple[tuple[dict[str, Any], list[ClaimRecord]], ...]:
+    """Both runs' metadata and records, or a one-line error naming what they measured differently."""
+    (run_a, recs_a), (run_b, recs_b) = read_results(a), read_results(b)
+    ia, ib = _identity(run_a, recs_a), _identity(run_b, recs_b)
+    if (k := differing_key(ib, ia)) is not None:
+        raise HarnessError(f"cannot compare {b} with {a}: {k.replace('_', ' ')} {_show(ib[k])} vs {_show(ia[k])}; "
+                           "compare runs of the same harness, profile and stimuli")
+    return (run_a, recs_a), (run_b, recs_b)
+
+
+def differing_key(ident: dict[str, Any], ident0: dict[str, Any]) -> str | None:
+    """The first identity key two runs disagree on, or None."""
+    for k in ident0:
+        # A run without steering records has no scenarios hash; that is no disagreement.
+        if ident[k] != ident0[k] and (k not in _RECORD_KEYS or (ident[k] and ident0[k])):
+            return k
+    return None
+
+
 def merge_runs(paths: Sequence[Path]) -> tuple[dict[str, Any], list[ClaimRecord], list[dict[str, Any]]]:
     """The merged run metadata, records and excerpts of several runs' results.json files."""
     if len(paths) < 2:
@@ -47,11 +66,9 @@ def merge_runs(paths: Sequence[Path]) -> tuple[dict[str, Any], list[ClaimRecord]
     seen: dict[str, Path] = {}
     for f, run, records, _ in runs:
         ident = _identity(run, records)
-        for k in ident0:
-            # A run without steering records has no scenarios hash; that is no disagreement.
-            if ident[k] != ident0[k] and (k not in _RECORD_KEYS or (ident[k] and ident0[k])):
-                raise HarnessError(f"cannot merge {f} with {first}: {k.replace('_', ' ')} {_show(ident[k])} vs "
-                                   f"{_show(ident0[k])}; rerun it with the same harness, profile and stimuli")
+        if (k := differing_key(ident, ident0)) is not None:
+            raise HarnessError(f"cannot merge {f} with {first}: {k.replace('_', ' ')} {_show(ident[k])} vs "
+                               f"{_show(ident0[k])}; rerun it with the same harness, profile and stimuli")
         # Record models, not run["models"]: a run also loads its perplexity scorer.
         for model in sorted({r.model for r in records if not is_pooled(r.model)}):
             if model in seen:
