@@ -46,6 +46,15 @@ class ControlReading:
     name: str  # e.g. "label-shuffled null", "random-weight copy"
     value: Any
     passes: bool | None  # None: not measured, or the test does not apply to it
+    # The control's own test could not decide (its interval straddles the cut): it may pass
+    # too, so a pass beside it is not yet shown to be the model's.
+    undecided: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        if not self.undecided:
+            del d["undecided"]  # recorded only where it decides something
+        return d
 
 
 @dataclass(frozen=True)
@@ -80,13 +89,16 @@ class Check(Generic[D]):
 
 def decide(passes: bool | None, controls: Sequence[ControlReading]) -> Verdict:
     """The verdict of a test against its controls: ``passes`` None means its interval
-    straddles the cut (inconclusive); a pass that a control matches is uninformative."""
+    straddles the cut (inconclusive); a pass that a control matches is uninformative, and
+    one beside a control that may pass too (undecided) is inconclusive."""
     if passes is None:
         return "inconclusive"
     if not passes:
         return "does not hold"
     if any(c.passes for c in controls):
         return "uninformative"
+    if any(c.undecided for c in controls):
+        return "inconclusive"
     return "holds"
 
 
@@ -208,7 +220,7 @@ def to_record(claim_id: str, model: str, finding: Finding) -> ClaimRecord:
     if check.interval is not None:
         details["interval"] = list(check.interval)
     if check.controls:
-        details["controls"] = [dataclasses.asdict(c) for c in check.controls]
+        details["controls"] = [c.as_dict() for c in check.controls]
     if check.adjacent:
         details["adjacent_blocks"] = dict(check.adjacent)
     if check.adjacent_values:

@@ -84,9 +84,10 @@ def judge(test: Test, null: NullReading, g: Subject, block: int | None, control:
     controls = [null(g, block, control)]
     if control is not None:
         rc = test(control, block)
-        controls.append(ControlReading(RANDOM_COPY, rc.shown(), rc.passes is True))
+        controls.append(ControlReading(RANDOM_COPY, rc.shown(), rc.passes is True, undecided=rc.passes is None))
     verdict = decide(r.passes, controls)
-    said = "; ".join(f"{c.name} {fmt(c.value)}" + (" passes too" if c.passes else "") for c in controls)
+    said = "; ".join(f"{c.name} {fmt(c.value)}" + (" passes too" if c.passes else "")
+                     + (" may pass too (its interval straddles the cut)" if c.undecided else "") for c in controls)
     return Check(verdict == "holds", r.value, f"{r.reason}; controls: {said}", r.details, outcome=verdict,
                  interval=r.interval, controls=tuple(controls), note=r.note)
 
@@ -636,9 +637,13 @@ def _c11_test(g: Geometry, block: int | None) -> TestResult[ValenceDetails]:
 def _c11_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
     # A weak valence reading on vectors that carry no emotion says nothing about emotions;
     # nor does one on vectors whose specificity a random-weight copy matches (C12 uninformative).
-    specific = _c12_test(g, block).passes is True and (control is None or _c12_test(control, block).passes
-                                                        is not True)
-    return ControlReading("vectors not emotion-specific (C12 does not hold)", not specific, not specific)
+    # Where either C12 reading is itself undecided, so is this gate.
+    own = _c12_test(g, block).passes
+    copy = None if control is None else _c12_test(control, block).passes
+    not_specific = own is False or copy is True
+    undecided = not not_specific and (own is None or (control is not None and copy is None))
+    return ControlReading("vectors not emotion-specific (C12 does not hold)", not_specific, not_specific,
+                          undecided=undecided)
 
 
 def _c11_check(ev: Evidence, method: str) -> list[Finding]:
@@ -666,7 +671,8 @@ def valence_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                           "percentile-bootstrap 95% interval widened to include the estimate (PC1 can swap with PC2 "
                           "between resamples); weak needs the whole interval below 0.5; on vectors that are "
                           "not emotion-specific (C12 not holding), or when the random-weight copy is weak too, the "
-                          "reading is uninformative (inconclusive while its own interval straddles 0.5); paper: "
+                          "reading is uninformative; inconclusive while its own interval straddles 0.5 or while "
+                          "C12 or the copy's reading is undecided; paper: "
                           "valence structure weak, compressed by anisotropy"))])
 
 

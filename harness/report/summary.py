@@ -22,6 +22,7 @@ CLAIMS_HEADERS = ("claim", "model", "method / prompting", "metric", "paper", "me
 def _controls(r: ClaimRecord) -> str:
     items = r.details.get("controls") or []
     return "; ".join(f"{c['name']}: {fmt(c['value'])}" + (" (passes too)" if c.get("passes") else "")
+                     + (" (undecided: may pass too)" if c.get("undecided") else "")
                      for c in items if isinstance(c, dict)) or "—"
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from harness.claims.base import ControlReading, decide
-from harness.claims.geometry import C2, C3, C4, C11, C12
+from harness.claims.geometry import C2, C3, C4, C11, C12, TestResult, judge
 from harness.experiments.extraction import Extraction
 from harness.experiments.geometry_run import Geometry, analyse
 from harness.metrics.vectors import LabelledStates
@@ -141,9 +141,30 @@ def test_c2_compares_the_emotion_specific_part_with_an_interval(planted):
     (False, [ControlReading("c", 1, True)], "does not hold"),
     (True, [ControlReading("c", 1, False), ControlReading("d", 1, True)], "uninformative"),
     (True, [ControlReading("c", 1, None)], "holds"),
+    (True, [ControlReading("c", 1, False, undecided=True)], "inconclusive"),
+    (True, [ControlReading("c", 1, False, undecided=True), ControlReading("d", 1, True)], "uninformative"),
+    (False, [ControlReading("c", 1, False, undecided=True)], "does not hold"),
 ])
 def test_verdict_vocabulary(passes, controls, verdict):
     assert decide(passes, controls) == verdict
+
+
+@pytest.mark.parametrize(("copy_passes", "verdict"), [(False, "holds"), (None, "inconclusive"),
+                                                      (True, "uninformative")])
+def test_a_pass_beside_a_random_copy_that_may_pass_too_is_not_a_hold(copy_passes, verdict):
+    """The random-weight copy's own test straddling its cut leaves open whether it passes
+    too, so the model's pass is not yet shown to be the model's."""
+    def test(subject: str, block: int | None) -> TestResult[None]:
+        passes = True if subject == "model" else copy_passes
+        return TestResult(passes, 0.1, (0.0, 0.2), subject, None)
+
+    def null(subject: str, block: int | None, control: str | None) -> ControlReading:
+        return ControlReading("label-shuffled null", 0.5, False)
+
+    check = judge(test, null, "model", None, "copy")
+    assert check.verdict == verdict
+    assert check.controls[1].undecided is (copy_passes is None)
+    assert ("may pass too" in check.reason) is (copy_passes is None)
 
 
 def _same(a: Any, b: Any) -> bool:
