@@ -87,7 +87,7 @@ def judge(test: Test, null: NullReading, g: Subject, block: int | None, control:
         controls.append(ControlReading(RANDOM_COPY, rc.shown(), rc.passes is True, undecided=rc.passes is None))
     verdict = decide(r.passes, controls)
     said = "; ".join(f"{c.name} {fmt(c.value)}" + (" passes too" if c.passes else "")
-                     + (" may pass too (its interval straddles the cut)" if c.undecided else "") for c in controls)
+                     + (" undecided: may pass too" if c.undecided else "") for c in controls)
     return Check(verdict == "holds", r.value, f"{r.reason}; controls: {said}", r.details, outcome=verdict,
                  interval=r.interval, controls=tuple(controls), note=r.note)
 
