@@ -87,6 +87,7 @@ CENTRED_STRENGTHS = (SCENARIO_STRENGTH, 0.05)
 # A steering verdict holds only when the emotion vector beats each control in a paired,
 # one-sided test over prompts (a sign-flip permutation test for numbers, exact McNemar for
 # yes/no readings) at this level; otherwise the control "passes" the same test (uninformative).
+# C12's held-out row compares the model with its random-weight copy the same way, item by item.
 CONTROL_ALPHA = 0.05
 # A paired comparison over fewer prompts than this (both readings present) is not measured:
 # a pass that could not be checked against its control is inconclusive.
@@ -143,7 +144,7 @@ SAFE_PPL_FACTOR = 1.25
 # (Chinese) characters as the paper states; kana, Hangul and other non-Latin letters are
 # counted beside. One rule for every family: a leak needs at least CJK_MIN_CHARS Han
 # characters from at least CJK_MIN_PROMPTS prompts (a prompt counts once, whatever its
-# strengths) and more than the unsteered texts of the same prompts (paired, one-sided
+# strengths, and prompts whose texts are word for word the same count once) and more than the unsteered texts of the same prompts (paired, one-sided
 # permutation test at CONTROL_ALPHA); Han short of that is "unclear" (inconclusive). For
 # Qwen the leak must also beat the random direction. CJK_MIN_PROMPTS = MIN_PAIRS: with four
 # prompts a one-sided sign-flip p cannot go below 1/16.

@@ -174,6 +174,7 @@ class Claim(Generic[D]):
     applies: Callable[[ModelHandle, str], str | None]
     paper: Callable[[str, str], PaperRef]
     tables: tuple[Table, ...] = ()
+    short: str = ""  # a few words for tables ("U-curve")
 
     def finding(self, ev: Evidence, check: Check[Any], context: dict[str, Any], metric: str | None = None
                 ) -> Finding:

@@ -35,6 +35,7 @@ from harness.errors import HarnessError
 from harness.experiments.extraction import METHODS, supports
 from harness.experiments.geometry_run import Geometry
 from harness.metrics.geometry import block_at_depth, cosine_matrix, pc_scores
+from harness.metrics.paired import mcnemar_greater
 from harness.metrics.resampling import basic_interval
 from harness.models.loading import ModelHandle
 from harness.protocol import middle_block
@@ -267,7 +268,7 @@ def table1_layer_sweep(records: list[ClaimRecord], kinds: dict[str, str]) -> str
 
 
 C1: Claim[UCurveCurves] = Claim(
-    id="C1", section="4.1", statement="separation is best near 50% depth and poor at 25% and 100% (a U-curve)",
+    id="C1", short="U-curve", section="4.1", statement="separation is best near 50% depth and poor at 25% and 100% (a U-curve)",
     axis="extraction method", axis_values=METHODS,
     metric="best_depth_separation", details=UCurveCurves, check=_c1_check,
     applies=_extraction_applies, paper=_c1_paper,
@@ -434,7 +435,7 @@ def rlhf_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C2: Claim[GenVsCompDetails] = Claim(
-    id="C2", section="4.2", statement="generation-based vectors separate better than comprehension-based ones",
+    id="C2", short="generation beats comprehension", section="4.2", statement="generation-based vectors separate better than comprehension-based ones",
     axis="extraction method", axis_values=("generation",),
     metric="specific_gen_minus_comp", details=GenVsCompDetails, check=_c2_check,
     applies=_extraction_applies, paper=_c2_paper,
@@ -509,7 +510,7 @@ def opposite_pairs_table(records: list[ClaimRecord], kinds: dict[str, str]) -> s
 
 
 C3: Claim[OppositePairsDetails] = Claim(
-    id="C3", section="4.5", statement="no opposite pair has a negative cosine under the neutral baseline",
+    id="C3", short="no negative opposite-pair cosine", section="4.5", statement="no opposite pair has a negative cosine under the neutral baseline",
     axis="extraction method", axis_values=METHODS,
     metric="min_opposite_pair_cosine", details=OppositePairsDetails, check=_c3_check,
     applies=_extraction_applies, paper=_c3_paper,
@@ -598,7 +599,7 @@ def anisotropy_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C4: Claim[AnisotropyDetails] = Claim(
-    id="C4", section="4.5", statement="emotion vectors sit below the anisotropy baseline (gap B - S > 0)",
+    id="C4", short="below the anisotropy baseline", section="4.5", statement="emotion vectors sit below the anisotropy baseline (gap B - S > 0)",
     axis="extraction method", axis_values=METHODS,
     metric="anisotropy_gap", details=AnisotropyDetails, check=_c4_check,
     applies=_extraction_applies, paper=_c4_paper,
@@ -677,7 +678,7 @@ def valence_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C11: Claim[ValenceDetails] = Claim(
-    id="C11", section="4.5, 7.1", statement="valence organisation of the emotion space is weak in small models",
+    id="C11", short="weak valence", section="4.5, 7.1", statement="valence organisation of the emotion space is weak in small models",
     axis="extraction method", axis_values=METHODS,
     metric="valence_pc1_abs_spearman", details=ValenceDetails, check=_c11_check,
     applies=_extraction_applies, paper=_no_paper_number,
@@ -758,28 +759,41 @@ class HeldoutDetails:
     heldout_best_top1: float
     transfer_top1: float | None
     layer: int
+    right_only_model: int  # held-out items the model labels right and its random-weight copy wrong
+    right_only_copy: int
+    p_beats_copy: float  # exact one-sided McNemar
 
 
-def _heldout_reading(d: SpecificityDetails, copy: SpecificityDetails) -> Check[HeldoutDetails]:
+def _heldout_reading(d: SpecificityDetails, copy: SpecificityDetails, model_hits: tuple[bool, ...],
+                     copy_hits: tuple[bool, ...]) -> Check[HeldoutDetails]:
     """C12's second half on its own row: held-out top-1 at the middle block vs 20-way chance,
-    against the random-weight copy's held-out accuracy under the same test."""
+    against the random-weight copy labelling the same items (exact one-sided McNemar: a copy at
+    chance straddles 0.05 at any size, so "the copy passes too" is decided pair by pair)."""
     side = interval_side((d.heldout_ci[0], d.heldout_ci[1]), 1 / 20, above=True)
-    control = ControlReading(RANDOM_COPY, copy.heldout_top1,
-                             interval_side((copy.heldout_ci[0], copy.heldout_ci[1]), 1 / 20, above=True) is True)
+    if len(model_hits) != len(copy_hits) or not model_hits:
+        raise HarnessError(f"C12: the model labelled {len(model_hits)} held-out items and its random-weight copy "
+                           f"{len(copy_hits)}; rerun both from the same extraction")
+    only_model, only_copy, p = mcnemar_greater(model_hits, copy_hits)
+    control = ControlReading(RANDOM_COPY, f"top-1 {copy.heldout_top1:.3f}; the model beats it p={p:.2g} (exact "
+                             f"McNemar: {only_model} items right only for the model, {only_copy} only for the copy)",
+                             p >= th.CONTROL_ALPHA)
     verdict = decide(side, [control])
     return Check(verdict == "holds", d.heldout_top1, f"{d.heldout_kind} top-1 {d.heldout_top1:.3f} of {d.heldout_n} "
                  f"[{d.heldout_ci[0]:.3f}, {d.heldout_ci[1]:.3f}] vs chance 0.05 at block {d.layer} (one half of "
-                 f"C12; best block {d.heldout_best_block}: {d.heldout_best_top1:.3f})",
+                 f"C12; best block {d.heldout_best_block}: {d.heldout_best_top1:.3f}); random-weight copy on the same "
+                 f"items {copy.heldout_top1:.3f}, beaten p={p:.2g} (needs < {th.CONTROL_ALPHA})",
                  HeldoutDetails(heldout_kind=d.heldout_kind, heldout_n=d.heldout_n, heldout_p=d.heldout_p,
                                 heldout_best_block=d.heldout_best_block, heldout_best_top1=d.heldout_best_top1,
-                                transfer_top1=d.transfer_top1, layer=d.layer),
+                                transfer_top1=d.transfer_top1, layer=d.layer, right_only_model=only_model,
+                                right_only_copy=only_copy, p_beats_copy=p),
                  outcome=verdict, interval=(d.heldout_ci[0], d.heldout_ci[1]), controls=(control,))
 
 
 def _c12_check(ev: Evidence, method: str) -> list[Finding]:
     out = _geometry_findings(C12, ev, method, _c12_test, _c12_null)
-    out.append(C12.finding(ev, _heldout_reading(out[0].check.details, out[1].check.details), ev.context(method),
-                           "heldout_top1"))
+    hits = [ev.geometry(method, "primary", w).at().heldout_hits for w in ("trained", "random")]
+    out.append(C12.finding(ev, _heldout_reading(out[0].check.details, out[1].check.details, *hits),
+                           ev.context(method), "heldout_top1"))
     if ev.replication is not None and method == "comprehension":
         acc = ev.cross_set_transfer()
         g = ev.geometry(method)
@@ -843,7 +857,7 @@ def controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C12: Claim[SpecificityDetails] = Claim(
-    id="C12", section="control the paper lacks",
+    id="C12", short="emotion-specific (our control)", section="control the paper lacks",
     statement="separation is emotion-specific: below a label-shuffled null, and held-out passages above chance",
     axis="extraction method", axis_values=METHODS,
     metric="permutation_p", details=SpecificityDetails, check=_c12_check,

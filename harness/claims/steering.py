@@ -335,7 +335,7 @@ def c5_controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C5: Claim[MovesDetails] = Claim(
-    id="C5", section="5.1, Table 4", statement="steering moves the target emotion in every model",
+    id="C5", short="steering moves the target", section="5.1, Table 4", statement="steering moves the target emotion in every model",
     axis="prompting mode", axis_values=PROMPTINGS,
     metric="share of prompts with readout delta > 0", details=MovesDetails, check=_c5_check, applies=_applies,
     paper=_c5_paper, tables=(Table("Table 4: steering activation deltas", table4_deltas),
@@ -620,7 +620,7 @@ def recognition_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C6: Claim[FlipsDetails] = Claim(
-    id="C6", section="5.2", statement="the external classifier confirms >= 92% of flips (37/40)",
+    id="C6", short="classifier confirms >= 92% of flips", section="5.2", statement="the external classifier confirms >= 92% of flips (37/40)",
     axis="prompting mode", axis_values=PROMPTINGS,
     metric="classifier flip rate", details=FlipsDetails, check=_c6_check, applies=_applies,
     paper=_c6_paper, tables=(Table("Classifier validation: emotion recognised on known-emotion passages",
@@ -806,7 +806,7 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C7: Claim[DoseDetails] = Claim(
-    id="C7", section="5.2 Figure 3, 5.4", statement="dose-response is monotone with a flip point",
+    id="C7", short="monotone dose-response", section="5.2 Figure 3, 5.4", statement="dose-response is monotone with a flip point",
     axis="prompting mode", axis_values=PROMPTINGS,
     metric="mean per-prompt Spearman(strength, paired target delta)", details=DoseDetails, check=_c7_check,
     applies=_applies, paper=_c7_paper, tables=(Table("Section 5.2 / 5.4: dose-response", dose_table),))
@@ -977,7 +977,7 @@ def table5_regimes(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C8: Claim[RegimeDetails] = Claim(
-    id="C8", section="5.3, Table 5", statement="steering breaks down in a regime (surgical / repetitive / explosive) "
+    id="C8", short="regime follows architecture", section="5.3, Table 5", statement="steering breaks down in a regime (surgical / repetitive / explosive) "
     "told apart by the perplexity ratio, and the regime follows the architecture",
     axis="prompting mode", axis_values=PROMPTINGS,
     metric="regime", details=RegimeDetails, check=_c8_check, applies=_applies,
@@ -1053,7 +1053,7 @@ def safety_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C9: Claim[SafeDetails] = Claim(
-    id="C9", section="5.4", statement="0.005 is a safe starting strength",
+    id="C9", short="0.005 is safe", section="5.4", statement="0.005 is a safe starting strength",
     axis="prompting mode", axis_values=PROMPTINGS,
     metric="PPL(0.005) / PPL(0)", details=SafeDetails, check=_c9_check, applies=_applies,
     paper=_c9_paper, tables=(Table("Section 5.4: safe strength", safety_table),))
@@ -1078,11 +1078,14 @@ class CrossLingualDetails:
 
 
 def _script_counts(rows: Sequence[SteerRow]) -> tuple[dict[str, int], dict[str, int]]:
-    """Characters per script, and the number of prompts whose texts contain it (a prompt counts
-    once, whatever its strengths)."""
+    """Characters per script, and the number of prompts whose texts contain it: a prompt counts
+    once, whatever its strengths, and prompts whose texts are word for word the same count once
+    (a vector that writes one string whatever the prompt is one observation, not several)."""
     chars = {s: sum((r.stats.get("script_chars") or {}).get(s, 0) for r in rows) for s in REPORTED_SCRIPTS}
-    prompts = {s: len({_key(r) for r in rows if (r.stats.get("script_chars") or {}).get(s, 0) > 0})
-               for s in REPORTED_SCRIPTS}
+    prompts = {}
+    for s in REPORTED_SCRIPTS:
+        having = [r for r in rows if (r.stats.get("script_chars") or {}).get(s, 0) > 0]
+        prompts[s] = min(len({_key(r) for r in having}), len({r.text for r in having}))
     return chars, prompts
 
 
@@ -1188,7 +1191,7 @@ def cjk_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C10: Claim[CrossLingualDetails] = Claim(
-    id="C10", section="6.1", statement="strong steering leaks Chinese tokens in Qwen, not in other families",
+    id="C10", short="Chinese tokens in Qwen only", section="6.1", statement="strong steering leaks Chinese tokens in Qwen, not in other families",
     axis="prompting mode", axis_values=PROMPTINGS,
     metric="Han share of strongly steered text", details=CrossLingualDetails, check=_c10_check, applies=_applies,
     paper=_c10_paper, tables=(Table("Section 6.1: cross-lingual leakage", cjk_table),))
@@ -1334,7 +1337,7 @@ def scale_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C13: Claim[ScaleDetails] = Claim(
-    id="C13", section="not in the paper", statement="under the paper's scale the collapse point moves with prompt "
+    id="C13", short="scale vs prompt length (ours)", section="not in the paper", statement="under the paper's scale the collapse point moves with prompt "
     "length (the first position's norm dominates s_l); under a sink-robust scale it moves less",
     axis="prompting mode", axis_values=("raw",),
     metric="mean abs log2 collapse shift, paper's scale minus sink-robust", details=ScaleDetails, check=_c13_check,

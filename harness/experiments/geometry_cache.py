@@ -85,7 +85,7 @@ def from_entry(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Geomet
         r = dict(r)
         r["null"] = PermutationTest(**r["null"])
         for name in ("separation_ci", "specific_ci", "min_opposite_ci", "valence_ci", "gap_ci",
-                     "separation_replicates"):
+                     "separation_replicates", "heldout_hits"):
             r[name] = tuple(r[name])
         r["opposite_minus_s_ci"] = {k: tuple(v) for k, v in r["opposite_minus_s_ci"].items()}
         blocks[int(b)] = BlockReading(**r)

@@ -21,8 +21,10 @@ from harness.experiments.extraction import Extraction
 from harness.metrics.geometry import (
     cosine_matrix,
     cross_validated_accuracy,
+    cross_validated_hits,
     mean_pairwise_cosine,
     nearest_vector_accuracy,
+    nearest_vector_hits,
 )
 from harness.metrics.resampling import (
     PermutationTest,
@@ -80,6 +82,9 @@ class BlockReading:
     heldout_top1: float
     n_heldout: int
     transfer_top1: float | None  # generation vectors labelling held-out passages (None: comprehension)
+    # Each held-out item labelled right (top-1), in a fixed item order: the random-weight copy
+    # reads the same items in the same order, so the two can be compared pair by pair.
+    heldout_hits: tuple[bool, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -176,7 +181,7 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
     best_depths = ((boot_s.argmin(-1) + 1) / n_layers).tolist()
     boot_centred = vector_cosines(g[blocks], difference_weights(codes.expand(len(boot), -1), c, "centred", counts))
 
-    top1, top3, five, n_held, kind, transfer = _heldout(ex, held, vectors["neutral"], names, strata)
+    top1, top3, five, n_held, kind, transfer, hits = _heldout(ex, held, vectors["neutral"], names, strata)
     b_curve = mean_pairwise_cosine(neutral.data.states)
     b_boot = bootstrap_mean_pairwise(neutral.data.states[blocks],
                                      torch.randint(len(neutral.data.labels), (profile.n_bootstrap,
@@ -186,7 +191,7 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
         readings[blk] = _reading(
             blk, j, separation, vectors, null_blocks[:, j], null_cos[:, j], boot_s[:, blk], boot_cos[:, blk],
             boot_centred[:, j], b_curve[blk], b_boot[:, j], stimuli, g[blk], codes, s_codes, gen,
-            top1[blk], n_held, transfer[blk] if transfer is not None else None)
+            top1[blk], n_held, transfer[blk] if transfer is not None else None, tuple(hits[blk].tolist()))
     return Geometry(
         method=ex.method, stimulus_set=stimulus_set, n_layers=n_layers, middle=middle, separation=separation,
         separation_ci=[basic_interval(separation["neutral"][layer], boot_s[:, layer], th.BOOTSTRAP_CONFIDENCE, COSINE)
@@ -205,7 +210,8 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
 def _reading(blk: int, j: int, separation: dict[str, list[float]], vectors: dict[str, torch.Tensor],
              null_s: torch.Tensor, null_cos: torch.Tensor, boot_s: torch.Tensor, boot_cos: torch.Tensor,
              boot_centred: torch.Tensor, b: torch.Tensor, b_boot: torch.Tensor, stimuli: Stimuli,
-             g_block: torch.Tensor, codes: torch.Tensor, strata: torch.Tensor, gen: torch.Generator, heldout: float, n_held: int, transfer: float | None) -> BlockReading:
+             g_block: torch.Tensor, codes: torch.Tensor, strata: torch.Tensor, gen: torch.Generator, heldout: float,
+             n_held: int, transfer: float | None, hits: tuple[bool, ...]) -> BlockReading:
     conf = th.BOOTSTRAP_CONFIDENCE
     names = list(stimuli.names)
     idx = {n: i for i, n in enumerate(names)}
@@ -239,7 +245,8 @@ def _reading(blk: int, j: int, separation: dict[str, list[float]], vectors: dict
         valence_centred=float(abs_spearman(pc_scores_from_cosines(cos_c), valences)),
         arousal=float(abs_spearman(pc_scores_from_cosines(cos, 1), arousals)),
         anisotropy=float(b), gap=float(b) - s, gap_ci=basic_interval(float(b) - s, b_boot - boot_s, conf),
-        null_gap=float(b) - test.null_mean, heldout_top1=heldout, n_heldout=n_held, transfer_top1=transfer)
+        null_gap=float(b) - test.null_mean, heldout_top1=heldout, n_heldout=n_held, transfer_top1=transfer,
+        heldout_hits=hits)
 
 
 def _decided_test(s: float, null_s: torch.Tensor, g: torch.Tensor, codes: torch.Tensor, strata: torch.Tensor,
@@ -281,23 +288,26 @@ def _specific_jackknife_se(g: torch.Tensor, codes: torch.Tensor, strata: torch.T
 
 
 def _heldout(ex: Extraction, held: Extraction, vecs: torch.Tensor, names: list[str], strata: list[int]
-             ) -> tuple[list[float], list[float], list[float], int, str, list[float] | None]:
-    """Own held-out accuracy per block (top-1, top-3, 5-way), its size and kind, and transfer.
+             ) -> tuple[list[float], list[float], list[float], int, str, list[float] | None, torch.Tensor]:
+    """Own held-out accuracy per block (top-1, top-3, 5-way), its size and kind, transfer, and
+    the top-1 hit of every item per block ``[L, n]``.
 
     Comprehension: the held-out passages. Generation: leave-one-story-out cross-validation
     within the stories; labelling the held-out passages is transfer, recorded apart."""
     ref = baseline_mean(ex.data, names, "neutral")
     five_idx = [names.index(e) for e in FIVE_WAY]
     if ex.method == "generation":
-        top1, n = cross_validated_accuracy(ex.data, strata, names, 1)
+        hits = cross_validated_hits(ex.data, strata, names, 1)
+        top1, n = hits.double().mean(-1), hits.shape[1]
         top3, _ = cross_validated_accuracy(ex.data, strata, names, 3)
         five_data = ex.data.select([i for i, lab in enumerate(ex.data.labels) if lab in (*FIVE_WAY, "neutral")])
         five, _ = cross_validated_accuracy(five_data, [strata[i] for i, lab in enumerate(ex.data.labels)
                                                        if lab in (*FIVE_WAY, "neutral")], list(FIVE_WAY), 1)
         transfer = nearest_vector_accuracy(vecs, ref, held.data, names, k=1).tolist()
-        return top1.tolist(), top3.tolist(), five.tolist(), n, "leave-one-story-out", transfer
-    top1 = nearest_vector_accuracy(vecs, ref, held.data, names, k=1).tolist()
+        return top1.tolist(), top3.tolist(), five.tolist(), n, "leave-one-story-out", transfer, hits
+    hits = nearest_vector_hits(vecs, ref, held.data, names, k=1)
+    top1 = hits.double().mean(-1).tolist()
     top3 = nearest_vector_accuracy(vecs, ref, held.data, names, k=3).tolist()
     held5 = held.data.select([i for i, lab in enumerate(held.data.labels) if lab in FIVE_WAY])
     five = nearest_vector_accuracy(vecs[:, five_idx], ref, held5, list(FIVE_WAY), k=1).tolist()
-    return top1, top3, five, len(held.data.labels), "held-out passages", None
+    return top1, top3, five, len(held.data.labels), "held-out passages", None, hits

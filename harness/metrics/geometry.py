@@ -36,18 +36,24 @@ def block_at_depth(n_layers: int, depth: float) -> int:
     return max(0, min(n_layers - 1, math.floor(depth * n_layers + 0.5) - 1))
 
 
-def nearest_vector_accuracy(vectors: torch.Tensor, ref: torch.Tensor, held_out: LabelledStates,
-                            emotions: Sequence[str], k: int = 1) -> torch.Tensor:
-    """Top-k accuracy per layer of labelling each held-out state by its nearest vector.
+def nearest_vector_hits(vectors: torch.Tensor, ref: torch.Tensor, held_out: LabelledStates,
+                        emotions: Sequence[str], k: int = 1) -> torch.Tensor:
+    """Per layer and held-out state: is its emotion among the ``k`` nearest vectors? ``[n_layers, n]``.
 
     Each state is first moved by the same reference point the vectors were built from,
-    then compared with every emotion vector by cosine. ``[n_layers]``.
+    then compared with every emotion vector by cosine.
     """
     x = torch.nn.functional.normalize(held_out.states.double() - ref[:, None, :], dim=-1)
     scores = x @ torch.nn.functional.normalize(vectors.double(), dim=-1).transpose(-1, -2)
     top = scores.topk(k, dim=-1).indices  # [L, n, k]
     truth = torch.tensor([list(emotions).index(lab) for lab in held_out.labels])
-    return (top == truth[None, :, None]).any(-1).double().mean(-1)
+    return (top == truth[None, :, None]).any(-1)
+
+
+def nearest_vector_accuracy(vectors: torch.Tensor, ref: torch.Tensor, held_out: LabelledStates,
+                            emotions: Sequence[str], k: int = 1) -> torch.Tensor:
+    """Top-k accuracy per layer of labelling each held-out state by its nearest vector ``[n_layers]``."""
+    return nearest_vector_hits(vectors, ref, held_out, emotions, k).double().mean(-1)
 
 
 def cosine_matrix(vectors: torch.Tensor) -> torch.Tensor:
@@ -68,13 +74,14 @@ def pc_scores(vectors: torch.Tensor, k: int = 2) -> torch.Tensor:
     return scores * flip
 
 
-def cross_validated_accuracy(data: LabelledStates, strata: Sequence[int], emotions: Sequence[str],
-                             k: int = 1) -> tuple[torch.Tensor, int]:
-    """Leave-one-stratum-out top-k accuracy per layer ``[n_layers]`` and the number of items.
+def cross_validated_hits(data: LabelledStates, strata: Sequence[int], emotions: Sequence[str],
+                         k: int = 1) -> torch.Tensor:
+    """Leave-one-stratum-out: per layer and emotion sample (in stratum order, then sample
+    order), is it labelled right? ``[n_layers, n]``.
 
     For each stratum (a generation story index: one topic), vectors (neutral baseline) are
     built from the other strata and label that stratum's emotion samples by nearest vector."""
-    hits, n = None, 0
+    hits = []
     for s in sorted(set(strata)):
         train = data.select([i for i, t in enumerate(strata) if t != s])
         test = data.select([i for i, t in enumerate(strata) if t == s and data.labels[i] in set(emotions)])
@@ -82,9 +89,14 @@ def cross_validated_accuracy(data: LabelledStates, strata: Sequence[int], emotio
             continue
         vecs = vectors_from_states(train, emotions, "neutral")
         ref = baseline_mean(train, emotions, "neutral")
-        acc = nearest_vector_accuracy(vecs, ref, test, emotions, k)
-        hits = acc * len(test.labels) if hits is None else hits + acc * len(test.labels)
-        n += len(test.labels)
-    if hits is None:
+        hits.append(nearest_vector_hits(vecs, ref, test, emotions, k))
+    if not hits:
         raise ValueError("cross-validation found no emotion sample to test")
-    return hits / n, n
+    return torch.cat(hits, dim=1)
+
+
+def cross_validated_accuracy(data: LabelledStates, strata: Sequence[int], emotions: Sequence[str],
+                             k: int = 1) -> tuple[torch.Tensor, int]:
+    """Leave-one-stratum-out top-k accuracy per layer ``[n_layers]`` and the number of items."""
+    hits = cross_validated_hits(data, strata, emotions, k)
+    return hits.double().mean(-1), hits.shape[1]

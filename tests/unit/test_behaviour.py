@@ -526,7 +526,8 @@ def strong(c: At) -> bool:
 
 
 def test_c10_a_leak_beyond_its_controls_holds_for_qwen_only():
-    leaky = grid(text=lambda c: f"{HAN} plain words" if c.direction == "emotion" and strong(c) else PLAIN, n=3)
+    leaky = grid(text=lambda c: f"{HAN} plain words {c.scenario} {c.i}" if c.direction == "emotion" and strong(c)
+                 else PLAIN, n=3)
     check = cross_lingual(leaky, expects_leak=True)
     assert check.verdict == "holds"
     d = check.details
@@ -538,8 +539,19 @@ def test_c10_a_leak_beyond_its_controls_holds_for_qwen_only():
     assert cross_lingual(clean, expects_leak=True).verdict == "does not hold"
 
 
+def test_c10_prompts_with_the_same_looped_text_count_once():
+    """A vector that collapses every prompt onto one looped Han token is one observation: the
+    prompts' texts are word for word the same, so they are not five independent leaks."""
+    looped = grid(text=lambda c: "掩" * 50 if c.direction == "emotion" and strong(c) else PLAIN, n=3)
+    d = cross_lingual(looped, expects_leak=True)
+    assert d.details.scripts["emotion"]["han"] >= th.CJK_MIN_CHARS
+    assert d.details.prompts_with["emotion"]["han"] == 1 and d.details.evidence == "unclear"
+    assert d.verdict == "inconclusive"
+
+
 def test_c10_is_uninformative_when_the_random_direction_leaks_as_much():
-    both = grid(text=lambda c: f"{HAN} plain words" if strong(c) else PLAIN, n=3)  # emotion and random
+    both = grid(text=lambda c: f"{HAN} plain words {c.scenario} {c.i}" if strong(c) else PLAIN,
+                n=3)  # emotion and random
     d = cross_lingual(both, expects_leak=True)
     assert d.details.scripts["emotion"]["han"] >= th.CJK_MIN_CHARS
     assert d.details.prompts_with["emotion"]["han"] >= th.CJK_MIN_PROMPTS
@@ -554,7 +566,7 @@ def test_c10_a_leak_needs_enough_characters_in_enough_texts():
     assert check.verdict == "holds"
     assert cross_lingual(one, expects_leak=True).verdict == "does not hold"
     # Plenty of characters, but from too few prompts: evidence short of the rule, either way.
-    two = grid(text=lambda c: HAN * 2 if (c.direction, c.i, c.a) == ("emotion", 0, 0.05) else PLAIN)
+    two = grid(text=lambda c: HAN * 2 + c.scenario if (c.direction, c.i, c.a) == ("emotion", 0, 0.05) else PLAIN)
     d = cross_lingual(two, expects_leak=True).details
     assert d.scripts["emotion"]["han"] == 32 and d.prompts_with["emotion"]["han"] == 2 < th.CJK_MIN_PROMPTS
     assert d.evidence == "unclear"
@@ -567,7 +579,7 @@ def test_c10_a_leak_needs_enough_characters_in_enough_texts():
 
 
 def test_c10_hangul_is_counted_but_is_not_a_han_leak():
-    korean = grid(text=lambda c: "한국어 텍스트 plain words" if c.direction == "emotion" and strong(c) else PLAIN, n=3)
+    korean = grid(text=lambda c: f"한국어 텍스트 plain words {c.scenario} {c.i}" if c.direction == "emotion" and strong(c) else PLAIN, n=3)
     check = cross_lingual(korean, expects_leak=False)
     assert check.verdict == "holds"
     d = check.details

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from harness.claims.base import ControlReading, decide
-from harness.claims.geometry import C2, C3, C4, C11, C12, TestResult, judge
+from harness.claims.geometry import C2, C3, C4, C11, C12, judge
+from harness.claims.geometry import TestResult as Result
 from harness.experiments.extraction import Extraction
 from harness.experiments.geometry_run import Geometry, analyse
 from harness.metrics.vectors import LabelledStates
@@ -64,6 +65,7 @@ class FakeEvidence:
 
     signal: float
     shuffle: bool = False
+    copy_signal: float = 0.0  # what the 'random' weights see (0: no emotion structure)
     handle: Any = field(default_factory=lambda: tiny_handle("llama"))
     stimuli: Any = STIMULI
     profile: Any = PROFILE
@@ -73,7 +75,7 @@ class FakeEvidence:
     def geometry(self, method: str, which: str = "primary", weights: str = "trained") -> Geometry:
         key = (method, which, weights)
         if key not in self._cache:
-            signal = self.signal if weights == "trained" else 0.0
+            signal = self.signal if weights == "trained" else self.copy_signal
             self._cache[key] = geometry(method, signal, seed=len(self._cache), shuffle=self.shuffle)
         return self._cache[key]
 
@@ -103,6 +105,19 @@ def test_a_planted_emotion_structure_is_emotion_specific(planted):
     gen = C12.check(planted, "generation")[0].check
     assert gen.verdict == "holds" and gen.details.heldout_kind == "leave-one-story-out"
     assert gen.details.heldout_n == 200 and gen.details.strata == "story index (topic)"
+
+
+def test_held_out_accuracy_is_decided_against_the_copy_item_by_item(planted):
+    """A copy at chance straddles 0.05 at any size, so the held-out row compares the model
+    with its copy on the same items (exact McNemar): beaten -> holds; matched -> uninformative."""
+    held = next(f for f in C12.check(planted, "comprehension") if f.metric == "heldout_top1").check
+    d = held.details
+    assert held.verdict == "holds" and d.p_beats_copy < 0.05 and d.right_only_model > d.right_only_copy
+    assert "McNemar" in held.controls[0].value and held.controls[0].passes is False
+    twin = FakeEvidence(signal=1.0, copy_signal=1.0)  # a 'copy' that sees the same structure
+    held = next(f for f in C12.check(twin, "comprehension") if f.metric == "heldout_top1").check
+    assert held.value > 0.5 and held.details.p_beats_copy >= 0.05
+    assert held.verdict == "uninformative" and held.controls[0].passes is True
 
 
 def test_a_label_shuffled_structure_is_not(shuffled):
@@ -154,9 +169,9 @@ def test_verdict_vocabulary(passes, controls, verdict):
 def test_a_pass_beside_a_random_copy_that_may_pass_too_is_not_a_hold(copy_passes, verdict):
     """The random-weight copy's own test straddling its cut leaves open whether it passes
     too, so the model's pass is not yet shown to be the model's."""
-    def test(subject: str, block: int | None) -> TestResult[None]:
+    def test(subject: str, block: int | None) -> Result[None]:
         passes = True if subject == "model" else copy_passes
-        return TestResult(passes, 0.1, (0.0, 0.2), subject, None)
+        return Result(passes, 0.1, (0.0, 0.2), subject, None)
 
     def null(subject: str, block: int | None, control: str | None) -> ControlReading:
         return ControlReading("label-shuffled null", 0.5, False)
