@@ -7,6 +7,7 @@ The public API (imported lazily, so ``import harness.errors`` stays cheap):
 - :func:`emotion_vectors` -- unit emotion vectors at every block, from the harness's stimuli
 - :func:`steer` -- a greedy continuation with an emotion direction added after every block
 - :func:`run_claim` -- check one claim (C1-C13) on one model, without pytest
+- :func:`trace` -- per-token projections of a text on the emotion vectors, at every block
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ __version__ = "0.1.0"
 from harness.protocol import PROTOCOL_VERSION
 
 __all__ = ["PROTOCOL_VERSION", "__version__", "emotion_vectors", "load_model", "read_residuals", "run_claim",
-           "steer"]
+           "steer", "trace"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"emotion_vectors", "load_model", "read_residuals", "run_claim", "steer"}:
+    if name in {"emotion_vectors", "load_model", "read_residuals", "run_claim", "steer", "trace"}:
         from harness import api
 
         return getattr(api, name)

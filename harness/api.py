@@ -1,5 +1,6 @@
 """The small public API: load a model, read its residual stream, build emotion vectors, steer,
-and run one claim, without pytest. Everything here is re-exported by ``harness``."""
+run one claim, and trace a text on the emotion vectors, without pytest. Everything here is
+re-exported by ``harness``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from harness.claims.base import Evidence, evaluate
 from harness.claims.record import ClaimRecord
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract
+from harness.experiments.trace import EmotionTrace, emotion_trace
 from harness.experiments.workbench import Workbench, scorer_for
 from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle, load
@@ -141,4 +143,26 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
 
     return evaluate(claim, evidence, handle, axis_value, prof.name).records
 
-__all__: list[Any] = ["emotion_vectors", "load_model", "read_residuals", "run_claim", "steer"]
+def trace(handle: ModelHandle, text: str, method: Method = "comprehension", baseline: Baseline = "neutral",
+          layer: int | None = None, profile: str = "paper") -> EmotionTrace:
+    """How far each token of ``text`` lies along each emotion vector, at every block.
+
+    Args:
+        handle: a loaded model.
+        text: a plain text (no chat template).
+        method: which extraction's vectors (``"comprehension"`` or ``"generation"``; cached like the evals').
+        baseline: ``"neutral"`` or ``"centred"``; the projection subtracts the same reference point
+            the vectors were built against.
+        layer: the block the trace is shown at (default: the middle block).
+        profile: ``"paper"`` or ``"quick"`` (sizes of the generation run).
+
+    Returns:
+        An :class:`~harness.experiments.trace.EmotionTrace`: ``tokens``, ``emotions`` and
+        ``projections`` ``[n_layers, n_tokens, n_emotions]`` = ``(h_l[t] - r_l) . v_hat_{l,e}``;
+        ``trace.at()`` is ``[n_tokens, n_emotions]`` at the chosen block.
+    """
+    return emotion_trace(handle, text, load_stimuli(), get_profile(profile), method=method, baseline=baseline,
+                         layer=layer)
+
+
+__all__: list[Any] = ["emotion_vectors", "load_model", "read_residuals", "run_claim", "steer", "trace"]

@@ -1,5 +1,5 @@
 """Command line: ``fetch`` models, list ``models``, re-render a ``report``, ``compare`` two runs,
-``export`` vectors."""
+``export`` vectors, ``trace`` a text on the emotion vectors, ``steer`` a prompt."""
 
 from __future__ import annotations
 
@@ -119,6 +119,95 @@ def _export(args: argparse.Namespace) -> None:
               file=sys.stderr)
 
 
+def _trace(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from harness.experiments.trace import check_emotion, emotion_trace
+    from harness.models.loading import load
+    from harness.protocol import get_profile
+    from harness.report.trace_files import write_trace
+    from harness.stimuli.loading import load_stimuli
+
+    stimuli = load_stimuli()
+    if not args.text or not args.text.strip():
+        raise HarnessError("trace: the text is empty; give the text to trace as an argument")
+    if args.emotion is not None:
+        check_emotion(args.emotion, tuple(stimuli.names))  # before loading anything
+    handle = load(args.model, device=args.device, offline=args.offline, allow_download=args.allow_download)
+    trace = emotion_trace(handle, args.text, stimuli, get_profile(args.profile), method=args.method,
+                          baseline=args.baseline, layer=args.layer)
+    files = write_trace(trace, Path(args.out), args.emotion)
+    at = trace.at()
+    top = sorted(range(len(trace.emotions)), key=lambda e: -float(at[1:, e].mean() if len(trace.tokens) > 1
+                                                                  else at[:, e].mean()))[:3]
+    print(f"{handle.key}: {len(trace.tokens)} tokens at block {trace.layer} ({args.method} vectors, {args.baseline} "
+          f"baseline); strongest on average: " + ", ".join(trace.emotions[e] for e in top))
+    for label, path in (("heatmap", files.heatmap), ("blocks", files.blocks), ("csv", files.csv),
+                        ("json", files.json)):
+        if path is not None:
+            print(f"{label}: {path}")
+
+
+def _steer(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from harness.experiments.steer_sweep import parse_strengths, steer_sweep
+    from harness.experiments.trace import check_emotion, emotion_trace
+    from harness.experiments.workbench import scorer_for
+    from harness.metrics.classifier import load_classifier
+    from harness.models.loading import load
+    from harness.protocol import get_profile
+    from harness.report.trace_files import write_trace
+    from harness.stimuli.loading import load_stimuli
+    from harness.stimuli.scenarios import label_map, load_prompt_forms
+
+    stimuli = load_stimuli()
+    check_emotion(args.emotion, tuple(stimuli.names))
+    if not args.prompt or not args.prompt.strip():
+        raise HarnessError("steer: the prompt is empty; give the text to continue as an argument")
+    if args.sweep is not None:
+        strengths = parse_strengths(args.sweep)
+    else:
+        strengths = [0.0, args.strength] if args.strength != 0 else [0.0]
+    profile = get_profile(args.profile)
+    handle = load(args.model, device=args.device, offline=args.offline, allow_download=args.allow_download)
+    scorer = scorer_for(args.scorer, handle, lambda key: load(key, device=args.device, offline=args.offline))
+    classifier = load_classifier(args.classifier)
+    labels = label_map(classifier.name, stimuli)[1]
+    rows = steer_sweep(handle, args.prompt, args.emotion, strengths, stimuli, profile, load_prompt_forms(),
+                       classifier, labels, scorer=scorer, method=args.method, baseline=args.baseline,
+                       max_new_tokens=args.max_new_tokens, chat=args.chat, scale=args.scale, rule=args.scale_rule)
+    who = scorer.key if scorer is not None else f"{handle.key} (self)"
+    print(f"{handle.key}, {args.emotion} ({args.method} vector, {args.baseline} baseline, block "
+          f"{handle.middle_layer}, scale rule {args.scale_rule}), {'chat' if args.chat else 'raw'} prompt: "
+          f"{args.prompt!r}")
+    table = [[f"{r.strength:g}", f"{r.perplexity:.3g}", f"{r.target:.3f}", r.degenerate or "",
+              r.text.replace("\n", "⏎")] for r in rows]
+    print(tabulate(table, headers=("strength", f"ppl ({who})", f"{classifier.name}: {args.emotion}", "degenerate",
+                                   "continuation"), maxcolwidths=[None, None, None, None, 90]))
+    if args.trace:
+        for r in rows:
+            if not r.text.strip():
+                print(f"strength {r.strength:g}: empty continuation, no trace")
+                continue
+            trace = emotion_trace(handle, args.prompt + r.text, stimuli, profile, method=args.method,
+                                  baseline="centred")
+            files = write_trace(trace, Path(args.out), args.emotion)
+            print(f"strength {r.strength:g}: trace {files.heatmap}, {files.blocks}")
+
+
+def _vector_options(p: argparse.ArgumentParser, baseline: str) -> None:
+    p.add_argument("--method", choices=("comprehension", "generation"), default="comprehension",
+                   help="which extraction's vectors (the evals' cached one; default: %(default)s)")
+    p.add_argument("--baseline", choices=("neutral", "centred"), default=baseline,
+                   help="vectors built against the neutral texts (the evals' steering vectors) or against the "
+                        "mean of all emotions (what sets one emotion apart; default: %(default)s)")
+    p.add_argument("--profile", default="paper", help="extraction profile (generation length)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--offline", action="store_true", help="never download; use only what is cached")
+    p.add_argument("--allow-download", action="store_true")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +248,40 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--results", help="the evals' results.json giving the usable strength range (default: "
                                      "reports/latest/results.json, else reports/reference/results.json)")
     e.set_defaults(run=_export)
+    t = sub.add_parser("trace", help="per-token projection of a text's residual stream on the 20 emotion vectors "
+                                     "(heatmap PNG, CSV, JSON)")
+    t.add_argument("model", help="registry key or local model directory")
+    t.add_argument("text", help="the text to trace (plain, no chat template)")
+    t.add_argument("--layer", type=int, help="block to show (default: the middle block)")
+    t.add_argument("--emotion", help="also draw this emotion at every block (blocks x tokens)")
+    # Neutral-baseline vectors share one large direction (emotional vs neutral text), which
+    # colours every emotion alike; centred ones show which emotion a token leans to.
+    _vector_options(t, "centred")
+    t.add_argument("--out", default="reports/latest/traces", help="folder for the files (default: %(default)s)")
+    t.set_defaults(run=_trace)
+    st = sub.add_parser("steer", help="unsteered and steered continuations of a prompt side by side, with the "
+                                      "scorer's perplexity and the classifier's target score")
+    st.add_argument("model", help="registry key or local model directory")
+    st.add_argument("prompt", help="the text to continue")
+    st.add_argument("--emotion", required=True, help="one of the 20 emotions")
+    st.add_argument("--strength", type=float, default=0.02,
+                    help="alpha (negative steers away; default %(default)s, the paper's scenario strength)")
+    st.add_argument("--sweep", help="comma-separated strengths instead of 0 and --strength, e.g. 0,0.005,0.01,0.02")
+    st.add_argument("--max-new-tokens", type=int, default=50)
+    st.add_argument("--chat", action="store_true", help="prompt as one user turn of the chat template, dressed "
+                                                        "as the evals' chat prompts")
+    st.add_argument("--scale", choices=("prefill", "per_step"), default="prefill",
+                    help="s_l measured once on the prompt (default) or at every step (the paper's loop)")
+    st.add_argument("--scale-rule", choices=("paper", "sink-robust"), default="paper",
+                    help="which prompt positions s_l averages (default: paper)")
+    st.add_argument("--scorer", default="external",
+                    help="perplexity scorer: external (the evals' default), self, or a registry key")
+    st.add_argument("--classifier", default="auto", help="emotion classifier (auto, nade, nrclex, j-hartmann)")
+    st.add_argument("--trace", action="store_true", help="also write the emotion trace of each continuation "
+                                                          "(centred vectors; steering uses --baseline)")
+    _vector_options(st, "neutral")
+    st.add_argument("--out", default="reports/latest/traces", help="folder for --trace files (default: %(default)s)")
+    st.set_defaults(run=_steer)
     args = parser.parse_args(argv)
     from harness import progress
 

@@ -25,6 +25,7 @@ from harness.experiments.extraction import (
 from harness.experiments.geometry_cache import cached_analyse
 from harness.experiments.geometry_run import Geometry
 from harness.experiments.steering_grid import SteeringRun, excerpts, run_steering
+from harness.experiments.trace import trace_excerpts
 from harness.metrics.classifier import Classifier, load_classifier
 from harness.metrics.recognition import Recognition, known_emotion_texts, recognition
 from harness.models.control import random_weight_copy
@@ -156,7 +157,9 @@ class Workbench:
             run = run_steering(handle, self.stimuli, self.scenarios, self.profile, prompting,  # type: ignore[arg-type]
                                clfs, labels, scorer=self.scorer(handle), rule=self.scale_rule)
             self._steering[key] = run
-            self.on_excerpts(excerpts(run, self.scenarios))
+            items = excerpts(run, self.scenarios)
+            trace_excerpts(handle, items, self.stimuli, self.profile)
+            self.on_excerpts(items)
         return self._steering[key]
 
     def evidence(self, handle: ModelHandle) -> ModelEvidence:

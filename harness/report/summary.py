@@ -11,6 +11,8 @@ from harness.cache import atomic_path
 from harness.claims import CLAIMS
 from harness.claims.markdown import fmt, fmt_ci
 from harness.claims.record import ClaimRecord, sort_key
+from harness.report.html import render_html
+from harness.report.matrix import matrix_markdown
 from harness.report.results import excerpt_key, unique_excerpts
 
 # "method / prompting": a geometry claim runs over extraction methods, a steering claim over
@@ -75,9 +77,7 @@ def render_tables(records: list[ClaimRecord], kinds: dict[str, str]) -> list[str
 
 def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: list[dict[str, Any]] | None = None,
                    plots: dict[str, Any] | None = None) -> str:
-    models = run.get("models", {})
-    model_rows = [[k, m.get("family", ""), m.get("kind", ""), m.get("source", ""), m.get("dtype", run.get("dtype", "")),
-                   (m.get("fingerprint") or "")[:12]] for k, m in sorted(models.items())]
+    rows = model_rows(run)
     excerpt_files = sorted({excerpt_file(e["model"], e["prompting"]) for e in excerpts or []})
     sources = run.get("merged_from") or []
     merged = (f"Merged from {len(sources)} runs: " + "; ".join(
@@ -87,16 +87,19 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: li
         "",
         f"Harness {run.get('harness_version', '?')}, profile `{run.get('profile', '?')}`, "
         f"device `{run.get('device', '?')}`, dtype `{run.get('dtype', '?')}`, run {run.get('date', '?')}. "
-        + merged + "Also: [results.json](results.json), [results.csv](results.csv).",
+        + merged + "Also: [summary.html](summary.html) (this report as one page, plots inline), "
+        "[results.json](results.json), [results.csv](results.csv).",
         "",
-        "## Claims",
+        "## Verdicts",
         "",
-        claims_table(records) if records else "_No claim was recorded in this run._",
+        *([matrix_markdown(records), "", "_Each cell: the decisive record per extraction method (comp, gen) or "
+           "prompting mode (raw, chat) and its value; its controls and every other record are in the "
+           "claim's section below and in [Every record](#every-record)._"] if records
+          else ["_No claim was recorded in this run._"]),
         "",
         "## Models",
         "",
-        tabulate(model_rows, headers=("model", "family", "kind", "source", "dtype", "fingerprint"),
-                 tablefmt="github") if model_rows else "_No model was loaded._",
+        tabulate(rows, headers=MODEL_HEADERS, tablefmt="github") if rows else "_No model was loaded._",
         "",
     ]
     if records:
@@ -105,7 +108,17 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: li
     if excerpt_files:
         parts += ["## Steered text", "", "Every steered continuation, by scenario, strength and direction: "
                   + ", ".join(f"[{f.split('/')[-1][:-3]}]({f})" for f in excerpt_files), ""]
+    if records:
+        parts += ["## Every record", "", claims_table(records), ""]
     return "\n".join(parts)
+
+
+MODEL_HEADERS = ("model", "family", "kind", "source", "dtype", "fingerprint")
+
+
+def model_rows(run: dict[str, Any]) -> list[list[Any]]:
+    return [[k, m.get("family", ""), m.get("kind", ""), m.get("source", ""), m.get("dtype", run.get("dtype", "")),
+             (m.get("fingerprint") or "")[:12]] for k, m in sorted(run.get("models", {}).items())]
 
 
 CSV_FIELDS = ("claim", "model", "method", "metric", "paper_value", "value", "verdict", "profile", "baseline",
@@ -132,7 +145,8 @@ def write_csv(path: Path, records: list[ClaimRecord]) -> None:
 
 def write_report(out: Path, run: dict[str, Any], records: list[ClaimRecord],
                  excerpts: list[dict[str, Any]] | None = None) -> Path:
-    """summary.md, results.csv, plots/ and excerpts/ from the run's records (results.json aside).
+    """summary.md, summary.html, results.csv, plots/ and excerpts/ from the run's records
+    (results.json aside).
 
     Records go through the same JSON round trip and order as results.json first, so
     re-rendering a results.json (``harness report``) gives the same bytes."""
@@ -150,6 +164,9 @@ def write_report(out: Path, run: dict[str, Any], records: list[ClaimRecord],
     write_excerpts(out, excerpts or [])
     write_csv(out / "results.csv", records)
     write_summary(out / "summary.md", run, records, excerpts, plots)
+    with atomic_path(out / "summary.html") as tmp:
+        tmp.write_text(render_html(run, records, model_rows(run), _kinds(run), excerpts or [], plots, out,
+                                   claims_rows(records), CLAIMS_HEADERS))
     return out / "summary.md"
 
 

@@ -72,6 +72,27 @@ def _picker(store: dict[int, torch.Tensor], layer: int, rows: torch.Tensor, cols
     return fn
 
 
+@torch.no_grad()
+def capture_sequence(handle: ModelHandle, token_ids: Sequence[int]) -> torch.Tensor:
+    """The residual after every block at every position of one sequence, ``[n_layers, T, d_model]``
+    (float32, CPU): one forward pass, no padding."""
+    if not token_ids:
+        raise HarnessError("capture_sequence() got an empty sequence")
+    got: dict[int, torch.Tensor] = {}
+
+    def keep(layer: int):
+        def fn(hidden: torch.Tensor) -> None:
+            got[layer] = hidden[0].float().cpu()
+
+        return fn
+
+    for batch in batches(handle, [token_ids], 1):
+        batch.forward(handle, {layer: keep(layer) for layer in range(handle.n_layers)})
+    resid = torch.stack([got[layer] for layer in range(handle.n_layers)])
+    _check_finite(handle, resid)
+    return resid
+
+
 def capture_texts(handle: ModelHandle, texts: Sequence[str], batch_size: int = 8) -> Residuals:
     """Last-token residuals of plain texts (no chat template, no added special tokens
     beyond what the tokenizer adds by default)."""

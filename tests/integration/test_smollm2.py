@@ -128,3 +128,19 @@ def test_exported_control_vector_loads_back_with_gguf(smol, tmp_path):
     assert all(t.data.shape == (smol.d_model,) for t in reader.tensors)
     norms = [float((t.data.astype("float64") ** 2).sum() ** 0.5) for t in reader.tensors]
     assert all(n > 0 for n in norms)  # s_l * unit vector: the residual scale of each block
+
+
+def test_trace_command_on_smollm2(smol, tmp_path, capsys):
+    """The README's trace example: files written and named, and at block 15 "smiling" leans
+    to happy more than the sentence's first word does (centred vectors)."""
+    import csv
+
+    from harness.cli import main
+
+    text = "I finally got the job and I could not stop smiling."
+    assert main(["trace", KEY, text, "--emotion", "happy", "--out", str(tmp_path)]) == 0
+    said = capsys.readouterr().out
+    assert "12 tokens at block 15" in said and "heatmap: " in said
+    rows = list(csv.DictReader(next(tmp_path.glob("*_L15.csv")).open()))
+    assert [r["token"] for r in rows][-2:] == [" smiling", "."]
+    assert float(rows[-2]["happy"]) > float(rows[1]["happy"])

@@ -91,7 +91,10 @@ def records() -> list[ClaimRecord]:
 
 EXCERPTS = [{"model": "tiny-a", "prompting": "raw", "scenario": "sad_to_happy", "target_emotion": "happy", "sign": 1,
              "prompt_index": 0, "prompt": "It rained.", "direction": "emotion", "strength": 0.02,
-             "text": "The sun came out.", "target": 0.7, "perplexity": 12.5, "loop_share": 0.0}]
+             "text": "The sun <came> out.", "target": 0.7, "perplexity": 12.5, "loop_share": 0.0,
+             "trace": {"emotion": "happy", "layer": 6, "tokens": ["It", " rained", ".", " The", " sun", " <came>",
+                                                                  " out", "."],
+                       "prompt_tokens": 3, "target_projection": [9.0, -0.5, 0.1, 0.2, 0.8, 1.2, 0.4, -0.1]}}]
 RUN = {"date": "2026-11-25T00:00:00+00:00", "profile": "paper", "device": "cpu", "dtype": "float32",
        "harness_version": "0", "models": {"tiny-a": {"family": "llama", "kind": "instruct"}}}
 
@@ -136,7 +139,7 @@ def test_csv_has_one_row_per_record(report):
 
 def test_report_command_rebuilds_the_same_bytes(report, tmp_path):
     assert main(["report", str(report), "--out", str(tmp_path)]) == 0
-    for rel in ("summary.md", "results.csv", "excerpts/tiny-a-raw.md", "plots/regimes.png",
+    for rel in ("summary.md", "summary.html", "results.csv", "excerpts/tiny-a-raw.md", "plots/regimes.png",
                 "plots/dose_tiny-b_raw.png", "plots/ucurve_tiny-b.png"):
         assert (tmp_path / rel).read_bytes() == (report / rel).read_bytes(), rel
 
@@ -176,5 +179,87 @@ def test_a_blank_continuation_shows_as_newlines_not_as_nothing():
     assert name == "excerpts/tiny-a-raw.md"
     assert "It rained. **⏎⏎**" in text and "It rained. **∅**" in text and "(empty)" not in text
     assert "strength 0.05: target 0.7, ppl 12.5, loop 0, degenerate: blank" in text
-    assert "**The sun came out.**" in text
+    assert "**The sun <came> out.**" in text
     assert "## sad_to_happy (target happy, sign +1, long prompts, sink-robust scale)" in text
+
+
+def test_summary_opens_with_the_verdict_matrix(report):
+    s = (report / "summary.md").read_text()
+    assert s.index("## Verdicts") < s.index("## Models") < s.index("## The paper's tables") < s.index("## Every record")
+    matrix = s[s.index("## Verdicts"):s.index("## Models")]
+    assert "| claim" in matrix and "tiny-a" in matrix and "tiny-b" in matrix
+    assert "C1 U-curve" in matrix and "comp: " in matrix and "raw: " in matrix
+    long_table = s[s.index("## Every record"):]
+    assert "controls under the same test" in long_table and "controls under the same test" not in matrix
+
+
+def test_summary_html_is_one_self_contained_page(report):
+    import re
+
+    h = (report / "summary.html").read_text()
+    assert h.startswith("<!DOCTYPE html>") and h.index('class="matrix"') < h.index("The paper's tables")
+    # Nothing is fetched: no remote or relative src, no stylesheet link, no CSS url().
+    assert re.findall(r'src="(?!data:)', h) == [] and "<link" not in h and "url(" not in h
+    assert re.findall(r'href="(?:https?:)?//', h) == []
+    assert h.count('src="data:image/png;base64,') >= 5  # the plots, inline
+    for claim in ("C1", "C3", "C5", "C9", "C11"):
+        assert f'<a href="#{claim}">' in h and f'<section id="{claim}">' in h, claim
+    assert '<span class="v holds"' in h or '<span class="v fails"' in h
+    assert "<details>" in h and "The sun &lt;came&gt; out." in h  # excerpts collapsed, escaped
+    assert "▏" in h and "emotion trace" in h and "rgba(215,48,39" in h  # the traced continuation
+
+
+def test_matrix_keeps_one_column_for_pooled_checks():
+    from harness.report.matrix import POOLED, matrix
+
+    recs = records()
+    pooled = ClaimRecord.from_dict({**recs[-1].to_dict(), "model": "pooled(tiny-a,tiny-b)"})
+    models, rows = matrix([*recs, pooled])
+    assert models == ["tiny-a", "tiny-b", POOLED]
+    c9 = next(r for r in rows if r.claim == "C9")
+    assert [r.model for r in c9.cells[POOLED]] == ["pooled(tiny-a,tiny-b)"]
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+
+
+PROBE = """<script>addEventListener("load", () => {
+  const m = document.querySelector("table.matrix").getBoundingClientRect();
+  const img = document.querySelector("img.plot");
+  document.body.setAttribute("data-probe", JSON.stringify({matrix_top: m.top, matrix_height: m.height,
+    viewport: innerHeight, plot_width: img.naturalWidth, plot_complete: img.complete,
+    resources: performance.getEntriesByType("resource").map(e => e.name)}));
+});</script></body>"""
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (Debian: apt-get install chromium)")
+def test_summary_html_renders_in_headless_chromium(report, tmp_path):
+    """The page in a real browser with name resolution switched off: the matrix is above the
+    fold, an inline plot decodes, the page requests nothing, and the screenshot shows the
+    verdict colours."""
+    import html as html_lib
+    import json
+    import re
+    import subprocess
+
+    import matplotlib.image
+
+    browser = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               "--window-size=1400,1000", "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=10000"]
+    probed = tmp_path / "probed.html"
+    probed.write_text((report / "summary.html").read_text().replace("</body>", PROBE))
+    dom = subprocess.run([*browser, "--dump-dom", probed.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    probe = json.loads(html_lib.unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
+    assert 0 <= probe["matrix_top"] < probe["viewport"] and probe["matrix_height"] > 100
+    assert probe["plot_complete"] and probe["plot_width"] > 100
+    assert probe["resources"] == []
+    shot = tmp_path / "shot.png"
+    subprocess.run([*browser, f"--screenshot={shot}", (report / "summary.html").as_uri()], capture_output=True,
+                   timeout=120, check=True)
+    rgb = (matplotlib.image.imread(shot)[..., :3] * 255).round().astype(int)
+    verdict_colours = [(0xd1, 0xf5, 0xd8), (0xff, 0xd8, 0xd3), (0xff, 0xf1, 0xb8), (0xdd, 0xe6, 0xf5)]
+    assert any((rgb == colour).all(-1).any() for colour in verdict_colours), "no verdict colour in the first screen"

@@ -1,0 +1,122 @@
+"""An emotion trace of one text: how far each token's residual state lies along each emotion
+vector, at every block.
+
+The projection of token t at block l on emotion e is ``(h_l[t] - r_l) . v_hat_{l,e}``, where
+``r_l`` is the point the vectors were built against (the mean neutral state for the neutral
+baseline, the mean of the emotion means for the centred one): ``v_e = mean_e - r``, so the
+projection says how far along e the token sits from that reference, in residual units.
+Without subtracting ``r`` every token would share the residual stream's common offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from harness import thresholds as th
+from harness.errors import HarnessError
+from harness.experiments.extraction import Method, extract
+from harness.metrics.vectors import Baseline, baseline_mean, vectors_from_states
+from harness.models.loading import ModelHandle
+from harness.protocol import Profile
+from harness.runtime.batching import text_ids
+from harness.runtime.capture import capture_sequence
+from harness.stimuli.loading import Stimuli
+
+
+@dataclass(frozen=True)
+class EmotionTrace:
+    """Per-token projections of one text on the emotion vectors, at every block."""
+
+    model: str
+    text: str
+    tokens: tuple[str, ...]  # each token decoded on its own (newlines shown as a visible mark)
+    emotions: tuple[str, ...]
+    method: str
+    baseline: str
+    layer: int  # the block the trace is shown at
+    projections: torch.Tensor  # [n_layers, n_tokens, n_emotions], float32
+
+    def at(self, layer: int | None = None) -> torch.Tensor:
+        """``[n_tokens, n_emotions]`` at ``layer`` (default: the trace's block)."""
+        return self.projections[self.layer if layer is None else layer]
+
+    def emotion(self, name: str) -> torch.Tensor:
+        """``[n_layers, n_tokens]``: one emotion's projection at every block."""
+        return self.projections[:, :, self.emotions.index(check_emotion(name, self.emotions))]
+
+
+def check_emotion(name: str, emotions: tuple[str, ...]) -> str:
+    if name not in emotions:
+        raise HarnessError(f"unknown emotion '{name}'; use one of {', '.join(emotions)}")
+    return name
+
+
+def check_layer(handle: ModelHandle, layer: int | None) -> int:
+    if layer is None:
+        return handle.middle_layer
+    if not 0 <= layer < handle.n_layers:
+        raise HarnessError(f"{handle.key} has blocks 0..{handle.n_layers - 1}; --layer {layer} is outside them")
+    return layer
+
+
+def project(resid: torch.Tensor, vectors: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """``(resid - reference) . vectors``: resid ``[L, T, d]``, vectors ``[L, E, d]`` (unit),
+    reference ``[L, d]`` -> ``[L, T, E]``."""
+    centred = resid.double() - reference.double()[:, None, :]
+    return torch.einsum("ltd,led->lte", centred, vectors.double()).float()
+
+
+def token_labels(handle: ModelHandle, ids: list[int]) -> tuple[str, ...]:
+    return tuple(handle.tokenizer.decode([i]).replace("\n", "⏎") or "∅" for i in ids)
+
+
+def emotion_trace(handle: ModelHandle, text: str, stimuli: Stimuli, profile: Profile,
+                  method: Method = "comprehension", baseline: Baseline = "neutral",
+                  layer: int | None = None) -> EmotionTrace:
+    """The trace of ``text`` (plain, no chat template) on the vectors the evals extract
+    (the same cached extraction)."""
+    if not text or not text.strip():
+        raise HarnessError("trace: the text is empty; give the text to trace as an argument")
+    block = check_layer(handle, layer)
+    ex = extract(handle, method, stimuli, profile)
+    vectors = vectors_from_states(ex.data, stimuli.names, baseline)
+    reference = baseline_mean(ex.data, stimuli.names, baseline)
+    ids = text_ids(handle, text)
+    resid = capture_sequence(handle, ids)
+    return EmotionTrace(model=handle.key, text=text, tokens=token_labels(handle, ids), emotions=tuple(stimuli.names),
+                        method=method, baseline=baseline, layer=block, projections=project(resid, vectors, reference))
+
+
+# Which steered continuations the report traces: each scenario's first prompt, unsteered and
+# at the paper's scenario strength, along the emotion vector (short prompt, the paper's scale).
+TRACED_STRENGTHS = (0.0, th.SCENARIO_STRENGTH)
+
+
+def traced(item: dict[str, Any]) -> bool:
+    return (item["direction"] == "emotion" and item["prompt_index"] == 0 and item["strength"] in TRACED_STRENGTHS
+            and item.get("length", "short") == "short" and item.get("rule", "paper") == "paper")
+
+
+def trace_excerpts(handle: ModelHandle, items: list[dict[str, Any]], stimuli: Stimuli, profile: Profile) -> None:
+    """Attach to the selected steered continuations (``traced``) the emotion trace of prompt +
+    continuation under the unsteered model: the projection of each token on the scenario's
+    target emotion at the middle block (centred comprehension vectors, as ``harness trace``
+    draws by default; the prompt is read as plain text)."""
+    ex = extract(handle, "comprehension", stimuli, profile)
+    vectors = vectors_from_states(ex.data, stimuli.names, "centred")
+    reference = baseline_mean(ex.data, stimuli.names, "centred")
+    layer = handle.middle_layer
+    for item in items:
+        if not traced(item):
+            continue
+        ids = text_ids(handle, item["prompt"] + item["text"])
+        resid = capture_sequence(handle, ids)[layer:layer + 1]
+        e = list(stimuli.names).index(item["target_emotion"])
+        values = project(resid, vectors[layer:layer + 1, e:e + 1], reference[layer:layer + 1])[0, :, 0]
+        item["trace"] = {"emotion": item["target_emotion"], "layer": layer, "baseline": "centred",
+                         "tokens": list(token_labels(handle, ids)),
+                         "prompt_tokens": len(text_ids(handle, item["prompt"])),
+                         "target_projection": [round(v, 4) for v in values.tolist()]}

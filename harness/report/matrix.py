@@ -1,0 +1,65 @@
+"""The claim x model matrix: each claim's decisive records (its headline metric, one per
+extraction method or prompting mode) by model, for the top of summary.md and summary.html.
+Readings recorded beside a verdict (a random-weight copy's, a second stimulus set's) stay in
+the long table; the matrix shows what each claim's test decided."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tabulate import tabulate
+
+from harness.claims import CLAIMS
+from harness.claims.markdown import fmt
+from harness.claims.record import ClaimRecord
+
+# Axis values as the matrix abbreviates them.
+SHORT = {"comprehension": "comp", "generation": "gen", "generation vs comprehension": "gen vs comp"}
+
+
+@dataclass(frozen=True)
+class Row:
+    claim: str
+    short: str
+    statement: str
+    cells: dict[str, list[ClaimRecord]]  # model -> decisive records, in axis order
+
+
+def matrix(records: list[ClaimRecord]) -> tuple[list[str], list[Row]]:
+    """(models in column order: single models sorted, then pooled checks; the claims' rows)."""
+    rows = []
+    for claim in CLAIMS:
+        order = {v: i for i, v in enumerate(claim.axis_values)}
+        cells: dict[str, list[ClaimRecord]] = {}
+        for r in records:
+            if r.claim == claim.id and r.metric == claim.metric:
+                cells.setdefault(column(r.model), []).append(r)
+        for recs in cells.values():
+            recs.sort(key=lambda r: order.get(r.method, len(order)))
+        rows.append(Row(claim.id, claim.short, claim.statement, cells))
+    models = sorted({m for row in rows for m in row.cells})
+    return sorted(models, key=lambda m: (m == POOLED, m)), rows
+
+
+POOLED = "pooled"
+
+
+def column(model: str) -> str:
+    """Checks pooled over models share one column (their records name the models pooled)."""
+    return POOLED if model.startswith("pooled(") else model
+
+
+def short_value(r: ClaimRecord) -> str:
+    return "—" if r.value is None else fmt(r.value, 2)
+
+
+def cell_text(recs: list[ClaimRecord]) -> str:
+    """``comp: holds (0.0001); gen: inconclusive (0.0001)``."""
+    return "; ".join(f"{SHORT.get(r.method, r.method)}: {r.verdict} ({short_value(r)})" for r in recs) or "—"
+
+
+def matrix_markdown(records: list[ClaimRecord]) -> str:
+    models, rows = matrix(records)
+    body = [[f"{row.claim} {row.short}", *(cell_text(row.cells.get(m, [])) for m in models)] for row in rows
+            if row.cells]
+    return tabulate(body, headers=("claim", *models), tablefmt="github")
