@@ -60,7 +60,8 @@ def test_fmt_summarises_long_lists_and_marks_missing_values():
 def test_summary_lists_claims_and_models():
     text = render_summary({"profile": "quick", "models": {"m": {"family": "llama", "fingerprint": "ab" * 32}}},
                           [rec()])
-    assert "## Claims" in text and "anisotropy_baseline" in text and "abababababab" in text
+    assert "## Verdicts" in text and "## Every record" in text and "anisotropy_baseline" in text
+    assert "abababababab" in text
 
 
 def test_excerpts_are_deduplicated_and_floats_canonical(tmp_path):
