@@ -40,7 +40,9 @@ details{margin:4px 0}summary{cursor:pointer}
 img.plot{max-width:640px;border:1px solid #d0d7de;margin:4px 8px 8px 0;vertical-align:top}
 .text{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;white-space:pre-wrap;
 word-break:break-word;max-width:900px}
-.trace span{padding:1px 0;border-radius:2px;font-family:ui-monospace,monospace;font-size:12px;white-space:pre}
+.trace{max-width:900px;line-height:1.6}
+.trace span{display:inline-block;padding:0;border-radius:2px;font-family:ui-monospace,monospace;font-size:12px;
+white-space:pre}
 .caption{color:#59636e;font-size:12px}
 """
 
@@ -76,7 +78,7 @@ def verdict_matrix(records: list[ClaimRecord]) -> str:
                 pooled = f"{r.model}: " if m == "pooled" else ""
                 parts.append(f'<span class="v {VERDICT_CLASS.get(r.verdict, "na")}" title="{_esc(r.metric)}">'
                              f"<b>{_esc(SHORT.get(r.method, r.method))}: {_esc(r.verdict)}</b> "
-                             f"{_esc(short_value(r))}" + (f"<small>{_esc(pooled + control)}</small>" if control or
+                             + ("" if r.verdict == "not applicable" else _esc(short_value(r))) + (f"<small>{_esc(pooled + control)}</small>" if control or
                                                             pooled else "") + "</span>")
             cells.append(f"<td>{''.join(parts) or '—'}</td>")
         out.append(f'<tr><td class="claim"><a href="#{row.claim}">{row.claim}</a> {_esc(row.short)}'

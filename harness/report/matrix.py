@@ -34,6 +34,11 @@ def matrix(records: list[ClaimRecord]) -> tuple[list[str], list[Row]]:
         for r in records:
             if r.claim == claim.id and r.metric == claim.metric:
                 cells.setdefault(column(r.model), []).append(r)
+        # A method or mode that does not apply to a model is recorded under its own metric.
+        for r in records:
+            if r.claim == claim.id and r.verdict == "not applicable" and r.method in order and not any(
+                    x.method == r.method for x in cells.get(column(r.model), [])):
+                cells.setdefault(column(r.model), []).append(r)
         for recs in cells.values():
             recs.sort(key=lambda r: order.get(r.method, len(order)))
         rows.append(Row(claim.id, claim.short, claim.statement, cells))
@@ -55,7 +60,8 @@ def short_value(r: ClaimRecord) -> str:
 
 def cell_text(recs: list[ClaimRecord]) -> str:
     """``comp: holds (0.0001); gen: inconclusive (0.0001)``."""
-    return "; ".join(f"{SHORT.get(r.method, r.method)}: {r.verdict} ({short_value(r)})" for r in recs) or "—"
+    return "; ".join(f"{SHORT.get(r.method, r.method)}: {r.verdict}"
+                     + ("" if r.verdict == "not applicable" else f" ({short_value(r)})") for r in recs) or "—"
 
 
 def matrix_markdown(records: list[ClaimRecord]) -> str:
