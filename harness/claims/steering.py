@@ -1141,8 +1141,8 @@ def cross_lingual(run: SteeringRun, expects_leak: bool) -> Check[CrossLingualDet
     other = ", ".join(f"{s} {counts['emotion'][0][s]} chars from {counts['emotion'][1][s]} prompts"
                       for s in REPORTED_SCRIPTS if s != "han")
     desc = (f"Han {han} chars from {han_prompts} of {len(keys)} prompts at strengths {strengths} -> {evidence} (a "
-            f"leak needs >= {th.CJK_MIN_CHARS} chars from >= {th.CJK_MIN_PROMPTS} prompts and more than the "
-            f"unsteered texts: {_p(p_u)}); random direction {counts['random'][0]['han']} from "
+            f"leak needs >= {th.CJK_MIN_CHARS} chars from >= {th.CJK_MIN_PROMPTS} prompts, prompts with word-for-word "
+            f"the same text counted once, and more than the unsteered texts: {_p(p_u)}); random direction {counts['random'][0]['han']} from "
             f"{counts['random'][1]['han']} prompts (emotion more: {_p(p_r)}); {other}")
     rnd_reading = ControlReading("random direction", f"Han {counts['random'][0]['han']} from "
                                  f"{counts['random'][1]['han']} prompts; beaten {_p(p_r)}",
@@ -1184,7 +1184,8 @@ def cjk_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                                  "(6.1). Steered and random-direction texts at strengths "
                                  f"{[a for a in th.RANDOM_STRENGTHS if a >= th.STRONG_STRENGTH]}; one rule for every "
                                  f"family: a Han leak needs >= {th.CJK_MIN_CHARS} characters from >= "
-                                 f"{th.CJK_MIN_PROMPTS} prompts and more than the unsteered texts of the same prompts "
+                                 f"{th.CJK_MIN_PROMPTS} prompts (prompts whose texts are word for word the same "
+                                 "count once) and more than the unsteered texts of the same prompts "
                                  "(one-sided paired permutation test); some Han short of that is 'unclear' "
                                  "(inconclusive); for Qwen the leak must also beat the random direction; kana, Hangul "
                                  "and other non-Latin letters are counted beside")])
