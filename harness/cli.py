@@ -99,7 +99,7 @@ def _export(args: argparse.Namespace) -> None:
     from harness.stimuli.loading import load_stimuli
 
     results = Path(args.results) if args.results else default_results()
-    handle = load(args.model, device=args.device, allow_download=args.allow_download)
+    handle = load(args.model, device=args.device, offline=args.offline, allow_download=args.allow_download)
     # Read first: a malformed results.json fails before the extraction runs.
     rng = read_strength_range(results, handle.key, args.scale_rule) if results is not None else None
     suffix = "safetensors" if args.format == "safetensors" else "gguf"
@@ -152,7 +152,7 @@ def _steer(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from harness.experiments.steer_sweep import parse_strengths, steer_sweep
-    from harness.experiments.trace import check_emotion, emotion_trace
+    from harness.experiments.trace import check_emotion, trace_basis, trace_text
     from harness.experiments.workbench import scorer_for
     from harness.metrics.classifier import load_classifier
     from harness.models.loading import load
@@ -186,12 +186,12 @@ def _steer(args: argparse.Namespace) -> None:
     print(tabulate(table, headers=("strength", f"ppl ({who})", f"{classifier.name}: {args.emotion}", "degenerate",
                                    "continuation"), maxcolwidths=[None, None, None, None, 90]))
     if args.trace:
+        basis = trace_basis(handle, stimuli, profile, args.method, "centred")
         for r in rows:
             if not r.text.strip():
                 print(f"strength {r.strength:g}: empty continuation, no trace")
                 continue
-            trace = emotion_trace(handle, args.prompt + r.text, stimuli, profile, method=args.method,
-                                  baseline="centred")
+            trace = trace_text(handle, args.prompt + r.text, basis)
             files = write_trace(trace, Path(args.out), args.emotion)
             print(f"strength {r.strength:g}: trace {files.heatmap}, {files.blocks}")
 
@@ -237,11 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("model", help="registry key or local model directory")
     e.add_argument("--emotion", required=True, help="one of the 20 emotions")
     e.add_argument("--format", choices=("safetensors", "gguf"), default="safetensors")
-    e.add_argument("--method", choices=("comprehension", "generation"), default="comprehension")
-    e.add_argument("--baseline", choices=("neutral", "centred"), default="neutral")
-    e.add_argument("--profile", default="paper", help="extraction profile (generation length)")
-    e.add_argument("--device", default="cpu")
-    e.add_argument("--allow-download", action="store_true")
+    _vector_options(e, "neutral")
     e.add_argument("--out", help="output file (default: MODEL-EMOTION-METHOD.safetensors|gguf)")
     e.add_argument("--scale-rule", choices=("paper", "sink-robust"), default="paper",
                    help="which prompt positions s_l averages, as in the evals (default: paper)")

@@ -73,21 +73,45 @@ def token_labels(handle: ModelHandle, ids: list[int]) -> tuple[str, ...]:
     return tuple(handle.tokenizer.decode([i]).replace("\n", "⏎") or "∅" for i in ids)
 
 
-def emotion_trace(handle: ModelHandle, text: str, stimuli: Stimuli, profile: Profile,
-                  method: Method = "comprehension", baseline: Baseline = "neutral",
-                  layer: int | None = None) -> EmotionTrace:
-    """The trace of ``text`` (plain, no chat template) on the vectors the evals extract
-    (the same cached extraction)."""
+@dataclass(frozen=True)
+class TraceBasis:
+    """What a trace projects on: unit vectors ``[L, E, d]`` and their reference point ``[L, d]``."""
+
+    method: str
+    baseline: str
+    emotions: tuple[str, ...]
+    vectors: torch.Tensor
+    reference: torch.Tensor
+
+
+def trace_basis(handle: ModelHandle, stimuli: Stimuli, profile: Profile, method: Method = "comprehension",
+                baseline: Baseline = "neutral") -> TraceBasis:
+    """The vectors the evals extract (the same cached extraction) and their reference point."""
+    ex = extract(handle, method, stimuli, profile)
+    return TraceBasis(method, baseline, tuple(stimuli.names), vectors_from_states(ex.data, stimuli.names, baseline),
+                      baseline_mean(ex.data, stimuli.names, baseline))
+
+
+def trace_text(handle: ModelHandle, text: str, basis: TraceBasis, layer: int | None = None) -> EmotionTrace:
+    """The trace of ``text`` (plain, no chat template) on ``basis``."""
     if not text or not text.strip():
         raise HarnessError("trace: the text is empty; give the text to trace as an argument")
     block = check_layer(handle, layer)
-    ex = extract(handle, method, stimuli, profile)
-    vectors = vectors_from_states(ex.data, stimuli.names, baseline)
-    reference = baseline_mean(ex.data, stimuli.names, baseline)
     ids = text_ids(handle, text)
     resid = capture_sequence(handle, ids)
-    return EmotionTrace(model=handle.key, text=text, tokens=token_labels(handle, ids), emotions=tuple(stimuli.names),
-                        method=method, baseline=baseline, layer=block, projections=project(resid, vectors, reference))
+    return EmotionTrace(model=handle.key, text=text, tokens=token_labels(handle, ids), emotions=basis.emotions,
+                        method=basis.method, baseline=basis.baseline, layer=block,
+                        projections=project(resid, basis.vectors, basis.reference))
+
+
+def emotion_trace(handle: ModelHandle, text: str, stimuli: Stimuli, profile: Profile,
+                  method: Method = "comprehension", baseline: Baseline = "neutral",
+                  layer: int | None = None) -> EmotionTrace:
+    """The trace of ``text`` on the vectors the evals extract (the same cached extraction)."""
+    if not text or not text.strip():  # before the extraction, which may take minutes cold
+        raise HarnessError("trace: the text is empty; give the text to trace as an argument")
+    check_layer(handle, layer)
+    return trace_text(handle, text, trace_basis(handle, stimuli, profile, method, baseline), layer)
 
 
 # Which steered continuations the report traces: each scenario's first prompt, unsteered and
@@ -105,18 +129,14 @@ def trace_excerpts(handle: ModelHandle, items: list[dict[str, Any]], stimuli: St
     continuation under the unsteered model: the projection of each token on the scenario's
     target emotion at the middle block (centred comprehension vectors, as ``harness trace``
     draws by default; the prompt is read as plain text)."""
-    ex = extract(handle, "comprehension", stimuli, profile)
-    vectors = vectors_from_states(ex.data, stimuli.names, "centred")
-    reference = baseline_mean(ex.data, stimuli.names, "centred")
+    basis = trace_basis(handle, stimuli, profile, "comprehension", "centred")
     layer = handle.middle_layer
     for item in items:
         if not traced(item):
             continue
-        ids = text_ids(handle, item["prompt"] + item["text"])
-        resid = capture_sequence(handle, ids)[layer:layer + 1]
-        e = list(stimuli.names).index(item["target_emotion"])
-        values = project(resid, vectors[layer:layer + 1, e:e + 1], reference[layer:layer + 1])[0, :, 0]
+        tr = trace_text(handle, item["prompt"] + item["text"], basis, layer)
+        values = tr.at()[:, basis.emotions.index(item["target_emotion"])]
         item["trace"] = {"emotion": item["target_emotion"], "layer": layer, "baseline": "centred",
-                         "tokens": list(token_labels(handle, ids)),
+                         "tokens": list(tr.tokens),
                          "prompt_tokens": len(text_ids(handle, item["prompt"])),
                          "target_projection": [round(v, 4) for v in values.tolist()]}

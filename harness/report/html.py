@@ -18,6 +18,7 @@ from harness.claims import CLAIMS
 from harness.claims.markdown import fmt
 from harness.claims.record import ClaimRecord
 from harness.report.matrix import SHORT, matrix, short_value
+from harness.report.plots import listed
 
 VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "inconclusive": "inconclusive",
                  "uninformative": "uninformative", "not applicable": "na"}
@@ -110,14 +111,8 @@ def claim_sections(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 def inline_plots(out: Path, plots: dict[str, Any]) -> str:
     """Every plot as an inline PNG (data URI), grouped by kind."""
-    titles = {"ucurve": "U-curve (S vs depth, shuffled null)", "heatmap": "cosine heatmap (middle block)",
-              "pca": "PC1/PC2 by valence", "dose": "dose-response", "regimes": "regimes"}
     parts = []
-    for kind, title in titles.items():
-        got = plots.get(kind)
-        if not got:
-            continue
-        items = sorted(got.items()) if isinstance(got, dict) else [("all models", got)]
+    for title, items in listed(plots):
         imgs = []
         for name, rel in items:
             data = base64.b64encode((out / rel).read_bytes()).decode("ascii")

@@ -183,6 +183,21 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
     return _save(fig, out, "regimes.png")
 
 
+# What each kind of plot shows, in the order the report lists them.
+PLOT_TITLES = {"ucurve": "U-curve (S vs depth, shuffled null)", "heatmap": "cosine heatmap (middle block)",
+               "pca": "PC1/PC2 by valence", "dose": "dose-response", "regimes": "regimes"}
+
+
+def listed(plots: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``draw_all``'s result as (title, [(model or "all models", relative path)]) per kind drawn."""
+    out = []
+    for kind, title in PLOT_TITLES.items():
+        got = plots.get(kind)
+        if got:
+            out.append((title, sorted(got.items()) if isinstance(got, dict) else [("all models", got)]))
+    return out
+
+
 def draw_all(records: list[ClaimRecord], out: Path) -> dict[str, dict[str, str] | str | None]:
     return {"ucurve": u_curves(records, out), "heatmap": heatmaps(records, out),
             "pca": pc_scatter(records, out), "dose": dose_response_plots(records, out),

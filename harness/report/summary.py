@@ -51,15 +51,9 @@ def _kinds(run: dict[str, Any]) -> dict[str, str]:
 
 
 def _plot_links(plots: dict[str, Any]) -> list[str]:
-    lines = []
-    titles = {"ucurve": "U-curve (S vs depth, shuffled null)", "heatmap": "cosine heatmap (middle block)",
-              "pca": "PC1/PC2 by valence", "dose": "dose-response", "regimes": "regimes"}
-    for kind, title in titles.items():
-        got = plots.get(kind)
-        if not got:
-            continue
-        items = got.items() if isinstance(got, dict) else [("all models", got)]
-        lines.append(f"- {title}: " + ", ".join(f"[{k}]({v})" for k, v in sorted(items)))
+    from harness.report.plots import listed
+
+    lines = [f"- {title}: " + ", ".join(f"[{k}]({v})" for k, v in items) for title, items in listed(plots)]
     return lines or ["_No plot: no record had the data for one._"]
 
 
