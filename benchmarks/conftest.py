@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.pytest_plugin import selected_models
+from harness.pytest_plugin.options import selected_models
 from harness.testing import tiny_handle
+
+pytest_plugins = ["harness.pytest_plugin"]  # --models, model_loader
 
 TINY = "tiny-llama"
 

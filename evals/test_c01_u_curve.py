@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.geometry import C1
+from harness.claims.c01_u_curve import C1
 
 
 @pytest.mark.parametrize("method", C1.axis_values)

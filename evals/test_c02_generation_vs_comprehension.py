@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.geometry import C2
+from harness.claims.c02_generation_vs_comprehension import C2
 
 
 @pytest.mark.parametrize("method", C2.axis_values)

@@ -3,7 +3,7 @@ has a negative cosine under the neutral baseline."""
 
 import pytest
 
-from harness.claims.geometry import C3
+from harness.claims.c03_opposite_pairs import C3
 
 
 @pytest.mark.parametrize("method", C3.axis_values)

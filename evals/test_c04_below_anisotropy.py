@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.geometry import C4, anisotropy_baseline
+from harness.claims.c04_below_anisotropy import C4, anisotropy_baseline
 
 
 @pytest.mark.parametrize("method", C4.axis_values)

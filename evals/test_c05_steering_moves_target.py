@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.steering import C5
+from harness.claims.c05_steering_moves_target import C5
 
 
 @pytest.mark.parametrize("prompting", C5.axis_values)

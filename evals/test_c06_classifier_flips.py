@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.steering import C6, pooled_flips
+from harness.claims.c06_classifier_flips import C6, pooled_flips
 
 
 @pytest.mark.parametrize("prompting", C6.axis_values)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.steering import C7
+from harness.claims.c07_dose_response import C7
 
 
 @pytest.mark.parametrize("prompting", C7.axis_values)

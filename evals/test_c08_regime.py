@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.steering import C8
+from harness.claims.c08_regime import C8
 
 
 @pytest.mark.parametrize("prompting", C8.axis_values)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.steering import C9
+from harness.claims.c09_safe_steering_strength import C9
 
 
 @pytest.mark.parametrize("prompting", C9.axis_values)

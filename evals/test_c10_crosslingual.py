@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.steering import C10
+from harness.claims.c10_crosslingual import C10
 
 
 @pytest.mark.parametrize("prompting", C10.axis_values)

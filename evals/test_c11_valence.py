@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.claims.geometry import C11
+from harness.claims.c11_valence import C11
 
 
 @pytest.mark.parametrize("method", C11.axis_values)

@@ -6,7 +6,7 @@ held-out passages above 20-way chance.
 
 import pytest
 
-from harness.claims.geometry import C12
+from harness.claims.c12_emotion_specific import C12
 
 
 @pytest.mark.parametrize("method", C12.axis_values)

@@ -3,7 +3,7 @@ move with prompt length; a sink-robust scale moves it less."""
 
 import pytest
 
-from harness.claims.steering import C13
+from harness.claims.c13_scale_and_prompt_length import C13
 
 
 @pytest.mark.parametrize("prompting", C13.axis_values)

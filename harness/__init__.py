@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
-
 from harness.protocol import PROTOCOL_VERSION
+from harness.version import __version__
 
 __all__ = ["PROTOCOL_VERSION", "__version__", "emotion_vectors", "load_model", "read_residuals", "run_claim",
            "steer", "trace"]

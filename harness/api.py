@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from harness import inputs
 from harness.claims import get_claim
 from harness.claims.base import Evidence, evaluate
 from harness.claims.record import ClaimRecord
@@ -19,6 +20,7 @@ from harness.experiments.trace import EmotionTrace, emotion_trace
 from harness.experiments.workbench import Workbench, scorer_for
 from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle, load
+from harness.models.options import LoadOptions
 from harness.protocol import get_profile
 from harness.runtime.batching import text_ids
 from harness.runtime.capture import Residuals, capture_texts
@@ -43,8 +45,8 @@ def load_model(key: str, device: str = "cpu", dtype: str = "float32", offline: b
     Returns:
         A :class:`~harness.models.loading.ModelHandle` (model, tokenizer, facts, fingerprint).
     """
-    return load(key, device=device, dtype=dtype, offline=offline, allow_download=allow_download,
-                trust_remote_code=trust_remote_code)
+    return load(key, LoadOptions(device=device, dtype=dtype, offline=offline, allow_download=allow_download,
+                                 trust_remote_code=trust_remote_code))
 
 
 def read_residuals(handle: ModelHandle, texts: Sequence[str], batch_size: int = 8) -> Residuals:
@@ -98,6 +100,7 @@ def steer(handle: ModelHandle, prompt: str, direction: torch.Tensor, strength: f
     Returns:
         The continuation's text (special tokens skipped).
     """
+    strength, max_new_tokens = inputs.strength(strength), inputs.new_tokens(max_new_tokens)
     ids = chat_ids(handle, prompt) if chat else text_ids(handle, prompt)
     gen = generate_steered(handle, [ids], direction.reshape(-1), [strength], max_new_tokens, scale=scale)
     return gen[0].text

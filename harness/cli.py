@@ -1,15 +1,75 @@
-"""Command line: ``fetch`` models, list ``models``, re-render a ``report``, ``compare`` two runs,
-``export`` vectors, ``trace`` a text on the emotion vectors, ``steer`` a prompt."""
+"""Command line: ``fetch`` models, list ``models`` and ``claims``, re-render a ``report``,
+``compare`` two runs, ``export`` vectors, ``trace`` a text on the emotion vectors, ``steer`` a
+prompt."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from collections.abc import Callable
+from typing import NoReturn
 
 from tabulate import tabulate
 
 from harness.errors import HarnessError
+from harness.models.options import LoadOptions
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line (what is wrong and how to fix it) and exit status 2, like every
+    other refusal of the harness."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message}\n")
+
+
+def _checked(check: Callable[[str, str], object], flag: str) -> Callable[[str], object]:
+    """An argparse type that refuses a value ``check`` refuses (non-finite, out of range)."""
+
+    def parse(value: str) -> object:
+        try:
+            return check(value, flag)
+        except HarnessError as e:
+            raise argparse.ArgumentTypeError(str(e).removeprefix(f"{flag}: ")) from None
+
+    return parse
+
+
+def _readme(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.report.readme import render
+
+    path = Path(args.path)
+    text = path.read_text()
+    new = render(text, path.parent)
+    if args.check:
+        if new != text:
+            print(f"{path}: its generated blocks differ from the files they come from; run "
+                  "`python -m harness readme`", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(new)
+    print(f"{path}: generated blocks rewritten")
+    return 0
+
+
+def _load_options(args: argparse.Namespace) -> LoadOptions:
+    return LoadOptions(device=args.device, offline=args.offline, allow_download=args.allow_download)
+
+
+def _claims(args: argparse.Namespace) -> None:
+    from harness import thresholds as th
+    from harness.claims import CLAIMS, module_of
+
+    for c in CLAIMS:
+        values = ", ".join(f"{name} = {getattr(th, name)!r}" for name in c.thresholds)
+        print(f"{c.id} ({c.short}; paper {c.section}): {c.statement}\n"
+              f"  runs over: {c.axis} ({', '.join(c.axis_values)})\n"
+              f"  test: {c.test}\n  control: {c.control}\n"
+              f"  thresholds (harness/thresholds.py): {values}\n"
+              f"  decided in: {module_of(c.id)}\n")
 
 
 def _fetch(args: argparse.Namespace) -> None:
@@ -99,7 +159,7 @@ def _export(args: argparse.Namespace) -> None:
     from harness.stimuli.loading import load_stimuli
 
     results = Path(args.results) if args.results else default_results()
-    handle = load(args.model, device=args.device, offline=args.offline, allow_download=args.allow_download)
+    handle = load(args.model, _load_options(args))
     # Read first: a malformed results.json fails before the extraction runs.
     rng = read_strength_range(results, handle.key, args.scale_rule) if results is not None else None
     suffix = "safetensors" if args.format == "safetensors" else "gguf"
@@ -133,7 +193,7 @@ def _trace(args: argparse.Namespace) -> None:
         raise HarnessError("trace: the text is empty; give the text to trace as an argument")
     if args.emotion is not None:
         check_emotion(args.emotion, tuple(stimuli.names))  # before loading anything
-    handle = load(args.model, device=args.device, offline=args.offline, allow_download=args.allow_download)
+    handle = load(args.model, _load_options(args))
     trace = emotion_trace(handle, args.text, stimuli, get_profile(args.profile), method=args.method,
                           baseline=args.baseline, layer=args.layer)
     files = write_trace(trace, Path(args.out), args.emotion)
@@ -170,8 +230,8 @@ def _steer(args: argparse.Namespace) -> None:
     else:
         strengths = [0.0, args.strength] if args.strength != 0 else [0.0]
     profile = get_profile(args.profile)
-    handle = load(args.model, device=args.device, offline=args.offline, allow_download=args.allow_download)
-    scorer = scorer_for(args.scorer, handle, lambda key: load(key, device=args.device, offline=args.offline))
+    handle = load(args.model, _load_options(args))
+    scorer = scorer_for(args.scorer, handle, lambda key: load(key, _load_options(args)))
     classifier = load_classifier(args.classifier)
     labels = label_map(classifier.name, stimuli)[1]
     rows = steer_sweep(handle, args.prompt, args.emotion, strengths, stimuli, profile, load_prompt_forms(),
@@ -196,6 +256,13 @@ def _steer(args: argparse.Namespace) -> None:
             print(f"strength {r.strength:g}: trace {files.heatmap}, {files.blocks}")
 
 
+def _scale_rule_option(p: argparse.ArgumentParser) -> None:
+    from harness.runtime.steering import SCALE_RULES
+
+    p.add_argument("--scale-rule", choices=SCALE_RULES, default="paper",
+                   help="which prompt positions the steering scale s_l averages, as in the evals (default: paper)")
+
+
 def _vector_options(p: argparse.ArgumentParser, baseline: str) -> None:
     p.add_argument("--method", choices=("comprehension", "generation"), default="comprehension",
                    help="which extraction's vectors (the evals' cached one; default: %(default)s)")
@@ -209,7 +276,9 @@ def _vector_options(p: argparse.ArgumentParser, baseline: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
+    from harness.inputs import new_tokens, number, strength
+
+    parser = _Parser(prog="python -m harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fetch", help="download, verify and dequantize embedded models into the cache")
     f.add_argument("keys", nargs="+", help="registry keys, globs or 'embedded'")
@@ -217,6 +286,14 @@ def main(argv: list[str] | None = None) -> int:
     f.set_defaults(run=_fetch)
     m = sub.add_parser("models", help="list the registry")
     m.set_defaults(run=_models)
+    cl = sub.add_parser("claims", help="every claim with its statement, test, control and thresholds (from the "
+                                       "registry)")
+    cl.set_defaults(run=_claims)
+    rd = sub.add_parser("readme", help="rewrite the README's generated blocks (verdict matrix, first-run time) "
+                                       "from reports/reference and reports/benchmarks")
+    rd.add_argument("--path", default="README.md", help="the README (default: %(default)s)")
+    rd.add_argument("--check", action="store_true", help="only check them (exit status 1 when stale)")
+    rd.set_defaults(run=_readme)
     r = sub.add_parser("report", help="rebuild summary.md, results.csv, plots and excerpts from a results.json, "
                                       "or merge several runs into one report")
     r.add_argument("results_dirs", nargs="+", metavar="RUN_DIR",
@@ -238,9 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--emotion", required=True, help="one of the 20 emotions")
     e.add_argument("--format", choices=("safetensors", "gguf"), default="safetensors")
     _vector_options(e, "neutral")
+    _scale_rule_option(e)
     e.add_argument("--out", help="output file (default: MODEL-EMOTION-METHOD.safetensors|gguf)")
-    e.add_argument("--scale-rule", choices=("paper", "sink-robust"), default="paper",
-                   help="which prompt positions s_l averages, as in the evals (default: paper)")
     e.add_argument("--results", help="the evals' results.json giving the usable strength range (default: "
                                      "reports/latest/results.json, else reports/reference/results.json)")
     e.set_defaults(run=_export)
@@ -248,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
                                      "(heatmap PNG, CSV, JSON)")
     t.add_argument("model", help="registry key or local model directory")
     t.add_argument("text", help="the text to trace (plain, no chat template)")
-    t.add_argument("--layer", type=int, help="block to show (default: the middle block)")
+    t.add_argument("--layer", type=_checked(lambda v, f: number(v, f, 0, integer=True), "--layer"),
+                   help="block to show (default: the middle block)")
     t.add_argument("--emotion", help="also draw this emotion at every block (blocks x tokens)")
     # Neutral-baseline vectors share one large direction (emotional vs neutral text), which
     # colours every emotion alike; centred ones show which emotion a token leans to.
@@ -260,25 +337,27 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("model", help="registry key or local model directory")
     st.add_argument("prompt", help="the text to continue")
     st.add_argument("--emotion", required=True, help="one of the 20 emotions")
-    st.add_argument("--strength", type=float, default=0.02,
+    st.add_argument("--strength", type=_checked(strength, "--strength"), default=0.02,
                     help="alpha (negative steers away; default %(default)s, the paper's scenario strength)")
     st.add_argument("--sweep", help="comma-separated strengths instead of 0 and --strength, e.g. 0,0.005,0.01,0.02")
-    st.add_argument("--max-new-tokens", type=int, default=50)
+    st.add_argument("--max-new-tokens", type=_checked(new_tokens, "--max-new-tokens"), default=50)
     st.add_argument("--chat", action="store_true", help="prompt as one user turn of the chat template, dressed "
                                                         "as the evals' chat prompts")
     st.add_argument("--scale", choices=("prefill", "per_step"), default="prefill",
                     help="s_l measured once on the prompt (default) or at every step (the paper's loop)")
-    st.add_argument("--scale-rule", choices=("paper", "sink-robust"), default="paper",
-                    help="which prompt positions s_l averages (default: paper)")
     st.add_argument("--scorer", default="external",
                     help="perplexity scorer: external (the evals' default), self, or a registry key")
     st.add_argument("--classifier", default="auto", help="emotion classifier (auto, nade, nrclex, j-hartmann)")
     st.add_argument("--trace", action="store_true", help="also write the emotion trace of each continuation "
                                                           "(centred vectors; steering uses --baseline)")
     _vector_options(st, "neutral")
+    _scale_rule_option(st)
     st.add_argument("--out", default="reports/latest/traces", help="folder for --trace files (default: %(default)s)")
     st.set_defaults(run=_steer)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, or bad usage (one line, see _Parser)
+        return e.code if isinstance(e.code, int) else 2
     from harness import progress
 
     try:

@@ -38,7 +38,6 @@ import numpy as np
 import torch
 
 import harness
-from harness import __version__
 from harness.cache import atomic_path
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
@@ -49,6 +48,7 @@ from harness.runtime.generate import plain_ids
 from harness.runtime.steering import SCALE_RULES, ScaleRule, prompt_scales
 from harness.stimuli.loading import Stimuli
 from harness.stimuli.scenarios import load_scenarios
+from harness.version import __version__
 
 Format = Literal["safetensors", "gguf"]
 FORMATS: tuple[Format, ...] = ("safetensors", "gguf")
@@ -61,9 +61,10 @@ STRENGTH_CLAIM = "C13"
 
 
 def default_results() -> Path | None:
-    """The first of :data:`RESULTS_CANDIDATES` under the repository root that exists."""
-    root = Path(harness.__file__).resolve().parents[1]
-    return next((root / c for c in RESULTS_CANDIDATES if (root / c).is_file()), None)
+    """The first of :data:`RESULTS_CANDIDATES` that exists under the working folder, else under
+    the checkout the package runs from (an installed wheel has none)."""
+    roots = (Path.cwd(), Path(harness.__file__).resolve().parents[1])
+    return next((root / c for root in roots for c in RESULTS_CANDIDATES if (root / c).is_file()), None)
 
 
 def read_strength_range(results: Path, model: str, rule: str) -> tuple[float, float] | None:

@@ -39,5 +39,5 @@ PROFILES: dict[str, Profile] = {
 
 def get_profile(name: str) -> Profile:
     if name not in PROFILES:
-        raise HarnessError(f"unknown --profile '{name}'; use one of {', '.join(PROFILES)}")
+        raise HarnessError(f"unknown protocol profile '{name}'; use one of {', '.join(PROFILES)}")
     return PROFILES[name]

@@ -10,11 +10,6 @@ from harness.testing import FAMILIES, GENERATION_INIT, tiny_handle
 pytest_plugins = ["pytester"]
 
 
-def pytest_configure(config):
-    # The unit tests' tiny phases would only clutter the output; the plugin test turns it on.
-    config.option.progress = "off"
-
-
 # Tiny models gain nothing from threads, and on a busy 2-core machine torch's spinning
 # threads made each forward 100x slower.
 torch.set_num_threads(1)
@@ -35,3 +30,11 @@ def tiny(request):
 def tiny_gen(request):
     """A tiny model of each family with spread logits, for token-exact generation tests."""
     return tiny_handle(request.param, init=GENERATION_INIT)
+
+
+@pytest.fixture
+def evals_folder(pytester):
+    """A pytester folder set up as a user's evals folder: its conftest loads the harness's opt-in
+    plugin, as evals/conftest.py does here."""
+    pytester.makeconftest('pytest_plugins = ["harness.pytest_plugin"]\n')
+    return pytester

@@ -1,22 +1,49 @@
-"""The paper's claims, each declared once (harness.claims.geometry, harness.claims.steering).
+"""The paper's claims, one module each (``harness/claims/cNN_*.py``, each declaring one
+:class:`~harness.claims.base.Claim` named ``CNN``), and the registry that collects them.
 
-``CLAIMS`` is the registry, in the order the report presents them; ``get_claim("C8")``
-looks one up. Both are loaded lazily, so ``harness.claims.record`` stays a light import.
+``CLAIMS`` lists them in the order the report presents them: the geometry claims (run over
+extraction methods), then the steering claims (run over prompting modes), each by number;
+``get_claim("C8")`` looks one up. The registry is built on first use, so
+``harness.claims.record`` stays a light import. Adding a claim: docs/architecture.md.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import pkgutil
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness.claims.base import Claim
 
+CLAIM_MODULE = re.compile(r"c(\d\d)_\w+")
 
+
+@functools.cache
 def _registry() -> tuple[Claim[Any], ...]:
-    from harness.claims.geometry import GEOMETRY_CLAIMS
-    from harness.claims.steering import STEERING_CLAIMS
+    from harness.claims.base import Claim
+    from harness.errors import HarnessError
 
-    return (*GEOMETRY_CLAIMS, *STEERING_CLAIMS)
+    claims = []
+    for info in pkgutil.iter_modules(__path__):
+        m = CLAIM_MODULE.fullmatch(info.name)
+        if m is None:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        claim_id = f"C{int(m.group(1))}"
+        claim = getattr(module, claim_id, None)
+        if not isinstance(claim, Claim) or claim.id != claim_id:
+            raise HarnessError(f"{module.__file__}: a claim module must declare the Claim {claim_id} (id "
+                               f"'{claim_id}'); see docs/architecture.md, Adding a claim")
+        claims.append(claim)
+    return tuple(sorted(claims, key=lambda c: (c.axis != "extraction method", int(c.id[1:]))))
+
+
+def module_of(claim_id: str) -> str:
+    """The module that declares and decides ``claim_id`` (e.g. harness.claims.c08_regime)."""
+    return get_claim(claim_id).check.__module__
 
 
 def get_claim(claim_id: str) -> Claim[Any]:
@@ -34,4 +61,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'harness.claims' has no attribute {name!r}")
 
 
-__all__ = ["CLAIMS", "get_claim"]
+__all__ = ["CLAIMS", "get_claim", "module_of"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from harness.claims.record import ClaimRecord, Verdict, canonical
@@ -155,6 +156,17 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Plot:
+    """A figure of the report, drawn from records: ``draw(records, out)`` writes PNGs under
+    ``out`` and returns their paths relative to it ({model or model_method: path}, or one path
+    for a figure over every model), None or {} when no record has the data."""
+
+    kind: str  # file prefix and key ("ucurve")
+    title: str  # what it shows, as the report lists it
+    draw: Callable[[list[ClaimRecord], Path], dict[str, str] | str | None]
+
+
+@dataclass(frozen=True)
 class Claim(Generic[D]):
     """One paper claim, declared once.
 
@@ -175,6 +187,12 @@ class Claim(Generic[D]):
     paper: Callable[[str, str], PaperRef]
     tables: tuple[Table, ...] = ()
     short: str = ""  # a few words for tables ("U-curve")
+    plots: tuple[Plot, ...] = ()
+    # What `python -m harness claims` lists: how the claim is tested, what it is decided
+    # against, and the names of the constants in harness.thresholds that decide it.
+    test: str = ""
+    control: str = ""
+    thresholds: tuple[str, ...] = ()
 
     def finding(self, ev: Evidence, check: Check[Any], context: dict[str, Any], metric: str | None = None
                 ) -> Finding:

@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness import inputs
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method
 from harness.experiments.steering_grid import prompt_ids, prompt_text, steering_vectors
@@ -38,12 +39,7 @@ def parse_strengths(spec: str) -> list[float]:
     """``"0,0.005,0.01"`` -> floats (the order given, repeats dropped)."""
     out: list[float] = []
     for part in spec.split(","):
-        try:
-            value = float(part)
-        except ValueError:
-            raise HarnessError(f"--sweep: '{part.strip()}' is not a number; give strengths like 0,0.005,0.01") from None
-        if not math.isfinite(value):
-            raise HarnessError(f"--sweep: '{part.strip()}' is not a finite strength")
+        value = inputs.strength(part.strip(), "--sweep")
         if value not in out:
             out.append(value)
     return out
@@ -61,8 +57,8 @@ def steer_sweep(handle: ModelHandle, prompt: str, emotion: str, strengths: Seque
         raise HarnessError("steer: the prompt is empty; give the text to continue as an argument")
     if not strengths:
         raise HarnessError("steer: no strengths given")
-    if max_new_tokens < 1:
-        raise HarnessError(f"steer: --max-new-tokens must be >= 1, got {max_new_tokens}")
+    strengths = [inputs.strength(a) for a in strengths]
+    max_new_tokens = inputs.new_tokens(max_new_tokens)
     check_emotion(emotion, tuple(stimuli.names))
     prompting = "chat" if chat else "raw"
     vector = steering_vectors(handle, stimuli, profile, method=method, baseline=baseline)[

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from harness import inputs
 from harness import thresholds as th
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract
@@ -57,9 +58,8 @@ def check_emotion(name: str, emotions: tuple[str, ...]) -> str:
 def check_layer(handle: ModelHandle, layer: int | None) -> int:
     if layer is None:
         return handle.middle_layer
-    if not 0 <= layer < handle.n_layers:
-        raise HarnessError(f"{handle.key} has blocks 0..{handle.n_layers - 1}; --layer {layer} is outside them")
-    return layer
+    return int(inputs.number(layer, "layer", 0, handle.n_layers - 1, integer=True,
+                             hint=f"{handle.key} has blocks 0..{handle.n_layers - 1}"))
 
 
 def project(resid: torch.Tensor, vectors: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:

@@ -20,12 +20,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from harness import __version__, progress
+from harness import progress
 from harness.cache import atomic_dir, cache_root, hash_tensors, locked, write_json
 from harness.errors import HarnessError, ModelUnavailable
 from harness.models.layers import decoder_layers
+from harness.models.options import LoadOptions
 from harness.models.registry import ModelSpec, get_spec
 from harness.protocol import middle_block
+from harness.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +120,11 @@ def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise HarnessError(f"--device {device} asked for, but torch sees no CUDA GPU; use --device cpu")
+        raise HarnessError(f"device {device} asked for, but torch sees no CUDA GPU; use the device cpu")
     try:
         return torch.device(device)
     except RuntimeError:
-        raise HarnessError(f"unknown --device '{device}'; use cpu, cuda, cuda:N or auto") from None
+        raise HarnessError(f"unknown device '{device}'; use cpu, cuda, cuda:N or auto") from None
 
 
 def worker_device(device: str, worker: str | None, n_gpus: int) -> str:
@@ -134,7 +136,7 @@ def worker_device(device: str, worker: str | None, n_gpus: int) -> str:
 
 def resolve_dtype(dtype: str) -> torch.dtype:
     if dtype not in DTYPES:
-        raise HarnessError(f"unknown --dtype '{dtype}'; use one of {', '.join(DTYPES)}")
+        raise HarnessError(f"unknown dtype '{dtype}'; use one of {', '.join(DTYPES)}")
     return DTYPES[dtype]
 
 
@@ -189,11 +191,12 @@ def _fix_generation_config(model: nn.Module, tok: Any) -> None:
         gc.pad_token_id = tok.pad_token_id
 
 
-def load(key: str, device: str = "cpu", dtype: str = "float32", offline: bool = False,
-         allow_download: bool = False, trust_remote_code: bool = False) -> ModelHandle:
+def load(key: str, options: LoadOptions | None = None) -> ModelHandle:
     """Load a registry key or local directory. Raises ModelUnavailable when weights are absent."""
+    o = options or LoadOptions()
+    offline, allow_download, trust_remote_code = o.offline, o.allow_download, o.trust_remote_code
     spec = get_spec(key)
-    dev, dt = resolve_device(device), resolve_dtype(dtype)
+    dev, dt = resolve_device(o.device), resolve_dtype(o.dtype)
     t0 = time.perf_counter()
     if spec.gguf is not None:
         model, tok, meta = _load_converted(spec, dt, offline)

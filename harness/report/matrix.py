@@ -64,8 +64,18 @@ def cell_text(recs: list[ClaimRecord]) -> str:
                      + ("" if r.verdict == "not applicable" else f" ({short_value(r)})") for r in recs) or "—"
 
 
-def matrix_markdown(records: list[ClaimRecord]) -> str:
+def matrix_markdown(records: list[ClaimRecord], tablefmt: str = "github") -> str:
     models, rows = matrix(records)
     body = [[f"{row.claim} {row.short}", *(cell_text(row.cells.get(m, [])) for m in models)] for row in rows
             if row.cells]
-    return tabulate(body, headers=("claim", *models), tablefmt="github")
+    return tabulate(body, headers=("claim", *models), tablefmt=tablefmt)
+
+
+def matrix_text(records: list[ClaimRecord]) -> str:
+    """The matrix for a terminal: one block per model (a row per claim), so it fits any width."""
+    models, rows = matrix(records)
+    blocks = []
+    for m in models:
+        body = [[f"{row.claim} {row.short}", cell_text(row.cells[m])] for row in rows if m in row.cells]
+        blocks.append(tabulate(body, headers=("claim", m), tablefmt="simple"))
+    return "\n\n".join(blocks)

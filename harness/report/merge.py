@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.claims.c06_classifier_flips import pooled_records
 from harness.claims.record import ClaimRecord, is_pooled
-from harness.claims.steering import pooled_records
 from harness.errors import HarnessError
 from harness.report.results import read_excerpts, read_results
 

@@ -1,4 +1,5 @@
-"""Load and validate the stimulus files in ``stimuli/`` (data only, written for this harness)."""
+"""Load and validate the stimulus files in ``harness/stimuli/data/`` (data only, written for this
+harness and shipped as package data)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ STIMULI_ENV = "EMOTION_HARNESS_STIMULI"
 N_NEUTRAL_SENTENCES = 20
 
 
-PACKAGED = Path(__file__).resolve().parents[2] / "stimuli"
+# Package data: the stimuli ship with the package (wheel included), not only with the repository.
+PACKAGED = Path(__file__).resolve().parent / "data"
 # The independently written second comprehension set that geometry verdicts are replicated on.
 REPLICATION_SET = PACKAGED / "set-b"
 
 
 def stimuli_dir() -> Path:
-    """``$EMOTION_HARNESS_STIMULI``, else the repository's ``stimuli/``."""
+    """``$EMOTION_HARNESS_STIMULI``, else the packaged set (``harness/stimuli/data/``)."""
     return Path(os.environ.get(STIMULI_ENV) or PACKAGED)
 
 
@@ -245,5 +247,5 @@ def _names_word(text: str, words: tuple[str, ...]) -> str | None:
 
 
 def paper_values(root: Path | None = None) -> dict[str, Any]:
-    """The paper's reported numbers (stimuli/paper_values.yaml), keyed by table."""
+    """The paper's reported numbers (harness/stimuli/data/paper_values.yaml), keyed by table."""
     return read_yaml((root or stimuli_dir()) / "paper_values.yaml")

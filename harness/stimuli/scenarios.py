@@ -1,4 +1,4 @@
-"""Steering scenarios (stimuli/scenarios.yaml) and classifier label maps (stimuli/classifiers.yaml).
+"""Steering scenarios (data/scenarios.yaml) and classifier label maps (data/classifiers.yaml).
 
 Kept apart from :mod:`harness.stimuli.loading` so that editing a scenario never invalidates the
 cached extraction activations, whose key is the extraction stimuli's hash.

@@ -77,3 +77,17 @@ def test_run_claim_returns_the_evals_records(tiny):
         "share of label shuffles with every opposite pair > 0", "random-weight copy"]
     assert {r.metric for r in beside} == {"min_opposite_pair_cosine (random-weight copy)",
                                           "min_opposite_pair_cosine (stimuli set-b)"}
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"strength": float("nan")}, "strength: nan is not a finite number in \\[-1, 1\\]"),
+    ({"strength": float("inf")}, "strength: inf is not a finite number"),
+    ({"strength": -2.0}, "strength: -2.0 is not a finite number in \\[-1, 1\\]"),
+    ({"strength": 0.01, "max_new_tokens": 0}, "max_new_tokens: 0 is not a whole number in \\[1, 4096\\]"),
+    ({"strength": 0.01, "max_new_tokens": 2.5}, "max_new_tokens: 2.5 is not a whole number"),
+])
+def test_steer_refuses_non_finite_and_out_of_range_numbers_in_one_line(tiny, kwargs, message):
+    v = torch.nn.functional.normalize(torch.ones(tiny.d_model), dim=0)
+    with pytest.raises(HarnessError, match=message) as err:
+        harness.steer(tiny, "Hello", v, **kwargs)
+    assert "\n" not in str(err.value)

@@ -12,68 +12,25 @@ from functools import cache
 import pytest
 import torch
 from scipy import stats as sps
+from steering_support import TINY_PROFILE, LengthClassifier, expected_rows
 
 from harness import thresholds as th
-from harness.claims.steering import (
-    classifier_flips,
-    cross_lingual,
-    dose_response,
-    flip_points,
-    flip_rate,
-    median_ppl,
-    moves_check,
-    newly_degenerate,
-    pooled_flips,
-    regime,
-    regime_summary,
-    safe_strength,
-    scale_and_length,
-)
+from harness.claims.c05_steering_moves_target import moves_check
+from harness.claims.c06_classifier_flips import classifier_flips, flip_rate, pooled_flips
+from harness.claims.c07_dose_response import dose_response, flip_points
+from harness.claims.c08_regime import regime, regime_summary
+from harness.claims.c09_safe_steering_strength import safe_strength
+from harness.claims.c10_crosslingual import cross_lingual
+from harness.claims.c13_scale_and_prompt_length import scale_and_length
+from harness.claims.text_health import median_ppl, newly_degenerate
 from harness.errors import HarnessError
-from harness.experiments import steering_grid
 from harness.experiments.steering_grid import SteeringRun, SteerRow, grid_cells, run_steering
 from harness.metrics.recognition import Recognition
 from harness.metrics.textstats import text_stats
-from harness.protocol import Profile
 from harness.runtime.readout import reread
 from harness.stimuli.loading import load_stimuli
-from harness.stimuli.scenarios import Scenario, label_map, load_scenarios
-from harness.testing import GENERATION_INIT, TINY_CHAT, random_prompts, tiny_handle
-
-TINY_PROFILE = Profile("tiny", gen_max_new_tokens=4, n_permutations=50, n_bootstrap=20, batch_size=16, gen_batch_size=64,
-                       steer_max_new_tokens=5)
-
-
-class LengthClassifier:
-    """A deterministic stand-in: 'joy' grows with text length, 'sadness' shrinks."""
-
-    name, version, labels = "fake", "1", ("joy", "sadness", "fear", "anger", "trust", "disgust")
-
-    def scores(self, texts):
-        return [{"joy": len(t) / 100, "sadness": 1 - len(t) / 100, "fear": 0.1, "anger": 0.2, "trust": 0.3,
-                 "disgust": 0.0} for t in texts]
-
-
-class WordClassifier:
-    """A second stand-in with other labels: 'up' counts words."""
-
-    name, version, labels = "words", "1", ("up", "down")
-
-    def scores(self, texts):
-        return [{"up": len(t.split()) / 10, "down": 0.5} for t in texts]
-
-
-def expected_rows(prompts_per_scenario: list[int], prompting: str) -> int:
-    """run_steering's grid size from the thresholds (docs/protocol.md, section 5: 280 chat, 490 raw)."""
-    main = len(th.STRENGTHS) + len(th.RANDOM_STRENGTHS) + len(th.CONTROL_STRENGTHS) + len(th.CENTRED_STRENGTHS)
-    rows = sum(prompts_per_scenario) * main
-    if prompting == "chat":
-        return rows
-    scale_prompts = sum(min(k, th.SCALE_PROMPTS_PER_SCENARIO) for k in prompts_per_scenario)
-    # The paper's rule on short prompts at a main-grid strength is the main grid's row.
-    shared = sum(1 for a in th.SCALE_STRENGTHS if a in th.STRENGTHS)
-    per_scale_prompt = 1 + len(th.SCALE_STRENGTHS) * 2 * 2 - shared  # long unsteered + rules x lengths
-    return rows + scale_prompts * per_scale_prompt
+from harness.stimuli.scenarios import Scenario, load_scenarios
+from harness.testing import random_prompts, tiny_handle
 
 
 @pytest.mark.parametrize("family", ["gpt2", "llama", "qwen2", "gemma2", "gemma3_text", "mistral"])
@@ -128,65 +85,6 @@ def test_reading_without_scoring_stops_at_the_block_and_gives_the_same_projectio
         reread(h, prompts, conts, score=False)
 
 
-def test_run_steering_builds_the_whole_grid_and_is_cached(monkeypatch):
-    h = tiny_handle("llama", init=GENERATION_INIT, chat_template=TINY_CHAT)
-    stimuli, scenarios = load_stimuli(), load_scenarios()
-    labels = label_map("nade", stimuli)[1]
-    words = {e: ("up",) for e in stimuli.names}
-    counts = [len(s.prompts) for s in scenarios]
-    n_prompts = sum(counts)
-    chat = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", [LengthClassifier(), WordClassifier()],
-                        [labels, words])
-    assert len(chat.rows) == expected_rows(counts, "chat") == 280
-    assert chat.classifiers == ("fake", "words") and chat.classifier == "fake 1"
-    assert {r.direction for r in chat.rows} == {"emotion", "random", "opposite", "centred"}
-    assert {(r.rule, r.length) for r in chat.rows} == {("paper", "short")}
-    for direction, strengths in (("emotion", th.STRENGTHS), ("random", th.RANDOM_STRENGTHS),
-                                 ("opposite", th.CONTROL_STRENGTHS), ("centred", th.CENTRED_STRENGTHS)):
-        assert sorted({r.strength for r in chat.select(direction)}) == sorted(strengths)
-        assert len(chat.select(direction)) == n_prompts * len(strengths)
-    zero = chat.select("emotion", 0.0)
-    assert all(chat.baseline(r) is r for r in zero)
-    for r in chat.rows:
-        assert set(r.targets) == {"fake", "words"} and set(r.scores) == {"fake", "words"}
-        assert len(r.tokens) == r.n_new
-        assert math.isnan(r.target) == bool(r.stats["blank"])  # a text without words has no score
-        if not r.stats["blank"]:
-            assert r.target == r.targets["fake"] and chat.target_of(r, "words") == r.targets["words"]
-        if r.n_new:
-            assert not math.isnan(r.readout) and not math.isnan(r.readout_centred)
-    # The activation delta grows with strength: the injected vector is part of it.
-    for r in chat.select("emotion", 0.12):
-        assert r.sign * (r.activation - chat.baseline(r).activation) > 0
-
-    raw = run_steering(h, stimuli, scenarios, TINY_PROFILE, "raw", LengthClassifier(), labels)
-    assert len(raw.rows) == expected_rows(counts, "raw") == 490
-    assert raw.classifiers == ("fake",)
-    long = [r for r in raw.rows if r.length == "long"]
-    assert {r.prompt_index for r in long} == set(range(th.SCALE_PROMPTS_PER_SCENARIO))
-    for rule in ("paper", "sink-robust"):
-        for length in ("short", "long"):
-            for a in th.SCALE_STRENGTHS:  # every C13 cell once per C13 prompt (or main-grid prompt)
-                main = (rule, length) == ("paper", "short") and a in th.STRENGTHS
-                assert len(raw.select("emotion", a, rule=rule, length=length)) == \
-                    (n_prompts if main else len(scenarios) * th.SCALE_PROMPTS_PER_SCENARIO)
-    assert len(raw.select("emotion", 0.0, length="long")) == len(scenarios) * th.SCALE_PROMPTS_PER_SCENARIO
-    assert all(raw.baseline(r).length == "long" for r in long)
-    d = raw.diagnostics
-    assert len(d["sink_ratio"]) == h.n_layers and set(d["middle_scales"]) == {"paper", "sink-robust"}
-    assert all(s < lg for s, lg in zip(d["prompt_tokens"]["short"], d["prompt_tokens"]["long"], strict=True))
-
-    monkeypatch.setattr(steering_grid, "generate_steered", lambda *a, **k: pytest.fail("cache missed"))
-    again = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", [LengthClassifier(), WordClassifier()],
-                         [labels, words])
-    assert [seen(r) for r in again.rows] == [seen(r) for r in chat.rows]
-
-
-def seen(r: SteerRow) -> tuple:
-    """A row's text and scores, with nan (a text without words) comparable."""
-    def v(x: float) -> float | None:
-        return None if math.isnan(x) else x
-    return r.text, v(r.target), {k: v(x) for k, x in r.targets.items()}, r.readout if r.n_new else None
 
 
 def test_chat_prompts_need_a_chat_template():
@@ -671,7 +569,7 @@ def test_two_runs_merged_pool_c6_as_one_run_over_both_models(tmp_path):
     """A merge rebuilds the pooled record from the per-model records and gets what a run over
     both models records (through results.json, as the CLI reads it)."""
     from harness.claims.base import Finding, to_record
-    from harness.claims.steering import C6
+    from harness.claims.c06_classifier_flips import C6
     from harness.report.merge import merge_runs
     from harness.report.results import read_results, write_results
 

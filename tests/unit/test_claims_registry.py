@@ -1,39 +1,86 @@
-"""The claim registry: every claim declared once, complete, and read back through its details type."""
+"""The claim registry: one module per claim, mirrored by its eval and protocol section, complete,
+listed by `harness claims`, and read back through its details type."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
+import sys
+from pathlib import Path
 
 import pytest
 
-from harness.claims import CLAIMS, get_claim
+import harness.claims
+from harness import thresholds as th
+from harness.claims import CLAIMS, get_claim, module_of
 from harness.claims.base import Check, Finding, PaperRef, evaluate, to_record
 from harness.claims.record import ClaimRecord
+from harness.cli import main
 from harness.errors import HarnessError
 from harness.models.registry import REGISTRY
 from harness.report.summary import render_tables
 from harness.testing import tiny_handle
 
+CLAIMS_DIR = Path(harness.claims.__file__).parent
+REPO = CLAIMS_DIR.parents[1]
 
-def test_thirteen_claims_each_declared_once_and_complete():
-    assert sorted(c.id for c in CLAIMS) == sorted(f"C{i}" for i in range(1, 14))
+
+def test_every_claim_is_one_module_with_one_eval_and_one_protocol_section():
+    modules = sorted(p.stem for p in CLAIMS_DIR.glob("c[0-9][0-9]_*.py"))
+    assert sorted(module_of(c.id).rsplit(".", 1)[1] for c in CLAIMS) == modules  # one claim per module, each found
+    evals = sorted(p.stem.removeprefix("test_") for p in (REPO / "evals").glob("test_c[0-9][0-9]_*.py"))
+    assert evals == modules  # evals/test_cNN_x.py mirrors harness/claims/cNN_x.py
+    protocol = (REPO / "docs" / "protocol.md").read_text()
+    for c in CLAIMS:
+        module = module_of(c.id)
+        assert int(module.rsplit(".", 1)[1][1:3]) == int(c.id[1:]), (c.id, module)
+        assert c.check.__module__ == module and c.details.__module__ == module, c.id
+        assert re.search(rf"^### {c.id} - ", protocol, re.M), f"docs/protocol.md has no section for {c.id}"
+
+
+def test_each_claim_is_complete_and_lists_its_test_control_and_thresholds():
+    kinds = [p.kind for c in CLAIMS for p in c.plots]
+    assert len(kinds) == len(set(kinds))
     for c in CLAIMS:
         assert c.axis in ("extraction method", "prompting mode") and c.axis_values, c.id
-        assert dataclasses.is_dataclass(c.details) and c.tables and c.metric, c.id
-        assert c.check.__module__ in ("harness.claims.geometry", "harness.claims.steering"), c.id
+        assert dataclasses.is_dataclass(c.details) and c.tables and c.metric and c.short, c.id
+        assert c.test and c.control and c.thresholds, c.id
+        for name in c.thresholds:
+            assert hasattr(th, name), (c.id, name)
         for key in ("smollm2-135m-instruct", "gemma-3-270m", "qwen2.5-coder-0.5b-instruct"):
             ref = c.paper(key, REGISTRY[key].family)
             assert isinstance(ref, PaperRef) and ref.source, (c.id, key)
+    # The report's order: geometry claims (extraction methods), then steering claims, by number.
+    order = [(c.axis != "extraction method", int(c.id[1:])) for c in CLAIMS]
+    assert order == sorted(order)
     assert get_claim("C8").section.startswith("5.3")
-    c13 = get_claim("C13")  # not in the paper; raw prompting only (the scale sweep runs on raw prompts)
-    assert c13.axis == "prompting mode" and c13.axis_values == ("raw",)
-    assert c13.paper("gemma-3-270m", "gemma3_text").value is None
     with pytest.raises(HarnessError, match="unknown claim 'C0'"):
         get_claim("C0")
 
 
+def test_a_module_that_does_not_declare_its_claim_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "c15_empty.py").write_text("X = 1\n")
+    monkeypatch.setattr(harness.claims, "__path__", [*harness.claims.__path__, str(tmp_path)])
+    harness.claims._registry.cache_clear()
+    try:
+        with pytest.raises(HarnessError, match=r"c15_empty.py: a claim module must declare the Claim C15"):
+            get_claim("C1")
+    finally:
+        monkeypatch.undo()
+        harness.claims._registry.cache_clear()
+        sys.modules.pop("harness.claims.c15_empty", None)
+
+
+def test_claims_command_lists_every_claim_from_the_registry(capsys):
+    assert main(["claims"]) == 0
+    said = capsys.readouterr().out
+    for c in CLAIMS:
+        assert f"{c.id} ({c.short}; paper {c.section}): {c.statement}" in said
+    assert "EXPLOSIVE_PPL_RATIO = 4.5" in said and "decided in: harness.claims.c08_regime" in said
+
+
 def _c3_record(**drop: bool) -> ClaimRecord:
-    from harness.claims.geometry import OppositePairsDetails
+    from harness.claims.c03_opposite_pairs import OppositePairsDetails
 
     pairs = {"happy-sad": 0.4, "calm-desperate": 0.3, "loving-hostile": 0.2, "proud-guilty": 0.35}
     rec = to_record("C3", "m", Finding("min_opposite_pair_cosine", Check(True, 0.2, "r", OppositePairsDetails(

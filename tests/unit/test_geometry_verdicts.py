@@ -10,8 +10,13 @@ import pytest
 import torch
 
 from harness.claims.base import ControlReading, decide
-from harness.claims.geometry import C2, C3, C4, C11, C12, judge
-from harness.claims.geometry import TestResult as Result
+from harness.claims.c02_generation_vs_comprehension import C2
+from harness.claims.c03_opposite_pairs import C3
+from harness.claims.c04_below_anisotropy import C4
+from harness.claims.c11_valence import C11
+from harness.claims.c12_emotion_specific import C12
+from harness.claims.geometry_judging import GeometryResult as Result
+from harness.claims.geometry_judging import judge
 from harness.experiments.extraction import Extraction
 from harness.experiments.geometry_run import Geometry, analyse
 from harness.metrics.vectors import LabelledStates

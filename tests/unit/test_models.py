@@ -56,11 +56,11 @@ def test_hub_model_absent_from_the_cache_is_unavailable(monkeypatch, tmp_path):
 
 def test_bad_device_and_dtype_fail_with_one_line():
     if not torch.cuda.is_available():
-        with pytest.raises(HarnessError, match="no CUDA GPU; use --device cpu"):
+        with pytest.raises(HarnessError, match="no CUDA GPU; use the device cpu"):
             resolve_device("cuda")
-    with pytest.raises(HarnessError, match="unknown --device 'tpu'"):
+    with pytest.raises(HarnessError, match="unknown device 'tpu'"):
         resolve_device("tpu")
-    with pytest.raises(HarnessError, match="unknown --dtype 'float8'"):
+    with pytest.raises(HarnessError, match="unknown dtype 'float8'"):
         resolve_dtype("float8")
     assert resolve_device("auto").type in {"cpu", "cuda"}
 

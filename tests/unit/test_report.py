@@ -6,106 +6,18 @@ from __future__ import annotations
 import csv
 
 import pytest
+from report_support import EXCERPTS, build_report, rec, records
 
-from harness import thresholds as th
-from harness.claims.base import Check, Finding, PaperRef, to_record
-from harness.claims.geometry import OppositePairsDetails, UCurveCurves, ValenceDetails, u_curve
+from harness.claims.base import Check
+from harness.claims.c03_opposite_pairs import OppositePairsDetails
 from harness.claims.record import ClaimRecord
-from harness.claims.steering import (
-    C5,
-    C6,
-    C7,
-    C8,
-    C9,
-    classifier_flips,
-    dose_response,
-    moves_check,
-    regime,
-    safe_strength,
-)
 from harness.cli import main
-from harness.experiments.steering_grid import SteeringRun, SteerRow
-from harness.metrics.textstats import text_stats
-from harness.report.results import write_results
-from harness.report.summary import render_excerpts, visible, write_report
-from harness.stimuli.scenarios import load_scenarios
-
-N = 12  # blocks of the fake model
-
-
-def steering_run(model: str) -> SteeringRun:
-    sc = load_scenarios()
-    rows = []
-    for s in sc:
-        for i in range(len(s.prompts)):
-            for a in th.STRENGTHS:
-                text = "calm calm calm calm calm calm" if a >= 0.08 else f"an ordinary reply number {i} here"
-                rows.append(SteerRow(s.id, i, "emotion", a, s.sign, text, 6, False, s.sign * a * (i + 1),
-                                     10 + 100 * a, 5 + 50 * a, 0.5 + s.sign * a, {"joy": 0.5}, text_stats(text).__dict__))
-            for a in th.RANDOM_STRENGTHS:
-                rows.append(SteerRow(s.id, i, "random", a, s.sign, "random words", 2, False, 0.0, 12.0, 0.0, 0.5,
-                                     {"joy": 0.5}, text_stats("random words").__dict__))
-    return SteeringRun(model, "raw", "comprehension", "prefill", "fake 1", model, 8, N // 2, sc, tuple(rows))
-
-
-CONTEXT = {"profile": "paper", "stimuli": "abc123"}
-
-
-def rec(claim, model, metric, check: Check, method, **context):
-    return to_record(claim, model, Finding(metric, check, {"method": method, **CONTEXT, **context},
-                                           PaperRef(0.5, "test")))
-
-
-def records() -> list[ClaimRecord]:
-    out = []
-    for model in ("tiny-a", "tiny-b"):
-        curve = [0.9 - 0.05 * i + 0.004 * i * i for i in range(N)]
-        main = u_curve(curve)
-        out.append(rec("C1", model, "best_depth_separation", Check(main.holds, main.value, main.reason, UCurveCurves(
-            **vars(main.details), separation_per_block={"neutral": curve, "centred": curve},
-            separation_post_final_norm={"neutral": 0.5, "centred": 0.5},
-            separation_ci_per_block=[[c - 0.05, c + 0.05] for c in curve],
-            null_mean_per_block=[c + 0.02 for c in curve], null_p05_per_block=[c + 0.01 for c in curve],
-            heldout_kind="held-out passages", heldout_top1_per_block=[0.1] * N, heldout_top3_per_block=[0.2] * N,
-            heldout5_top1_per_block=[0.3] * N, transfer_top1_per_block=None)),
-            "comprehension"))
-        cos = [[1.0 if i == j else 0.3 for j in range(20)] for i in range(20)]
-        pairs = {"happy-sad": 0.4, "calm-desperate": 0.3, "loving-hostile": 0.2, "proud-guilty": 0.35}
-        out.append(rec("C3", model, "min_opposite_pair_cosine", Check(True, 0.2, "fake", OppositePairsDetails(
-            neutral=pairs, centred=pairs, minus_separation=pairs, minus_separation_ci={k: [0.0, 0.1] for k in pairs},
-            null_all_positive_share=1.0, baseline="neutral", layer=6, cosine_matrix=cos)), "comprehension"))
-        out.append(rec("C11", model, "valence_pc1_abs_spearman", Check(True, 0.3, "fake", ValenceDetails(
-            valence={"neutral": 0.3, "centred": 0.2}, valence_ci=[0.1, 0.45], arousal={"neutral": 0.1},
-            emotion_specific=True, baseline="neutral",
-            layer=6, pc_scores=[[i * 0.1, -i * 0.05] for i in range(20)],
-            valences=[(-1) ** i * 0.5 for i in range(20)], arousals=[0.0] * 20)), "comprehension"))
-        run = steering_run(model)
-        out.append(rec("C5", model, C5.metric, moves_check(run), "raw", vector_method="comprehension",
-                       classifier="fake 1"))
-        out.append(rec("C6", model, C6.metric, classifier_flips(run), "raw", classifier="fake 1"))
-        out.append(rec("C7", model, C7.metric, dose_response(run), "raw", classifier="fake 1"))
-        out.append(rec("C8", model, C8.metric, regime(run, "explosive"), "raw"))
-        out.append(rec("C9", model, C9.metric, safe_strength(run), "raw"))
-    return out
-
-
-EXCERPTS = [{"model": "tiny-a", "prompting": "raw", "scenario": "sad_to_happy", "target_emotion": "happy", "sign": 1,
-             "prompt_index": 0, "prompt": "It rained.", "direction": "emotion", "strength": 0.02,
-             "text": "The sun <came> out.", "target": 0.7, "perplexity": 12.5, "loop_share": 0.0,
-             "trace": {"emotion": "happy", "layer": 6, "tokens": ["It", " rained", ".", " The", " sun", " <came>",
-                                                                  " out", "."],
-                       "prompt_tokens": 3, "target_projection": [9.0, -0.5, 0.1, 0.2, 0.8, 1.2, 0.4, -0.1]}}]
-RUN = {"date": "2026-11-25T00:00:00+00:00", "profile": "paper", "device": "cpu", "dtype": "float32",
-       "harness_version": "0", "models": {"tiny-a": {"family": "llama", "kind": "instruct"}}}
+from harness.report.summary import render_excerpts, visible
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("rep")
-    recs = records()
-    write_results(out / "results.json", RUN, recs, EXCERPTS)
-    write_report(out, RUN, recs, EXCERPTS)
-    return out
+    return build_report(tmp_path_factory.mktemp("rep"))
 
 
 def test_summary_has_every_paper_table_with_paper_and_measured_columns(report):
@@ -218,48 +130,3 @@ def test_matrix_keeps_one_column_for_pooled_checks():
     assert models == ["tiny-a", "tiny-b", POOLED]
     c9 = next(r for r in rows if r.claim == "C9")
     assert [r.model for r in c9.cells[POOLED]] == ["pooled(tiny-a,tiny-b)"]
-
-
-def _chromium() -> str | None:
-    import shutil
-
-    return next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-
-
-PROBE = """<script>addEventListener("load", () => {
-  const m = document.querySelector("table.matrix").getBoundingClientRect();
-  const img = document.querySelector("img.plot");
-  document.body.setAttribute("data-probe", JSON.stringify({matrix_top: m.top, matrix_height: m.height,
-    viewport: innerHeight, plot_width: img.naturalWidth, plot_complete: img.complete,
-    resources: performance.getEntriesByType("resource").map(e => e.name)}));
-});</script></body>"""
-
-
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (Debian: apt-get install chromium)")
-def test_summary_html_renders_in_headless_chromium(report, tmp_path):
-    """The page in a real browser with name resolution switched off: the matrix is above the
-    fold, an inline plot decodes, the page requests nothing, and the screenshot shows the
-    verdict colours."""
-    import html as html_lib
-    import json
-    import re
-    import subprocess
-
-    import matplotlib.image
-
-    browser = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-               "--window-size=1400,1000", "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=10000"]
-    probed = tmp_path / "probed.html"
-    probed.write_text((report / "summary.html").read_text().replace("</body>", PROBE))
-    dom = subprocess.run([*browser, "--dump-dom", probed.as_uri()], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
-    probe = json.loads(html_lib.unescape(re.search(r'data-probe="([^"]*)"', dom).group(1)))
-    assert 0 <= probe["matrix_top"] < probe["viewport"] and probe["matrix_height"] > 100
-    assert probe["plot_complete"] and probe["plot_width"] > 100
-    assert probe["resources"] == []
-    shot = tmp_path / "shot.png"
-    subprocess.run([*browser, f"--screenshot={shot}", (report / "summary.html").as_uri()], capture_output=True,
-                   timeout=120, check=True)
-    rgb = (matplotlib.image.imread(shot)[..., :3] * 255).round().astype(int)
-    verdict_colours = [(0xd1, 0xf5, 0xd8), (0xff, 0xd8, 0xd3), (0xff, 0xf1, 0xb8), (0xdd, 0xe6, 0xf5)]
-    assert any((rgb == colour).all(-1).any() for colour in verdict_colours), "no verdict colour in the first screen"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.claims.geometry import u_curve
+from harness.claims.c01_u_curve import u_curve
 
 
 def test_u_curve_accepts_a_u_and_rejects_early_minima_and_flat_curves():

@@ -60,3 +60,19 @@ def test_the_second_set_is_complete_and_shares_no_passage_with_the_first():
     assert b.name == "set-b" and b.neutral_sentences != a.neutral_sentences
     texts = lambda s: {t for group in (s.passages, s.held_out) for v in group.values() for t in v}  # noqa: E731
     assert len(texts(b)) == 103 and not texts(a) & texts(b)
+
+
+def test_every_stimulus_file_is_package_data():
+    """pyproject's package-data globs cover every file of the packaged stimuli (a wheel without
+    them cannot load its passages; .ci/wheel-check installs a wheel and runs a claim)."""
+    import fnmatch
+
+    import tomllib
+
+    from harness.stimuli.loading import PACKAGED
+
+    root = PACKAGED.parent
+    globs = tomllib.loads((root.parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["harness.stimuli"]
+    files = [p.relative_to(root).as_posix() for p in PACKAGED.rglob("*") if p.is_file()]
+    assert files and all(any(fnmatch.fnmatch(f, g) for g in globs) for f in files), files

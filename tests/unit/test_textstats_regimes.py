@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness import thresholds as th
-from harness.claims.steering import classify_regime
+from harness.claims.c08_regime import classify_regime
 from harness.metrics.textstats import (
     DEGENERATION_KINDS,
     cjk_share,

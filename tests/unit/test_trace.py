@@ -87,8 +87,10 @@ def test_trace_files_hold_the_traces_numbers(tiny, tmp_path):
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"text": "  "}, "the text is empty"),
-    ({"layer": 99}, "--layer 99 is outside them"),
-    ({"layer": -1}, "--layer -1 is outside them"),
+    ({"layer": 99}, r"layer: 99 is not a whole number in \[0, \d+\]; tiny-\w+ has blocks 0\.\."),
+    ({"layer": -1}, "layer: -1 is not a whole number in"),
+    ({"layer": 1.5}, "layer: 1.5 is not a whole number in"),
+    ({"layer": float("nan")}, "layer: nan is not a whole number in"),
 ])
 def test_bad_trace_input_is_a_one_line_error(tiny, kwargs, message):
     args = {"text": TEXT} | kwargs
@@ -126,9 +128,17 @@ def test_trace_command_writes_the_files_and_says_where(tiny_dir, tmp_path, capsy
     (["trace", "no-such-model", TEXT], "unknown model 'no-such-model'"),
     (["trace", "{dir}", ""], "the text is empty"),
     (["trace", "{dir}", TEXT, "--emotion", "zen"], "unknown emotion 'zen'"),
-    (["trace", "{dir}", TEXT, "--layer", "40", "--profile", "quick"], "--layer 40 is outside them"),
+    (["trace", "{dir}", TEXT, "--layer", "40", "--profile", "quick"], "layer: 40 is not a whole number in [0, "),
+    (["trace", "{dir}", TEXT, "--layer", "nan"], "argument --layer: 'nan' is not a whole number >= 0"),
+    (["steer", "{dir}", "Hello", "--emotion", "calm", "--strength", "nan"],
+     "argument --strength: 'nan' is not a finite number in [-1, 1]"),
+    (["steer", "{dir}", "Hello", "--emotion", "calm", "--strength", "inf"], "'inf' is not a finite number"),
+    (["steer", "{dir}", "Hello", "--emotion", "calm", "--strength", "3"], "'3' is not a finite number in [-1, 1]"),
+    (["steer", "{dir}", "Hello", "--emotion", "calm", "--max-new-tokens", "0"], "'0' is not a whole number in [1, "),
+    (["steer", "{dir}", "Hello", "--emotion", "calm", "--max-new-tokens", "1e9"], "is not a whole number in [1, "),
+    (["steer", "{dir}", "Hello", "--emotion", "calm", "--sweep", "0,nan"], "--sweep: 'nan' is not a finite number"),
     (["steer", "{dir}", "Hello", "--emotion", "zen"], "unknown emotion 'zen'"),
-    (["steer", "{dir}", "Hello", "--emotion", "calm", "--sweep", "0,x"], "'x' is not a number"),
+    (["steer", "{dir}", "Hello", "--emotion", "calm", "--sweep", "0,x"], "--sweep: 'x' is not a finite number"),
     (["steer", "{dir}", "  ", "--emotion", "calm", "--scorer", "self", "--classifier", "nrclex",
       "--profile", "quick"], "the prompt is empty"),
 ])
@@ -165,5 +175,7 @@ def test_steer_sweep_unsteered_row_is_the_plain_continuation(tiny):
 
 def test_parse_strengths():
     assert parse_strengths("0, 0.005,0.01,0.01,-0.02") == [0.0, 0.005, 0.01, -0.02]
-    with pytest.raises(HarnessError, match="'inf' is not a finite strength"):
+    with pytest.raises(HarnessError, match="--sweep: 'inf' is not a finite number"):
         parse_strengths("0,inf")
+    with pytest.raises(HarnessError, match=r"--sweep: '2' is not a finite number in \[-1, 1\]"):
+        parse_strengths("0,2")

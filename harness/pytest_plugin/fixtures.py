@@ -1,5 +1,4 @@
-"""Fixtures the evals use, registered by the plugin (harness.pytest_plugin), so an evals folder
-anywhere gets them from the installed package.
+"""The evals' fixtures (registered by the plugin, harness.pytest_plugin).
 
 ``verify(claim, axis_value)`` is the whole life of a claim check for the model under test:
 not applicable -> recorded and skipped; else evidence -> findings -> records (each compared
@@ -23,14 +22,17 @@ from harness.experiments.steering_grid import SteeringRun, supports_prompting
 from harness.experiments.workbench import Workbench, scorer_for
 from harness.models.loading import ModelHandle, load
 from harness.protocol import Profile, get_profile
-from harness.pytest_plugin import rooted_path, selected_models
+from harness.pytest_plugin.options import load_options, opt, rooted_path, selected_models
+from harness.pytest_plugin.store import RunStore, run_store
 from harness.report.baselines import check as check_baseline
 from harness.stimuli.loading import load_replication, load_stimuli
 from harness.stimuli.scenarios import load_scenarios
 
 
-def _opt(config: pytest.Config, name: str) -> Any:
-    return config.getoption(name)
+@pytest.fixture(scope="session")
+def harness_run(pytestconfig: pytest.Config) -> RunStore:
+    """The session's record store (models loaded, claim results, steered excerpts)."""
+    return run_store(pytestconfig)
 
 
 def _fail_on_harness_error(fn: Callable[[], Any]) -> Any:
@@ -49,21 +51,19 @@ def _fail_on_harness_error(fn: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def profile(pytestconfig: pytest.Config) -> Profile:
-    return get_profile(_opt(pytestconfig, "profile"))
+def protocol_profile(pytestconfig: pytest.Config) -> Profile:
+    return get_profile(opt(pytestconfig, "protocol_profile"))
 
 
 @pytest.fixture(scope="session")
 def model_loader(pytestconfig: pytest.Config, harness_run) -> Callable[[str], ModelHandle]:
     """``model_loader(key)``: a model handle with the session's options (skips when absent)."""
     loaded: dict[str, ModelHandle] = {}
-    c = pytestconfig
+    options = load_options(pytestconfig)
 
     def get(key: str) -> ModelHandle:
         if key not in loaded:
-            handle = _fail_on_harness_error(lambda: load(
-                key, device=_opt(c, "device"), dtype=_opt(c, "dtype"), offline=_opt(c, "offline"),
-                allow_download=_opt(c, "allow_download"), trust_remote_code=_opt(c, "trust_remote_code")))
+            handle = _fail_on_harness_error(lambda: load(key, options))
             harness_run.add_model(handle)
             loaded[key] = handle
         return loaded[key]
@@ -82,10 +82,7 @@ def float32_twin(model: ModelHandle, pytestconfig: pytest.Config) -> ModelHandle
     """The model under test loaded in float32, for a run in reduced precision to be checked against."""
     if model.dtype == torch.float32:
         return model
-    c = pytestconfig
-    return _fail_on_harness_error(lambda: load(
-        model.key, device=_opt(c, "device"), dtype="float32", offline=_opt(c, "offline"),
-        allow_download=_opt(c, "allow_download"), trust_remote_code=_opt(c, "trust_remote_code")))
+    return _fail_on_harness_error(lambda: load(model.key, load_options(pytestconfig, dtype="float32")))
 
 
 @pytest.fixture(scope="session")
@@ -95,21 +92,21 @@ def model_keys(pytestconfig: pytest.Config) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def workbench(pytestconfig: pytest.Config, profile: Profile, model_loader, harness_run) -> Workbench:
+def workbench(pytestconfig: pytest.Config, protocol_profile: Profile, model_loader, harness_run) -> Workbench:
     """The session's evidence: geometry and steering runs, each computed once."""
-    scorer_key = _opt(pytestconfig, "ppl_scorer")
+    scorer_key = opt(pytestconfig, "ppl_scorer")
     primary = rooted_path(pytestconfig, "stimuli")
     stimuli = _fail_on_harness_error(lambda: load_stimuli(primary))
     replication = None
-    if _opt(pytestconfig, "replicate_with") != "none":  # default (unset): the packaged set-b
+    if opt(pytestconfig, "replicate_with") != "none":  # default (unset): the packaged set-b
         second = rooted_path(pytestconfig, "replicate_with")
         replication = _fail_on_harness_error(lambda: load_replication(second, primary))
     scenarios = _fail_on_harness_error(load_scenarios)
-    return Workbench(stimuli=stimuli, scenarios=scenarios, profile=profile, replication=replication,
-                     classifier_name=_opt(pytestconfig, "classifier"),
-                     allow_download=_opt(pytestconfig, "allow_download"),
+    return Workbench(stimuli=stimuli, scenarios=scenarios, profile=protocol_profile, replication=replication,
+                     classifier_name=opt(pytestconfig, "classifier"),
+                     allow_download=opt(pytestconfig, "allow_download"),
                      scorer=lambda handle: scorer_for(scorer_key, handle, model_loader),
-                     scale_rule=_opt(pytestconfig, "scale_rule"),
+                     scale_rule=opt(pytestconfig, "scale_rule"),
                      on_excerpts=harness_run.add_excerpts)
 
 
@@ -120,7 +117,7 @@ def record_claim(harness_run, pytestconfig: pytest.Config) -> Callable[..., Clai
     Each record is compared with its reviewed baseline (``--baselines``); a value that
     drifted beyond its tolerance fails the test that recorded it."""
     root = rooted_path(pytestconfig, "baselines")
-    update = _opt(pytestconfig, "update_baselines")
+    update = opt(pytestconfig, "update_baselines")
 
     def record(*args: Any, **kwargs: Any) -> ClaimRecord:
         return _checked(harness_run.record(*args, **kwargs))
@@ -141,8 +138,8 @@ def record_claim(harness_run, pytestconfig: pytest.Config) -> Callable[..., Clai
 
 
 @pytest.fixture
-def expect(request: pytest.FixtureRequest, profile: Profile, pytestconfig: pytest.Config):
-    """``expect(claim_id, model, axis_value, check)``: the verdict as the test's outcome.
+def expect_outcome(protocol_profile: Profile, pytestconfig: pytest.Config):
+    """``expect_outcome(claim_id, model, axis_value, check)``: the verdict as the test's outcome.
 
     holds -> pass. Listed in expected_outcomes.yaml with this verdict -> xfail. In the profile
     the entry was reviewed in, any other verdict (holds included) fails the run until the
@@ -154,7 +151,7 @@ def expect(request: pytest.FixtureRequest, profile: Profile, pytestconfig: pytes
         entry = _fail_on_harness_error(lambda: read_expected(path) if path else {}).get((claim_id, model, axis_value))
         where = f"[records in {report / 'results.json' if report else 'results.json'}]"
         verdict = result.verdict
-        if entry is not None and entry.profile == profile.name and verdict != entry.verdict:
+        if entry is not None and entry.profile == protocol_profile.name and verdict != entry.verdict:
             pytest.fail(f"{claim_id} on {model} ({axis_value}) is now '{verdict}', but expected_outcomes.yaml "
                         f"says '{entry.verdict}' (reviewed: {entry.measured}); review the entry: {result.reason} "
                         f"{where}", pytrace=False)
@@ -169,17 +166,17 @@ def expect(request: pytest.FixtureRequest, profile: Profile, pytestconfig: pytes
 
 
 @pytest.fixture
-def verify(model: ModelHandle, workbench: Workbench, record_claim, expect, profile: Profile):
+def verify(model: ModelHandle, workbench: Workbench, record_claim, expect_outcome, protocol_profile: Profile):
     """``verify(claim, axis_value)``: check ``claim`` on the model under test (module docstring)."""
 
     def run(claim: Claim[Any], axis_value: str) -> list[ClaimRecord]:
         outcome = _fail_on_harness_error(
-            lambda: evaluate(claim, lambda: workbench.evidence(model), model, axis_value, profile.name))
+            lambda: evaluate(claim, lambda: workbench.evidence(model), model, axis_value, protocol_profile.name))
         for rec in outcome.records:
             record_claim.keep(rec)
         if outcome.decisive is None:
             pytest.skip(outcome.reason_not_applicable)
-        expect(claim.id, model.key, axis_value, outcome.decisive)
+        expect_outcome(claim.id, model.key, axis_value, outcome.decisive)
         return outcome.records
 
     return run
@@ -197,8 +194,8 @@ def measure(model: ModelHandle, workbench: Workbench, record_claim):
 
 
 @pytest.fixture
-def verify_pooled(model_keys: list[str], model_loader, workbench: Workbench, record_claim, expect,
-                  profile: Profile):
+def verify_pooled(model_keys: list[str], model_loader, workbench: Workbench, record_claim, expect_outcome,
+                  protocol_profile: Profile):
     """``verify_pooled(claim, prompting, pool)``: a check over every selected model's steering run,
     where ``pool(runs, prompting, profile_name, recognition) -> (pooled model name, Finding)``
     and ``recognition`` is the primary classifier's (harness.metrics.recognition)."""
@@ -218,9 +215,9 @@ def verify_pooled(model_keys: list[str], model_loader, workbench: Workbench, rec
             pytest.skip(f"pooling needs at least two models with {prompting} prompts; the per-model check "
                         "covers one")
         recognition = _fail_on_harness_error(lambda: workbench.recognition(workbench.classifier))
-        name, finding = _fail_on_harness_error(lambda: pool(runs, prompting, profile.name, recognition))
+        name, finding = _fail_on_harness_error(lambda: pool(runs, prompting, protocol_profile.name, recognition))
         rec = record_claim.keep(_fail_on_harness_error(lambda: to_record(claim.id, name, finding)))
-        expect(claim.id, name, prompting, finding.check)
+        expect_outcome(claim.id, name, prompting, finding.check)
         return rec
 
     return run

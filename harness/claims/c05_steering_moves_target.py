@@ -1,0 +1,254 @@
+"""C5 (paper 5.1, Table 4): steering moves the target emotion in every model.
+
+The readout (the unsteered model re-reading the steered text, projected on the target
+vector) against the same prompt's unsteered text, beside a random direction and the
+opposite emotion's vector on the same prompts."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from harness import thresholds as th
+from harness.claims.base import (
+    Check,
+    Claim,
+    ControlReading,
+    Evidence,
+    Finding,
+    PaperRef,
+    Table,
+    decide,
+    interval_side,
+    parse_details,
+)
+from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
+from harness.claims.record import ClaimRecord
+from harness.claims.steering_rows import (
+    Key,
+    p_text,
+    refusal_share,
+    rows_by_prompt,
+    share_of,
+    shown,
+    signed,
+    steering_applies,
+    zero_if_missing,
+)
+from harness.claims.text_health import (
+    is_degenerate,
+)
+from harness.experiments.steering_grid import PROMPTINGS, Direction, SteeringRun
+from harness.metrics.paired import (
+    bootstrap_interval,
+    finite_pairs,
+    mcnemar_greater,
+    paired_greater,
+    proportion_interval,
+)
+from harness.stimuli.loading import paper_values
+
+SCENARIO_COLUMNS = (("calm", "Calm"), ("hostile", "Hostile"), ("happy", "Happy"), ("desperate", "Desperate"),
+                    ("anti_calm", "Anti-Calm"))
+
+
+
+@dataclass(frozen=True)
+class PairedControl:
+    """A control direction under the claim's test, and whether the emotion vector beats it."""
+
+    name: str
+    moved: int
+    n: int
+    mean_delta: float
+    p_beaten: float  # one-sided paired p that the emotion vector does more than this control
+
+
+@dataclass(frozen=True)
+class MovesDetails:
+    strength: float
+    direction: str  # which vectors steered: emotion (neutral baseline) or centred
+    moved: int
+    n: int
+    mean_delta: float
+    mean_delta_interval: list[float]
+    paired_controls: list[dict[str, Any]]
+    per_scenario: dict[str, dict[str, float]]
+    rate_by_strength: dict[str, float]
+    centred_readout: dict[str, Any]  # the same deltas read on the target's centred (emotion-specific) v_hat
+    refusal_share: float | None = None
+    random_rate: float | None = None
+    moved_any_text: int | None = None  # readout delta > 0 counting degenerate texts too
+    degenerate_steered: int | None = None
+
+
+def _readout_deltas(run: SteeringRun, direction: Direction, strength: float, attr: str,
+                    healthy: bool = True) -> dict[Key, float]:
+    """Signed readout deltas per prompt; with ``healthy``, a degenerate steered text counts as no
+    movement (0): a collapsed text carries no emotion a reader could see."""
+    return {k: 0.0 if healthy and is_degenerate(r) else zero_if_missing(signed(run, r, attr))
+            for k, r in rows_by_prompt(run, direction, strength).items()}
+
+
+def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
+                direction: Direction = "emotion") -> Check[MovesDetails]:
+    """C5: the readout delta (unsteered re-read of the steered text on the target v_hat, signed)
+    is > 0 in most prompts (Clopper-Pearson interval above one half), and the steering vector
+    beats the random direction and the opposite emotion's vector in paired tests over prompts."""
+    emo = _readout_deltas(run, direction, strength, "readout")
+    keys = sorted(emo)
+    e = [emo[k] for k in keys]
+    moved = sum(v > 0 for v in e)
+    n = len(e)
+    rate = moved / n if n else math.nan
+    ci = proportion_interval(moved, n)
+    passes = interval_side(ci, th.MOST, above=True) if n else None
+    ctrl_dirs: list[tuple[str, Direction]] = [("random direction", "random")]
+    if direction == "emotion" and run.select("opposite", strength):
+        ctrl_dirs.append(("opposite emotion", "opposite"))
+    controls, readings = [], []
+    for name, cdir in ctrl_dirs:
+        # The same yes/no reading on the control's text of the same prompt (moved, text healthy),
+        # compared by exact McNemar: a collapsed text is "not moved" on both sides alike.
+        c = _readout_deltas(run, cdir, strength, "readout")
+        cv = [c.get(k, 0.0) for k in keys]
+        _, _, p = mcnemar_greater([v > 0 for v in e], [v > 0 for v in cv])
+        pc = PairedControl(name, sum(v > 0 for v in cv), len(c), statistics.fmean(cv) if cv else math.nan, p)
+        controls.append(pc.__dict__)
+        readings.append(ControlReading(name, f"{pc.moved}/{pc.n} moved; beaten {p_text(p)}", p >= th.CONTROL_ALPHA))
+    # The centred (emotion-specific) readout, on healthy texts only (a pair with a collapsed
+    # text is dropped, not pinned at 0).
+    def centred_deltas(d: Direction) -> dict[Key, float]:
+        return {k: math.nan if is_degenerate(r) else signed(run, r, "readout_centred")
+                for k, r in rows_by_prompt(run, d, strength).items()}
+
+    cen = centred_deltas(direction)
+    ce = [cen[k] for k in keys]
+    ce_ok = [v for v in ce if not math.isnan(v)]
+    centred = {"mean_delta": statistics.fmean(ce_ok) if ce_ok else math.nan,
+               "interval": list(bootstrap_interval(ce_ok)),
+               "moved": sum(v > 0 for v in ce_ok), "n": len(ce_ok)}
+    for _, cdir in ctrl_dirs:
+        c = centred_deltas(cdir)
+        cv = [c.get(k, math.nan) for k in keys]
+        centred[f"p_beats_{cdir}"] = paired_greater(ce, cv) if finite_pairs(ce, cv) >= th.MIN_PAIRS else math.nan
+    per_scenario = {s.id: {
+        "readout_delta": statistics.fmean(zero_if_missing(signed(run, r, "readout")) for r in run.select(direction, strength, s.id)),
+        "activation_delta": statistics.fmean(signed(run, r, "activation")
+                                             for r in run.select(direction, strength, s.id))}
+        for s in run.scenarios if run.select(direction, strength, s.id)}
+    strengths = th.STRENGTHS if direction == "emotion" else th.CENTRED_STRENGTHS
+    by_strength = {str(a): share_of([v > 0 for v in _readout_deltas(run, direction, a, "readout").values()])
+                   for a in strengths if a > 0}
+    refusals = refusal_share(run)
+    any_text = sum(v > 0 for v in _readout_deltas(run, direction, strength, "readout", healthy=False).values())
+    n_deg = sum(is_degenerate(r) for r in run.select(direction, strength))
+    verdict = decide(passes, readings)
+    reason = (f"{direction} vectors: readout delta > 0 in {moved}/{n} prompts with a non-degenerate text at "
+              f"strength {strength} (95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > {th.MOST:.0%}; "
+              f"{any_text}/{n} counting the {n_deg} degenerate texts); "
+              + "; ".join(f"{c['name']} {c['moved']}/{c['n']} (emotion beats it: {p_text(c['p_beaten'])})"
+                          for c in controls)
+              + (f"; unsteered chat refusals {refusals:.0%}"
+                 + (" (above 25%: the baseline is a refusal, not a text)" if refusals > th.REFUSAL_FLAG else "")
+                 if refusals is not None else ""))
+    return Check(passes, rate, reason, MovesDetails(
+        strength=strength, direction=direction, moved=moved, n=n, mean_delta=statistics.fmean(e) if e else math.nan,
+        mean_delta_interval=list(bootstrap_interval(e)), paired_controls=controls, per_scenario=per_scenario,
+        rate_by_strength=by_strength, centred_readout=centred, refusal_share=refusals,
+        random_rate=controls[0]["moved"] / controls[0]["n"] if controls[0]["n"] else None,
+        moved_any_text=any_text, degenerate_steered=n_deg),
+        outcome=verdict, interval=ci, controls=shown(passes, readings))
+
+
+def _c5_check(ev: Evidence, prompting: str) -> list[Finding]:
+    run = ev.steering(prompting)
+    ctx = ev.steering_context(run)
+    out = [C5.finding(ev, moves_check(run), ctx)]
+    for a in th.CENTRED_STRENGTHS:
+        out.append(C5.finding(ev, moves_check(run, a, "centred"), ctx, metric=f"{CENTRED_METRIC_C5} at {a}"))
+    return out
+
+
+CENTRED_METRIC_C5 = "share of prompts with readout delta > 0 (centred vectors)"
+
+
+def _c5_paper(model: str, family: str) -> PaperRef:
+    row = paper_values()["table4_activation_delta"].get(model)
+    if row:
+        return PaperRef(min(row.values()), f"Table 4, {model}: smallest activation delta (all 5 scenarios > 0)")
+    return PaperRef(1.0, "Table 4: every scenario of all 9 models moves the expected way (share 1.0)")
+
+
+def table4_deltas(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
+    pv = paper_values()
+    t4, ids = pv["table4_activation_delta"], pv["table4_scenarios"]
+    recs = C5.read(records)
+    ran = {r.model for r, _ in recs}
+    rows = [[m, "paper", *[v[c] for c, _ in SCENARIO_COLUMNS]] for m, v in t4.items() if m not in ran]
+    rows += [[m, "paper", *[v[c] for c, _ in SCENARIO_COLUMNS]] for m, v in t4.items() if m in ran]
+    for r, d in recs:
+        rows.append([r.model, r.method, *[
+            f"{fmt(d.per_scenario[ids[c]]['activation_delta'], 3)} ({fmt(d.per_scenario[ids[c]]['readout_delta'], 2)})"
+            if ids[c] in d.per_scenario else "—" for c, _ in SCENARIO_COLUMNS]])
+    note = ("measured: activation delta (last prompt token, hooks on) with the readout delta (unsteered "
+            "re-read of the steered text) in brackets, mean over the scenario's prompts at strength "
+            f"{recs[0][1].strength if recs else '?'}; paper rows list models it ran (strength "
+            "not stated; the readout here counts degenerate texts too, unlike C5's verdict); paper models absent "
+            "from this run are not run. Paper 5.5, instruct/base delta ratio: "
+            + ", ".join(f"{k} {v}" for k, v in pv["rlhf_steering_ratio"].items())
+            + " (not measured here: no base/instruct pair among the embedded models)")
+    return "\n".join([table(rows, ["model", "source / prompting", *[h for _, h in SCENARIO_COLUMNS]]), "",
+                      steering_caption([r for r, _ in recs], note)])
+
+
+def c5_controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
+    rows = []
+    for r in sorted((r for r in records if r.claim == "C5" and r.verdict != "not applicable"),
+                    key=lambda r: (r.model, str(r.method), r.metric)):
+        d = parse_details(MovesDetails, r.details)
+        if d is None:
+            continue
+        ctrl = {c["name"]: c for c in d.paired_controls}
+        cell = {name: (f"{c['moved']}/{c['n']} (beaten {p_text(c['p_beaten'])})" if name in ctrl else "—")
+                for name, c in ((n, ctrl.get(n, {})) for n in ("random direction", "opposite emotion"))}
+        cen = d.centred_readout
+        rows.append([r.model, r.method, f"{d.direction} @ {d.strength}",
+                     f"{d.moved}/{d.n} {fmt_ci(r.value, r.details.get('interval'), 2)}",
+                     cell["random direction"], cell["opposite emotion"],
+                     f"{fmt(cen['mean_delta'], 3)} (vs random {p_text(cen.get('p_beats_random', math.nan))}"
+                     + (f", vs opposite {p_text(cen['p_beats_opposite'])}" if "p_beats_opposite" in cen else "") + ")",
+                     ", ".join(f"{a}: {fmt(v, 2)}" for a, v in d.rate_by_strength.items()),
+                     f"{d.moved_any_text}/{d.n} ({d.degenerate_steered} degenerate)"
+                     if d.moved_any_text is not None else "—",
+                     fmt(d.refusal_share, 2), r.verdict])
+    return "\n".join([table(rows, ["model", "prompting", "vectors @ strength", "moved (share [95%])",
+                                   "random direction", "opposite emotion", "centred readout delta",
+                                   "moved at each strength", "moved, degenerate texts included",
+                                   "unsteered refusals", "verdict"]), "",
+                      steering_caption(records, "readout delta = unsteered re-read of the steered text projected on "
+                                       "the target v_hat, signed, minus the unsteered text's; a degenerate steered text "
+                                       "counts as not moved; 'beaten' = one-sided "
+                                       "McNemar over prompts that the steering vector moves the readout (healthy text) in more prompts "
+                                       f"than the control (uninformative at p >= {th.CONTROL_ALPHA}); refusals: share "
+                                       f"of unsteered chat replies that decline (flagged above {th.REFUSAL_FLAG:.0%})")])
+
+
+C5: Claim[MovesDetails] = Claim(
+    id="C5", short="steering moves the target", section="5.1, Table 4", statement="steering moves the target emotion in every model",
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="share of prompts with readout delta > 0", details=MovesDetails, check=_c5_check, applies=steering_applies,
+    paper=_c5_paper, tables=(Table("Table 4: steering activation deltas", table4_deltas),
+                             Table("C5 against its controls (random direction, opposite emotion, centred vectors)",
+                                   c5_controls_table)),
+    test=("readout delta (the unsteered model re-reads the steered text, projected on the target "
+          "vector, minus the same prompt's unsteered text, signed) above 0 in most prompts at the "
+          "scenario strength: Clopper-Pearson interval above one half"),
+    control=("the random direction and the opposite emotion's vector on the same prompts, each "
+             "beaten by an exact one-sided McNemar test; centred vectors as an ablation and the "
+             "centred readout beside"),
+    thresholds=("SCENARIO_STRENGTH", "MOST", "CONTROL_ALPHA", "MIN_PAIRS", "REFUSAL_FLAG"))
+
+

@@ -1,0 +1,309 @@
+"""C6 (paper 5.2): the external classifier confirms >= 92% of flips (37/40), per model and
+pooled over models, against a random direction's flips on the same prompts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness import thresholds as th
+from harness.claims.base import (
+    Check,
+    Claim,
+    ControlReading,
+    Evidence,
+    Finding,
+    PaperRef,
+    Table,
+    decide,
+    interval_side,
+    parse_details,
+    to_record,
+)
+from harness.claims.flips import flip_flags, flip_keys, unrecognised_targets
+from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
+from harness.claims.record import ClaimRecord, is_pooled, pooled_key
+from harness.claims.steering_rows import (
+    p_text,
+    share_of,
+    shown,
+    signed_target,
+    steering_applies,
+)
+from harness.experiments.steering_grid import PROMPTINGS, Direction, SteeringRun
+from harness.metrics.paired import (
+    mcnemar_greater,
+    mcnemar_p,
+    proportion_interval,
+)
+from harness.metrics.recognition import Recognition
+from harness.stimuli.loading import paper_values
+
+
+@dataclass(frozen=True)
+class FlipsDetails:
+    strength: float
+    flips: int
+    n: int
+    random_flips: int
+    random_n: int
+    classifier: str
+    mcnemar: dict[str, float]  # emotion-only flips, random-only flips, one-sided exact p
+    random_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelFlipsDetails(FlipsDetails):
+    direction: str = "emotion"
+    rate_by_strength: dict[str, float] = field(default_factory=dict)
+    rate_by_scenario: dict[str, float] = field(default_factory=dict)
+    excluded: dict[str, str] = field(default_factory=dict)  # scenario -> why it is not counted
+    recognition: dict[str, Any] = field(default_factory=dict)  # every emotion's recognition (this classifier)
+    agreement: dict[str, Any] = field(default_factory=dict)  # the two classifiers' flips, primary record only
+    flips_any_text: int | None = None  # counting flips of degenerate texts too
+
+
+@dataclass(frozen=True)
+class PooledFlipsDetails(FlipsDetails):
+    models: list[str] = field(default_factory=list)
+    excluded: dict[str, str] = field(default_factory=dict)
+
+
+def flip_rate(run: SteeringRun, strength: float, direction: Direction = "emotion",
+              classifier: str | None = None, excluded: dict[str, str] | None = None) -> tuple[float, int, int]:
+    keys = flip_keys(run, excluded or {}, classifier)
+    flags = flip_flags(run, direction, strength, keys, classifier)
+    return share_of(flags), sum(flags), len(flags)
+
+
+def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = None,
+                     strength: float = th.SCENARIO_STRENGTH, classifier: str | None = None,
+                     direction: Direction = "emotion") -> Check[ModelFlipsDetails]:
+    """C6: share of prompts whose target score moves the scenario's way (Clopper-Pearson interval
+    against the paper's 92%), against the random direction's flips on the same prompts (exact
+    McNemar). Scenarios whose target the classifier does not recognise are left out."""
+    name = classifier or (run.classifiers[0] if run.classifiers else run.classifier.split()[0])
+    excluded = unrecognised_targets(recog, run)
+    keys = flip_keys(run, excluded, classifier)
+    e = flip_flags(run, direction, strength, keys, classifier)
+    r = flip_flags(run, "random", strength, keys, classifier)
+    k, n, rk = sum(e), len(e), sum(r)
+    k_any = sum(flip_flags(run, direction, strength, keys, classifier, healthy=False))
+    only_e, only_r, p = mcnemar_greater(e, r)
+    strengths = th.STRENGTHS if direction == "emotion" else th.CENTRED_STRENGTHS
+    by_strength = {str(a): share_of(flip_flags(run, direction, a, keys, classifier)) for a in strengths if a > 0}
+    by_scenario = {s.id: share_of([f for f, key in zip(e, keys, strict=True) if key[0] == s.id])
+                   for s in run.scenarios if s.id not in excluded}
+    recog_d = {em: {"auc": x.auc, "auc_interval": list(x.auc_interval), "p": x.p_value, "top1": x.top1,
+                    "top1_chance": x.top1_chance, "n": x.n, "labels": list(x.labels), "recognised": x.recognised}
+               for em, x in (recog or {}).items()}
+    details = ModelFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=n, classifier=name,
+                                mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p},
+                                random_rate=rk / n if n else None, direction=direction,
+                                rate_by_strength=by_strength, rate_by_scenario=by_scenario, excluded=excluded,
+                                recognition=recog_d, flips_any_text=k_any)
+    if n == 0:
+        why = "; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has an unsteered text with words"
+        return Check(None, None, f"{name}: no countable prompt ({why})", details)
+    ci = proportion_interval(k, n)
+    passes = interval_side(ci, th.FLIP_RATE_MIN, above=True)
+    ctrl = ControlReading("random direction", f"{rk}/{n} flips; beaten {p_text(p)} (McNemar)", p >= th.CONTROL_ALPHA)
+    reason = (f"{name} confirms {k}/{n} {direction}-vector flips of non-degenerate texts at strength {strength} "
+              f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}; paper's bar {th.FLIP_RATE_MIN:.0%}; {k_any}/{n} "
+              f"counting degenerate texts); random direction {rk}/{n} "
+              f"on the same prompts (emotion-only {only_e}, random-only {only_r}, {p_text(p)})"
+              + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else ""))
+    return Check(passes, k / n, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
+                 controls=shown(passes, [ctrl]))
+
+
+def flip_agreement(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH) -> dict[str, Any]:
+    """The two classifiers' flip calls on the same steered texts (every prompt with words)."""
+    if len(run.classifiers) < 2:
+        return {}
+    a_name, b_name = run.classifiers[:2]
+    pairs = []
+    for r in run.select("emotion", strength):
+        da, db = signed_target(run, r, a_name), signed_target(run, r, b_name)
+        if not (math.isnan(da) or math.isnan(db)):
+            pairs.append((da > 0, db > 0))
+    if not pairs:
+        return {"classifiers": [a_name, b_name], "n": 0}
+    agree = sum(x == y for x, y in pairs) / len(pairs)
+    pa, pb = share_of([x for x, _ in pairs]), share_of([y for _, y in pairs])
+    chance = pa * pb + (1 - pa) * (1 - pb)
+    kappa = (agree - chance) / (1 - chance) if chance < 1 else math.nan
+    return {"classifiers": [a_name, b_name], "n": len(pairs), "agreement": agree, "kappa": kappa,
+            "flips": [sum(x for x, _ in pairs), sum(y for _, y in pairs)]}
+
+
+def _c6_check(ev: Evidence, prompting: str) -> list[Finding]:
+    run = ev.steering(prompting)
+    ctx = ev.steering_context(run)
+    recog = ev.recognition()
+    out = []
+    for i, name in enumerate(run.classifiers or (run.classifier.split()[0],)):
+        c = classifier_flips(run, recog.get(name), classifier=name)
+        if i == 0:
+            c = Check(c.holds, c.value, c.reason, ModelFlipsDetails(**{**c.details.__dict__,
+                                                                      "agreement": flip_agreement(run)}),
+                      c.outcome, c.interval, c.controls)
+            out.append(C6.finding(ev, c, ctx))
+            for a in th.CENTRED_STRENGTHS:
+                out.append(C6.finding(ev, classifier_flips(run, recog.get(name), a, name, "centred"), ctx,
+                                      metric=f"classifier flip rate (centred vectors) at {a}"))
+        else:
+            out.append(C6.finding(ev, c, ctx, metric=f"classifier flip rate ({name})"))
+    return out
+
+
+def pooled_flips(runs: Sequence[SteeringRun], prompting: str, profile: str,
+                 recognition: dict[str, Recognition] | None = None,
+                 strength: float = th.SCENARIO_STRENGTH) -> tuple[str, Finding]:
+    """C6 pooled over models (the paper's 37/40 pools nine): the pooled record's model name and
+    finding. Prompts of different models are independent samples; the McNemar pairs pool, so
+    the pooled test is a function of each model's counts (:func:`pool_flips`)."""
+    checks = {run.model: asdict(classifier_flips(run, recognition, strength).details) for run in runs}
+    excluded = unrecognised_targets(recognition, runs[-1]) if runs else {}
+    return pool_flips({m: _counts(d) for m, d in checks.items()}, prompting, profile,
+                      runs[0].classifiers[0] if runs[0].classifiers else runs[0].classifier.split()[0],
+                      excluded, strength)
+
+
+def _counts(d: dict[str, Any]) -> dict[str, int]:
+    """A model's flip counts from its C6 details (a record's, or a check's as a dict)."""
+    mc = d.get("mcnemar") or {}
+    return {"flips": int(d.get("flips") or 0), "n": int(d.get("n") or 0),
+            "random_flips": int(d.get("random_flips") or 0), "emotion_only": int(mc.get("emotion_only", 0)),
+            "random_only": int(mc.get("random_only", 0))}
+
+
+def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, classifier: str,
+               excluded: dict[str, str], strength: float = th.SCENARIO_STRENGTH) -> tuple[str, Finding]:
+    """The pooled C6 finding from each model's flip counts (flips, n, random_flips, and the
+    McNemar discordant counts emotion_only / random_only): a live run and a merge of runs
+    (:func:`pooled_records`) compute it the same way. The pooled value depends on which
+    models are pooled, so the set is part of its name (and of its baseline and expected outcome)."""
+    k, n, rk, only_e, only_r = (sum(c[f] for c in counts.values())
+                                for f in ("flips", "n", "random_flips", "emotion_only", "random_only"))
+    p = mcnemar_p(only_e, only_r)
+    models = sorted(counts)
+    excluded = dict(sorted(excluded.items()))  # as results.json stores it, so a merge words it alike
+    details = PooledFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=n,
+                                 classifier=classifier, random_rate=rk / n if n else None,
+                                 mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p}, models=models,
+                                 excluded=excluded)
+    name = pooled_key(models)
+    if n == 0:
+        check: Check[Any] = Check(None, None, "no countable prompt in any model", details)
+    else:
+        ci = proportion_interval(k, n)
+        passes = interval_side(ci, th.FLIP_RATE_MIN, above=True)
+        ctrl = ControlReading("random direction", f"{rk}/{n} flips; beaten {p_text(p)} (McNemar)",
+                              p >= th.CONTROL_ALPHA)
+        check = Check(passes, k / n, f"{k}/{n} flips pooled over {', '.join(models)} at strength {strength} "
+                      f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}; paper's bar {th.FLIP_RATE_MIN:.0%}); random "
+                      f"direction {rk}/{n} ({p_text(p)})" + (f"; left out: {', '.join(excluded)} (target not "
+                                                         "recognised)" if excluded else ""),
+                      details, outcome=decide(passes, [ctrl]), interval=ci,
+                      controls=shown(passes, [ctrl]))
+    return name, Finding(C6.metric, check, {"method": prompting, "profile": profile}, _c6_paper(name, ""))
+
+
+def pooled_records(records: Sequence[ClaimRecord]) -> list[ClaimRecord]:
+    """C6 pooled over every model with a primary-classifier C6 record, per prompting mode (two
+    models or more): what a run over all of them records, rebuilt from the per-model records."""
+    out = []
+    per_model = [r for r in records if r.claim == C6.id and r.metric == C6.metric and not is_pooled(r.model)]
+    for prompting in PROMPTINGS:
+        recs = sorted((r for r in per_model if r.details.get("method") == prompting), key=lambda r: r.model)
+        if len(recs) < 2:
+            continue
+        d = recs[0].details
+        name, finding = pool_flips({r.model: _counts(r.details) for r in recs}, prompting, d.get("profile", ""),
+                                   d.get("classifier", ""), d.get("excluded", {}), d.get("strength", th.SCENARIO_STRENGTH))
+        out.append(to_record(C6.id, name, finding))
+    return out
+
+
+def _c6_paper(model: str, family: str) -> PaperRef:
+    f = paper_values()["classifier_flips"]
+    return PaperRef(f["rate"], f"section 5.2: {f['flips']}/{f['pairs']} scenario pairs, {f['classifier']}")
+
+
+def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
+    f = paper_values()["classifier_flips"]
+    recs = sorted((r for r in records if r.claim == "C6"), key=lambda r: (is_pooled(r.model), r.model,
+                                                                           str(r.method), r.metric))
+    rows = [["paper (9 models)", "—", f["classifier"], "emotion", f"{f['flips']}/{f['pairs']}", f["rate"], "—", "—",
+             "—", "—"]]
+    for r in recs:
+        d = parse_details(FlipsDetails, r.details)
+        if d is None:
+            continue
+        m = parse_details(ModelFlipsDetails, r.details)
+        direction = m.direction if m else "emotion"
+        excluded = ", ".join(r.details.get("excluded") or {}) or "—"
+        rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}", f"{d.flips}/{d.n}",
+                     fmt_ci(r.value, r.details.get("interval"), 2), f"{d.random_flips}/{d.random_n}",
+                     fmt(d.mcnemar.get("p"), 2), excluded, r.verdict])
+    agree = [(r.model, r.method, parse_details(ModelFlipsDetails, r.details)) for r in recs if r.metric == C6.metric]
+    lines = [f"- {m}, {p}: {a.agreement['classifiers'][0]} and {a.agreement['classifiers'][1]} agree on "
+             f"{fmt(a.agreement['agreement'], 2)} of {a.agreement['n']} steered texts at 0.02 with words (every "
+             "scenario, degenerate texts included, since nrclex recognises no target) (kappa "
+             f"{fmt(a.agreement['kappa'], 2)}; flips {a.agreement['flips'][0]} vs {a.agreement['flips'][1]})"
+             for m, p, a in agree if a and a.agreement.get("n")]
+    return "\n".join([table(rows, ["model", "prompting", "classifier", "vectors @ strength", "flips", "rate [95%]",
+                                   "random direction", "McNemar p", "left out (target not recognised)",
+                                   "verdict"]), "", *lines, *([""] if lines else []),
+                      steering_caption([r for r in recs if not is_pooled(r.model)],
+                                       "flip = the target labels' score moves the scenario's way from the unsteered "
+                                       "continuation of the same prompt; texts without words cannot flip; McNemar: "
+                                       "exact one-sided test that the steering vector flips more prompts than the "
+                                       "random direction on the same prompts")])
+
+
+def recognition_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
+    """Each classifier's recognition of every emotion on passages whose emotion is known."""
+    seen: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.claim != "C6" or is_pooled(r.model):
+            continue
+        d = parse_details(ModelFlipsDetails, r.details)
+        if d and d.recognition and d.direction == "emotion" and d.classifier not in seen:
+            seen[d.classifier] = d.recognition
+    if not seen:
+        return "_No classifier validation in this run._"
+    rows = []
+    for clf, rec in sorted(seen.items()):
+        for em, x in rec.items():
+            rows.append([clf, em, "+".join(x["labels"]) or "—", x["n"], fmt(x["top1"], 2), fmt(x["top1_chance"], 2),
+                         fmt_ci(x["auc"], x["auc_interval"], 2), fmt(x["p"], 2),
+                         "yes" if x["recognised"] else "no"])
+    return "\n".join([table(rows, ["classifier", "emotion", "labels", "texts", "top-1", "top-1 chance",
+                                   "AUC [95%] (chance 0.5)", "p (one-sided)", "recognised"]), "",
+                      "_Texts: the extraction and held-out passages of every stimulus set of the run (their emotion "
+                      "is known). Top-1: share whose highest-scoring label is one of the emotion's labels (chance: "
+                      "labels / all labels). AUC: the emotion's target score ranks its passages above the other "
+                      f"emotions' passages (Mann-Whitney, one-sided); recognised = AUC > 0.5 with p < "
+                      f"{th.RECOGNITION_ALPHA}. A scenario whose target is not recognised is left out of C6/C7 for "
+                      "that classifier._"])
+
+
+C6: Claim[FlipsDetails] = Claim(
+    id="C6", short="classifier confirms >= 92% of flips", section="5.2", statement="the external classifier confirms >= 92% of flips (37/40)",
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="classifier flip rate", details=FlipsDetails, check=_c6_check, applies=steering_applies,
+    paper=_c6_paper, tables=(Table("Classifier validation: emotion recognised on known-emotion passages",
+                                   recognition_table),
+                             Table("Section 5.2: classifier flips", flips_table)),
+    test=("share of prompts whose classifier target score moves the scenario's way at the scenario"
+          " strength, Clopper-Pearson interval above the paper's rate, on targets the classifier "
+          "recognises on known-emotion passages; per model and pooled over models"),
+    control=("the random direction's flips on the same prompts (exact one-sided McNemar); the "
+             "second classifier and the two classifiers' agreement beside"),
+    thresholds=("FLIP_RATE_MIN", "SCENARIO_STRENGTH", "CONTROL_ALPHA", "RECOGNITION_ALPHA"))
+
+

@@ -1,0 +1,274 @@
+"""C7 (paper 5.2 Figure 3, 5.4): dose-response is monotone with a flip point."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scipy import stats as sps
+
+from harness import thresholds as th
+from harness.claims.base import (
+    Check,
+    Claim,
+    ControlReading,
+    Evidence,
+    Finding,
+    PaperRef,
+    Plot,
+    Table,
+    decide,
+    interval_side,
+    parse_details,
+)
+from harness.claims.figures import per_record, pyplot
+from harness.claims.flips import flip_flags, flip_keys, unrecognised_targets
+from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
+from harness.claims.record import ClaimRecord
+from harness.claims.steering_rows import (
+    Key,
+    key_of,
+    mean_finite,
+    p_text,
+    rows_by_prompt,
+    share_of,
+    shown,
+    signed_target,
+    steering_applies,
+    zero_if_missing,
+)
+from harness.claims.text_health import (
+    is_degenerate,
+)
+from harness.experiments.steering_grid import PROMPTINGS, Direction, SteeringRun
+from harness.metrics.paired import (
+    bootstrap_interval,
+    finite_pairs,
+    paired_greater,
+)
+from harness.metrics.recognition import Recognition
+from harness.stimuli.loading import paper_values
+
+
+@dataclass(frozen=True)
+class DoseDetails:
+    classifier: str
+    n_prompts: int
+    rho_interval: list[float]
+    random_rho: float
+    emotion_rho_same_strengths: float
+    p_beats_random: float
+    rho_healthy: float  # the same, degenerate texts left out (prompts with fewer than 3 left drop out)
+    degenerate_texts: int  # degenerate steered texts in the sweep
+    pooled_rho: float  # Spearman over every (strength, paired delta) point (not independent; shown only)
+    flip_points: dict[str, float | None]
+    random_flip_points: dict[str, float | None]
+    excluded: dict[str, str]
+    target_curve: dict[str, float]
+    readout_curve: dict[str, float]
+    strengths: list[float]
+    sweep: list[float]
+    per_scenario: dict[str, dict[str, Any]]
+
+
+def _rho(xs: Sequence[float], ys: Sequence[float]) -> float:
+    pts = [(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)]
+    if len(pts) < 3:
+        return math.nan  # too few readable texts: this prompt says nothing
+    if len({y for _, y in pts}) < 2:
+        return 0.0  # a flat response: no dose-response
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(sps.spearmanr([x for x, _ in pts], [y for _, y in pts]).statistic)
+
+
+def _prompt_rhos(run: SteeringRun, keys: Sequence[Key], direction: Direction, strengths: Sequence[float],
+                 classifier: str | None, healthy_only: bool = False) -> list[float]:
+    by = {a: rows_by_prompt(run, direction, a) for a in strengths}
+
+    def delta(k: Key, a: float) -> float:
+        r = by[a].get(k)
+        if r is None or (healthy_only and is_degenerate(r)):
+            return math.nan
+        return signed_target(run, r, classifier)
+
+    return [_rho(list(strengths), [delta(k, a) for a in strengths]) for k in keys]
+
+
+def flip_points(run: SteeringRun, direction: Direction = "emotion", strengths: Sequence[float] | None = None,
+                classifier: str | None = None, excluded: dict[str, str] | None = None) -> dict[str, float | None]:
+    """Per scenario: the lowest strength at which most of its prompts flip and still do at the
+    next strength (None if none does)."""
+    strengths = [a for a in (strengths or th.STRENGTHS) if a > 0]
+    keys = flip_keys(run, excluded or {}, classifier)
+    out: dict[str, float | None] = {}
+    for s in run.scenarios:
+        if s.id in (excluded or {}):
+            continue
+        sk = [k for k in keys if k[0] == s.id]
+        most = [bool(sk) and share_of(flip_flags(run, direction, a, sk, classifier)) > th.MOST for a in strengths]
+        out[s.id] = next((a for a, now, nxt in zip(strengths, most, most[1:], strict=False) if now and nxt), None)
+    return out
+
+
+def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
+                  classifier: str | None = None) -> Check[DoseDetails]:
+    """C7: per prompt, Spearman(strength, signed paired target delta) over the paper's sweep;
+    the mean over prompts needs a bootstrap interval above 0, and must beat the random
+    direction's (same strengths, paired permutation test)."""
+    name = classifier or (run.classifiers[0] if run.classifiers else run.classifier.split()[0])
+    excluded = unrecognised_targets(recog, run)
+    keys = flip_keys(run, excluded, classifier)
+    sweep = list(th.PAPER_SWEEP)
+    rhos = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier) if not math.isnan(v)]
+    healthy = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier, healthy_only=True)
+               if not math.isnan(v)]
+    common = [a for a in th.RANDOM_STRENGTHS]
+    e_same = _prompt_rhos(run, keys, "emotion", common, classifier)
+    r_same = _prompt_rhos(run, keys, "random", common, classifier)
+    n_pairs = finite_pairs(e_same, r_same)
+    p_rand = paired_greater(e_same, r_same) if n_pairs >= th.MIN_PAIRS else math.nan
+    xs, ys = [], []
+    for a in sweep:
+        for k, r in rows_by_prompt(run, "emotion", a).items():
+            if k in set(keys) and not math.isnan(signed_target(run, r, classifier)):
+                xs.append(a)
+                ys.append(signed_target(run, r, classifier))
+    pooled = _rho(xs, ys) if xs else math.nan
+    kept = set(keys)
+    n_deg = sum(is_degenerate(r) for a in sweep for r in run.select("emotion", a) if key_of(r) in kept)
+    curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.target) for r in run.select("emotion", a)) for a in th.STRENGTHS}
+    readout_curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.readout) for r in run.select("emotion", a))
+                     for a in th.STRENGTHS}
+    per_scenario = {s.id: {
+        "target": [statistics.fmean(zero_if_missing(r.target) for r in run.select("emotion", a, s.id)) for a in th.STRENGTHS],
+        "readout": [statistics.fmean(zero_if_missing(r.readout) for r in run.select("emotion", a, s.id)) for a in th.STRENGTHS],
+        "random_target": {str(a): statistics.fmean(zero_if_missing(r.target) for r in run.select("random", a, s.id))
+                          for a in th.RANDOM_STRENGTHS}}
+        for s in run.scenarios}
+    points = flip_points(run, classifier=classifier, excluded=excluded)
+    rnd_points = flip_points(run, "random", th.RANDOM_STRENGTHS, classifier, excluded)
+    mean = statistics.fmean(rhos) if rhos else math.nan
+    ci = bootstrap_interval(rhos)
+    details = DoseDetails(
+        classifier=name, n_prompts=len(rhos), rho_interval=list(ci), random_rho=mean_finite(r_same),
+        emotion_rho_same_strengths=mean_finite(e_same),
+        p_beats_random=p_rand, rho_healthy=statistics.fmean(healthy) if healthy else math.nan,
+        degenerate_texts=n_deg, pooled_rho=pooled, flip_points=points, random_flip_points=rnd_points,
+        excluded=excluded, target_curve=curve, readout_curve=readout_curve, strengths=list(th.DOSE_STRENGTHS),
+        sweep=list(th.STRENGTHS), per_scenario=per_scenario)
+    if not rhos:
+        why = "; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has three texts with words"
+        return Check(None, None, f"{name}: no countable prompt ({why})", details)
+    passes = interval_side(ci, 0.0, above=True)
+    measured = not math.isnan(p_rand)
+    ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} vs emotion "
+                          f"{fmt(details.emotion_rho_same_strengths, 2)} at {common} over {n_pairs} prompts; "
+                          + (f"beaten {p_text(p_rand)}" if measured else f"not measured (needs {th.MIN_PAIRS} prompts "
+                                                                      "with both)"),
+                          p_rand >= th.CONTROL_ALPHA if measured else None)
+    if passes and not measured:
+        passes = None  # a pass its control could not be checked against decides nothing
+    n_pts = sum(v is not None for v in points.values())
+    reason = (f"mean per-prompt Spearman(strength, paired {name} target delta) = {mean:.3f} over {len(rhos)} prompts "
+              f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > 0); random direction: {ctrl.value}; "
+              f"without degenerate texts {fmt(details.rho_healthy, 2)} over {len(healthy)} prompts ({n_deg} of "
+              f"{len(keys) * len(sweep)} texts degenerate); persistent flip point "
+              f"in {n_pts}/{len(points)} scenarios (random direction: "
+              f"{sum(v is not None for v in rnd_points.values())}/{len(rnd_points)})"
+              + (f"; left out: {', '.join(excluded)}" if excluded else ""))
+    return Check(passes, mean, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
+                 controls=shown(passes, [ctrl]))
+
+
+def _c7_check(ev: Evidence, prompting: str) -> list[Finding]:
+    run = ev.steering(prompting)
+    ctx = ev.steering_context(run)
+    recog = ev.recognition()
+    names = run.classifiers or (run.classifier.split()[0],)
+    out = [C7.finding(ev, dose_response(run, recog.get(names[0]), names[0]), ctx)]
+    for name in names[1:]:
+        out.append(C7.finding(ev, dose_response(run, recog.get(name), name), ctx, metric=f"{C7.metric} ({name})"))
+    return out
+
+
+def _c7_paper(model: str, family: str) -> PaperRef:
+    d = paper_values()["dose_response_gpt2"]
+    lo, hi = d["flip_between"]
+    return PaperRef(f"flip {lo}-{hi}", f"section 5.2, GPT-2: anger {d['anger']['before']} -> {d['anger']['after']}, "
+                                       f"joy {d['joy']['before']} -> {d['joy']['after']}")
+
+
+def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
+    d0 = paper_values()["dose_response_gpt2"]
+    rows = [["gpt2 (paper)", "—", "—", "—", "—", "—", f"anger {d0['anger']['before']} -> {d0['anger']['after']}, joy "
+             f"{d0['joy']['before']} -> {d0['joy']['after']} between {d0['flip_between'][0]} and "
+             f"{d0['flip_between'][1]}", "—", "—"]]
+    recs = sorted((r for r in records if r.claim == "C7"), key=lambda r: (r.model, str(r.method), r.metric))
+    for r in recs:
+        d = parse_details(DoseDetails, r.details)
+        if d is None:
+            continue
+        rows.append([r.model, r.method, d.classifier, fmt_ci(r.value, d.rho_interval, 2),
+                     f"{fmt(d.random_rho, 2)} ({p_text(d.p_beats_random)})", fmt(d.rho_healthy, 2),
+                     ", ".join(f"{k}: {fmt(v)}" for k, v in d.flip_points.items()) or "—",
+                     ", ".join(f"{k}: {fmt(v)}" for k, v in d.random_flip_points.items()) or "—", r.verdict])
+    return "\n".join([table(rows, ["model", "prompting", "classifier", "mean per-prompt rho [95%]",
+                                   "random direction rho", "rho without degenerate texts", "flip points",
+                                   "random direction flip points", "verdict"]), "",
+                      steering_caption(recs, "per prompt: Spearman over the paper's sweep (0.005-0.05) of the paired "
+                                       "delta (steered - unsteered of the same prompt, signed); interval: bootstrap "
+                                       "over prompts; the random direction is compared on its own strengths "
+                                       f"{list(th.RANDOM_STRENGTHS)} (the emotion vector's rho there, paired "
+                                       "permutation test); flip point = lowest strength at which most of a scenario's "
+                                       "prompts flip and still do at the next")])
+
+
+def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]:
+    """Per scenario: classifier target score and readout projection vs strength, flip point marked."""
+
+    def draw(r: ClaimRecord, d: DoseDetails):
+        per, sweep = d.per_scenario, d.sweep
+        fig, axes = pyplot().subplots(1, len(per), figsize=(3.0 * len(per), 3.2), sharey=True, squeeze=False)
+        axes = list(axes[0])
+        for ax, (sid, curves) in zip(axes, per.items(), strict=True):
+            ax.plot(sweep, curves["target"], "o-", color="tab:blue", label="target score")
+            rnd = curves.get("random_target", {})
+            ax.plot([float(a) for a in rnd], list(rnd.values()), "x", color="grey", label="random direction")
+            ax.set_xscale("symlog", linthresh=0.005)
+            ax.set_title(sid, fontsize=8)
+            ax.set_xlabel("strength alpha", fontsize=8)
+            tw = ax.twinx()
+            tw.plot(sweep, curves["readout"], "s--", color="tab:orange", ms=3, label="readout projection")
+            tw.tick_params(labelsize=6)
+            fp = d.flip_points.get(sid)
+            if fp is not None:
+                ax.axvline(fp, color="green", ls=":", label="flip point")
+            ax.axvspan(0.0, 0.05, color="grey", alpha=0.06, lw=0)
+        axes[0].set_ylabel("classifier target score")
+        axes[0].legend(fontsize=6, loc="upper left")
+        fig.suptitle(f"{r.model}, {r.method} prompts: dose-response ({r.classifier}); "
+                     "shaded: the paper's sweep", fontsize=9)
+        return fig
+
+    return per_record(records, C7, "dose", out, draw)
+
+
+C7: Claim[DoseDetails] = Claim(
+    id="C7", short="monotone dose-response", section="5.2 Figure 3, 5.4", statement="dose-response is monotone with a flip point",
+    axis="prompting mode", axis_values=PROMPTINGS,
+    metric="mean per-prompt Spearman(strength, paired target delta)", details=DoseDetails, check=_c7_check,
+    applies=steering_applies, paper=_c7_paper, tables=(Table("Section 5.2 / 5.4: dose-response", dose_table),),
+    plots=(Plot("dose", "dose-response", dose_response_plots),),
+    test=("mean over prompts of Spearman(strength, paired target delta) over the paper's sweep, "
+          "bootstrap interval above 0; flip points that persist at the next strength beside"),
+    control=("the random direction's per-prompt Spearman at its own strengths, beaten in a paired "
+             "permutation test"),
+    thresholds=("PAPER_SWEEP", "RANDOM_STRENGTHS", "CONTROL_ALPHA", "MIN_PAIRS", "MOST"))
+
+

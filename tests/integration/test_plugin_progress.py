@@ -1,0 +1,49 @@
+"""Progress past pytest's capture in a real pytest run: phase lines in a log, under -q, and from
+pytest-xdist workers."""
+
+from __future__ import annotations
+
+PHASE_IN_FIXTURE = '''
+import pytest
+from harness import progress
+
+@pytest.fixture(scope="session")
+def slow():
+    print("captured chatter")
+    with progress.phase("tiny-model", "story generation", total=4, unit="stories"):
+        for _ in range(4):
+            progress.advance(1, tokens=10)
+    return 1
+
+def test_first():
+    pass
+
+def test_uses_it(slow, record_claim):
+    record_claim("C3", "tiny-model", "x", 0.5, verdict="holds")
+'''
+
+
+def test_plugin_shows_phases_past_capture_when_stdout_is_not_a_terminal(evals_folder):
+    evals_folder.makepyfile(test_phase=PHASE_IN_FIXTURE)
+    result = evals_folder.runpytest_subprocess()  # stdout is a pipe: no TTY
+    result.assert_outcomes(passed=2)
+    text = result.stdout.str()
+    result.stdout.fnmatch_lines(["start tiny-model | story generation | 0/4 stories (0%)*",
+                                 "done  tiny-model | story generation | 4/4 stories (100%)*tok/s"])
+    assert "captured chatter" not in text and "ETA" not in text  # no per-step lines in a log
+    result.stdout.fnmatch_lines(["this run took *: 1 phases computed (*), everything else read from the cache*"])
+    quiet = evals_folder.runpytest_subprocess("-q")
+    quiet.assert_outcomes(passed=2)
+    assert "start tiny-model" not in quiet.stdout.str()
+    quiet.stdout.fnmatch_lines(["done  tiny-model | story generation | 4/4 stories*"])
+
+
+def test_xdist_workers_show_their_phases_on_the_shared_stderr(evals_folder):
+    evals_folder.makepyfile(test_phase=PHASE_IN_FIXTURE)
+    result = evals_folder.runpytest_subprocess("-n", "2")
+    result.assert_outcomes(passed=2)
+    result.stderr.fnmatch_lines(["[[]gw?[]] start tiny-model | story generation | 0/4 stories (0%)*",
+                                 "[[]gw?[]] done  tiny-model | story generation | 4/4 stories (100%)*tok/s"])
+    assert "captured chatter" not in result.stdout.str() + result.stderr.str()
+    # The controller's summary counts the phase its worker computed.
+    result.stdout.fnmatch_lines(["this run took *: 1 phases computed (*), everything else read from the cache*"])

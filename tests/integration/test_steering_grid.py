@@ -1,0 +1,70 @@
+"""The whole steering grid on a tiny model: every cell of the protocol, each classifier's scores,
+the C13 sweep, and a second run read from the cache."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from steering_support import TINY_PROFILE, LengthClassifier, WordClassifier, expected_rows, seen
+
+from harness import thresholds as th
+from harness.experiments import steering_grid
+from harness.experiments.steering_grid import run_steering
+from harness.stimuli.loading import load_stimuli
+from harness.stimuli.scenarios import label_map, load_scenarios
+from harness.testing import GENERATION_INIT, TINY_CHAT, tiny_handle
+
+
+def test_run_steering_builds_the_whole_grid_and_is_cached(monkeypatch):
+    h = tiny_handle("llama", init=GENERATION_INIT, chat_template=TINY_CHAT)
+    stimuli, scenarios = load_stimuli(), load_scenarios()
+    labels = label_map("nade", stimuli)[1]
+    words = {e: ("up",) for e in stimuli.names}
+    counts = [len(s.prompts) for s in scenarios]
+    n_prompts = sum(counts)
+    chat = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", [LengthClassifier(), WordClassifier()],
+                        [labels, words])
+    assert len(chat.rows) == expected_rows(counts, "chat") == 280
+    assert chat.classifiers == ("fake", "words") and chat.classifier == "fake 1"
+    assert {r.direction for r in chat.rows} == {"emotion", "random", "opposite", "centred"}
+    assert {(r.rule, r.length) for r in chat.rows} == {("paper", "short")}
+    for direction, strengths in (("emotion", th.STRENGTHS), ("random", th.RANDOM_STRENGTHS),
+                                 ("opposite", th.CONTROL_STRENGTHS), ("centred", th.CENTRED_STRENGTHS)):
+        assert sorted({r.strength for r in chat.select(direction)}) == sorted(strengths)
+        assert len(chat.select(direction)) == n_prompts * len(strengths)
+    zero = chat.select("emotion", 0.0)
+    assert all(chat.baseline(r) is r for r in zero)
+    for r in chat.rows:
+        assert set(r.targets) == {"fake", "words"} and set(r.scores) == {"fake", "words"}
+        assert len(r.tokens) == r.n_new
+        assert math.isnan(r.target) == bool(r.stats["blank"])  # a text without words has no score
+        if not r.stats["blank"]:
+            assert r.target == r.targets["fake"] and chat.target_of(r, "words") == r.targets["words"]
+        if r.n_new:
+            assert not math.isnan(r.readout) and not math.isnan(r.readout_centred)
+    # The activation delta grows with strength: the injected vector is part of it.
+    for r in chat.select("emotion", 0.12):
+        assert r.sign * (r.activation - chat.baseline(r).activation) > 0
+
+    raw = run_steering(h, stimuli, scenarios, TINY_PROFILE, "raw", LengthClassifier(), labels)
+    assert len(raw.rows) == expected_rows(counts, "raw") == 490
+    assert raw.classifiers == ("fake",)
+    long = [r for r in raw.rows if r.length == "long"]
+    assert {r.prompt_index for r in long} == set(range(th.SCALE_PROMPTS_PER_SCENARIO))
+    for rule in ("paper", "sink-robust"):
+        for length in ("short", "long"):
+            for a in th.SCALE_STRENGTHS:  # every C13 cell once per C13 prompt (or main-grid prompt)
+                main = (rule, length) == ("paper", "short") and a in th.STRENGTHS
+                assert len(raw.select("emotion", a, rule=rule, length=length)) == \
+                    (n_prompts if main else len(scenarios) * th.SCALE_PROMPTS_PER_SCENARIO)
+    assert len(raw.select("emotion", 0.0, length="long")) == len(scenarios) * th.SCALE_PROMPTS_PER_SCENARIO
+    assert all(raw.baseline(r).length == "long" for r in long)
+    d = raw.diagnostics
+    assert len(d["sink_ratio"]) == h.n_layers and set(d["middle_scales"]) == {"paper", "sink-robust"}
+    assert all(s < lg for s, lg in zip(d["prompt_tokens"]["short"], d["prompt_tokens"]["long"], strict=True))
+
+    monkeypatch.setattr(steering_grid, "generate_steered", lambda *a, **k: pytest.fail("cache missed"))
+    again = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", [LengthClassifier(), WordClassifier()],
+                         [labels, words])
+    assert [seen(r) for r in again.rows] == [seen(r) for r in chat.rows]
