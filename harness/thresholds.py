@@ -18,7 +18,10 @@ UCURVE_MARGIN = 0.05
 UCURVE_ARMS = (0.25, 1.0)
 
 # Verdicts (docs/protocol.md, Verdicts): a claim "holds" only when its own test passes, its
-# interval does not straddle the cut, and its control does not pass the same test. The
+# interval does not straddle the cut, and its control does not pass the same test. It "does
+# not hold" only when the data rule it out: an interval lies wholly outside the claim's
+# region, or inside an equivalence margin set below with its reason. A p above alpha alone
+# rules nothing out (harness.claims.ruling). The
 # control of a geometry claim is the label-shuffled null (emotion labels permuted within
 # strata) and a random-weight copy of the model; a claim that passes on a control is
 # "uninformative" about emotions.
@@ -65,6 +68,17 @@ NULL_PERCENTILE = 5.0  # the null's 5th percentile, drawn on the U-curve plot
 # ...and held-out top-1 accuracy at the same block above chance (20-way: 0.05) by a
 # one-sided binomial test (held-out passages; generation: leave-one-story-out).
 HELDOUT_ALPHA = 0.05
+# C12 ruled out (equivalence margins, set before the verdict rule was applied to any run):
+# - S lies less than this many label-shuffle standard deviations below the shuffled null's
+#   mean, with the whole jackknife interval of (null mean - S): the labels then move S by
+#   less than one typical shuffle does, which is no emotion-specific structure. (A p above
+#   alpha is not this: it only fails to show the structure.)
+SPECIFICITY_EQUIVALENCE_SD = 1.0
+# - held-out top-1's exact interval lies below chance + this margin (0.10, twice 20-way
+#   chance): vectors that label fewer than one held-out text in ten cannot be told from
+#   chance in any practical sense. 0/40 held-out passages reaches it (interval [0, 0.088]);
+#   so does a chance-level labeller over the 200 leave-one-story-out stories.
+HELDOUT_EQUIVALENCE_MARGIN = 0.05
 
 # Seeds: every random step (label shuffles, bootstrap) is seeded so runs are reproducible.
 SEED = 20261125
@@ -97,8 +111,15 @@ MIN_PAIRS = 5
 REFUSAL_FLAG = 0.25
 # C5: "most scenario prompts": strictly more than half move the readout the expected way.
 MOST = 0.5
-# C6: the paper's 92% (37 of 40 scenario pairs).
+# C6: the paper's 92% (37 of 40 scenario pairs). The rate is ruled below the paper's when
+# its Clopper-Pearson interval lies wholly below this.
 FLIP_RATE_MIN = 0.92
+# ... and shown (consistent with the paper's rate, and most flips confirmed) when the
+# interval reaches FLIP_RATE_MIN and lies at or above this floor: the paper's own 37/40 has
+# the interval [0.80, 0.98] and clears it with a flip to spare (36/40: [0.76, 0.97]). A
+# lower bound at 0.92 itself, the old rule, needs about 45 of 45 flips: the paper's own
+# sample could not pass it.
+FLIP_RATE_FLOOR = 0.75
 # C7: per prompt, Spearman(strength, paired delta of the signed target score) over the
 # paper's sweep; the mean over prompts (independent samples) needs a bootstrap interval
 # above 0. A flip point is the lowest strength at which most of a scenario's prompts flip
@@ -135,20 +156,30 @@ DISTINCT2_MIN = 0.5
 INCOHERENT_PPL = 240.0
 DEGENERATE_SHARE = 0.5
 REGIME_HIGH, REGIME_LOW = 0.05, 0.005
-# C9 "0.005 is safe": PPL(0.005) / PPL(0) within a factor of SAFE_PPL_FACTOR of 1 (bootstrap
-# interval over prompts inside the band), and no significant rise in degenerate texts over
-# the unsteered ones (exact McNemar on the same prompts, CONTROL_ALPHA).
+# C9 "0.005 is safe", as a safety statement over the prompts whose unsteered text is healthy:
+# the share of them whose text at 0.005 turns degenerate stays below SAFE_MAX_BROKEN
+# (Clopper-Pearson interval), and the median perplexity of their steered texts stays below
+# SAFE_PPL_CAP (bootstrap interval over prompts). Either interval wholly above its cut rules
+# it out. The ratio PPL(0.005) / PPL(0) is recorded beside (SAFE_PPL_FACTOR: its old band).
+# Both cuts were fixed before the rule was applied to any run:
+# - SAFE_MAX_BROKEN: a strength that breaks one prompt in four that reads well unsteered is
+#   not a safe starting point;
+# - SAFE_PPL_CAP: Table 5's largest median perplexity at 0.005 (78.8, Qwen2.5-1.5B base):
+#   the paper calls 0.005 safe on every Table 5 model, so a median above the worst of them
+#   is worse than anything it called safe.
 SAFE_STRENGTH = 0.005
 SAFE_PPL_FACTOR = 1.25
-# C10 cross-lingual leakage under strong steering (strengths >= STRONG_STRENGTH), Han
-# (Chinese) characters as the paper states; kana, Hangul and other non-Latin letters are
-# counted beside. One rule for every family: a leak needs at least CJK_MIN_CHARS Han
-# characters from at least CJK_MIN_PROMPTS prompts (a prompt counts once, whatever its
-# strengths, and prompts whose texts are word for word the same count once) and more than the unsteered texts of the same prompts (paired, one-sided
-# permutation test at CONTROL_ALPHA); Han short of that is "unclear" (inconclusive). For
-# Qwen the leak must also beat the random direction. CJK_MIN_PROMPTS = MIN_PAIRS: with four
-# prompts a one-sided sign-flip p cannot go below 1/16.
-STRONG_STRENGTH = 0.05
+SAFE_MAX_BROKEN = 0.25
+SAFE_PPL_CAP = 78.8
+# C10 cross-lingual leakage, read at every strength the random direction runs at (Han, the
+# Chinese characters the paper names; kana, Hangul and other non-Latin letters are counted
+# beside). One rule for every family: a leak at a strength needs at least CJK_MIN_CHARS Han
+# characters from at least CJK_MIN_PROMPTS prompts (prompts whose texts are word for word the
+# same count once) and more Han than the unsteered text of the same prompt: the bootstrap
+# interval over prompts of the per-prompt excess lies above 0 at its Holm level over the
+# strengths (CONTROL_ALPHA). Han short of that is "unclear" (inconclusive). For Qwen the leak
+# must also beat the random direction. An absence of Han counts only where the model writes
+# at least CJK_MIN_CHARS Han characters continuing Chinese prose (the positive control).
 CJK_MIN_CHARS = 20
 CJK_MIN_PROMPTS = 5
 # C13 (a finding the paper lacks): the collapse point against prompt length under each

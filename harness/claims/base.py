@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from harness.claims.record import ClaimRecord, Verdict, canonical
+from harness.claims.ruling import Bound
+from harness.errors import HarnessError
 
 if TYPE_CHECKING:
     from harness.experiments.extraction import Extraction
     from harness.experiments.geometry_run import Geometry
+    from harness.experiments.script_control import ScriptControl
     from harness.experiments.steering_grid import SteeringRun
     from harness.metrics.recognition import Recognition
     from harness.models.loading import ModelHandle
@@ -78,6 +81,13 @@ class Check(Generic[D]):
     adjacent: dict[str, Verdict] | None = None
     adjacent_values: dict[str, Any] | None = None
     note: str | None = None  # shown beside the value (e.g. a p at the floor its shuffles allow)
+    # The statistic whose interval lies outside the claim's region: a "does not hold" must
+    # name one (harness.claims.ruling); a failed test without it is an error, not a verdict.
+    ruled_out: Bound | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict == "does not hold" and self.ruled_out is None:
+            raise HarnessError(f"'does not hold' without an interval that excludes the claim's region: {self.reason}")
 
     @property
     def verdict(self) -> Verdict:
@@ -89,9 +99,10 @@ class Check(Generic[D]):
 
 
 def decide(passes: bool | None, controls: Sequence[ControlReading]) -> Verdict:
-    """The verdict of a test against its controls: ``passes`` None means its interval
-    straddles the cut (inconclusive); a pass that a control matches is uninformative, and
-    one beside a control that may pass too (undecided) is inconclusive."""
+    """The verdict of a test against its controls: ``passes`` True means every statistic is
+    shown, False that one is ruled out (harness.claims.ruling), None undecided
+    (inconclusive); a pass that a control matches is uninformative, and one beside a control
+    that may pass too (undecided) is inconclusive."""
     if passes is None:
         return "inconclusive"
     if not passes:
@@ -101,14 +112,6 @@ def decide(passes: bool | None, controls: Sequence[ControlReading]) -> Verdict:
     if any(c.undecided for c in controls):
         return "inconclusive"
     return "holds"
-
-
-def interval_side(interval: tuple[float, float], cut: float, above: bool) -> bool | None:
-    """Does the interval lie above (``above``) or below the cut? None when it straddles it."""
-    low, high = interval
-    if above:
-        return True if low > cut else (False if high <= cut else None)
-    return True if high < cut else (False if low >= cut else None)
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,8 @@ class Evidence(Protocol):
     def steering(self, prompting: str) -> SteeringRun: ...
 
     def recognition(self) -> dict[str, dict[str, Recognition]]: ...
+
+    def script_control(self) -> ScriptControl: ...
 
     def context(self, method: str) -> dict[str, Any]: ...
 
@@ -172,7 +177,9 @@ class Claim(Generic[D]):
 
     ``check(evidence, axis_value)`` returns the findings; the first decides the verdict.
     ``applies(handle, axis_value)`` gives the reason it does not apply, or None.
-    ``paper(model_key, family)`` is the paper's value to show beside the measured one.
+    ``paper(model_key, family, axis_value)`` is the paper's value to show beside the measured one:
+    the paper's number for the same model and method where it gives one, else the number that
+    stands in, with its source saying so.
     """
 
     id: str
@@ -184,7 +191,7 @@ class Claim(Generic[D]):
     details: type[D]  # the decisive finding's details
     check: Callable[[Evidence, str], list[Finding]]
     applies: Callable[[ModelHandle, str], str | None]
-    paper: Callable[[str, str], PaperRef]
+    paper: Callable[[str, str, str], PaperRef]  # (model, family, axis value) -> the paper's value
     tables: tuple[Table, ...] = ()
     short: str = ""  # a few words for tables ("U-curve")
     plots: tuple[Plot, ...] = ()
@@ -198,7 +205,8 @@ class Claim(Generic[D]):
                 ) -> Finding:
         """A finding of this claim on ``ev``'s model, carrying the claim's paper reference
         (``metric`` defaults to the decisive one)."""
-        return Finding(metric or self.metric, check, context, self.paper(ev.handle.key, ev.handle.family))
+        return Finding(metric or self.metric, check, context,
+                       self.paper(ev.handle.key, ev.handle.family, str(context.get("method", ""))))
 
     def read(self, records: Sequence[ClaimRecord]) -> list[tuple[ClaimRecord, D]]:
         """This claim's decisive records with their typed details, sorted by model and method;
@@ -246,6 +254,8 @@ def to_record(claim_id: str, model: str, finding: Finding) -> ClaimRecord:
         details["adjacent_values"] = dict(check.adjacent_values)
     if check.note:
         details["value_note"] = check.note
+    if check.ruled_out is not None and check.verdict == "does not hold":
+        details["ruled_out"] = check.ruled_out.as_dict()
     details.update(dataclasses.asdict(check.details))
     return ClaimRecord(claim=claim_id, model=model, metric=finding.metric, value=canonical(check.value),
                        verdict=check.verdict, paper_value=finding.paper.value if finding.paper else None,

@@ -29,6 +29,7 @@ from harness.claims.geometry_judging import (
 )
 from harness.claims.markdown import fmt_ci, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import Bound, above, all_of, between
 from harness.experiments.extraction import METHODS
 from harness.experiments.geometry_run import Geometry
 from harness.metrics.geometry import block_at_depth
@@ -43,6 +44,7 @@ class UCurveDetails:
     best_depth_ci: list[float]
     arm_blocks: dict[str, int]
     arm_gaps: dict[str, float]
+    arm_gap_ci: dict[str, list[float]]  # bootstrap interval of each arm's gap (the point, without one)
     baseline: str
     layer: str
 
@@ -63,11 +65,14 @@ class UCurveCurves(UCurveDetails):
     transfer_top1_per_block: list[float] | None
 
 
-def u_curve(curve: list[float], lower_is_better: bool = True,
-            depth_ci: tuple[float, float] | None = None) -> Check[UCurveDetails]:
-    """C1 on one per-block curve: best block in the accepted depth band, arms worse by a
-    margin. With ``depth_ci`` (bootstrap interval of the best depth) the band test uses the
-    interval: inside -> passes, outside -> fails, across an edge -> undecided (holds None)."""
+def u_curve(curve: list[float], lower_is_better: bool = True, depth_ci: tuple[float, float] | None = None,
+            gap_ci: list[tuple[float, float]] | None = None) -> Check[UCurveDetails]:
+    """C1 on one per-block curve: the best block's depth inside the accepted band, and each arm
+    (25% and 100% depth) worse than the best block by more than the margin. With ``depth_ci``
+    (bootstrap interval of the best depth) and ``gap_ci`` (per block, bootstrap interval of its
+    value minus the best block's) the claim is ruled on intervals (harness.claims.ruling): shown
+    when every interval lies inside its region, ruled out when one lies wholly outside it.
+    Without them each reading is its point (a control's curve, a reading beside)."""
     n = len(curve)
     sign = 1.0 if lower_is_better else -1.0
     best = min(range(n), key=lambda i: sign * curve[i])
@@ -75,30 +80,41 @@ def u_curve(curve: list[float], lower_is_better: bool = True,
     gaps = {d: sign * (curve[b] - curve[best]) for d, b in arms.items()}
     lo, hi = th.UCURVE_BEST_DEPTH
     depth = block_depth(best, n)
-    arms_ok = all(g > th.UCURVE_MARGIN for g in gaps.values())
     ci = tuple(round(x, 3) for x in depth_ci) if depth_ci else (depth, depth)
-    band = True if lo <= ci[0] and ci[1] <= hi else (False if ci[1] < lo or ci[0] > hi else None)
-    holds = False if not arms_ok else band
+    gcis = {d: tuple(sorted(sign * x for x in gap_ci[b])) if gap_ci else (g, g) for (d, b), g
+            in zip(arms.items(), gaps.values(), strict=True)}
+    bounds = [between("depth of the best block", depth, ci, lo, hi),
+              *(above(f"gap at depth {d}", gaps[d], gcis[d], th.UCURVE_MARGIN) for d in arms)]
+    holds, ruled = all_of(bounds)
     reason = (f"best depth {depth} (block {best}, value {curve[best]:.3f})"
               + (f", bootstrap 95% [{ci[0]:.3f}, {ci[1]:.3f}]" if depth_ci else "")
               + f"; accepted [{lo}, {hi}]; "
-              + ", ".join(f"gap at depth {d} = {g:.3f}" for d, g in gaps.items())
+              + ", ".join(f"gap at depth {d} = {g:.3f}" + (f" [{gcis[d][0]:.3f}, {gcis[d][1]:.3f}]" if gap_ci else "")
+                          for d, g in gaps.items())
               + f" (needs > {th.UCURVE_MARGIN})")
     return Check(holds, depth, reason, UCurveDetails(
         best_block=best, best_value=curve[best], best_depth_ci=list(ci),
         arm_blocks={str(d): b for d, b in arms.items()}, arm_gaps={str(d): g for d, g in gaps.items()},
-        baseline="neutral", layer="every block"))
+        arm_gap_ci={str(d): list(v) for d, v in gcis.items()}, baseline="neutral", layer="every block"),
+        ruled_out=ruled)
 
 
 def _c1_test(g: Geometry, block: int | None) -> GeometryResult[UCurveCurves]:
-    main = u_curve(g.separation["neutral"], depth_ci=g.best_depth_ci)
+    main = u_curve(g.separation["neutral"], depth_ci=g.best_depth_ci, gap_ci=g.gap_to_best_ci)
     curves = UCurveCurves(**vars(main.details), separation_per_block=g.separation,
                           separation_ci_per_block=[list(c) for c in g.separation_ci],
                           separation_post_final_norm=g.separation_post_norm, null_mean_per_block=g.null_mean,
                           null_p05_per_block=g.null_p05, heldout_kind=g.heldout_kind,
                           heldout_top1_per_block=g.heldout_top1, heldout_top3_per_block=g.heldout_top3,
                           heldout5_top1_per_block=g.heldout5_top1, transfer_top1_per_block=g.transfer_top1)
-    return GeometryResult(main.holds, main.value, tuple(main.details.best_depth_ci), main.reason, curves)
+    return GeometryResult(_bounds(main), main.value, tuple(main.details.best_depth_ci), main.reason, curves)
+
+
+def _bounds(c: Check[UCurveDetails]) -> tuple[Bound, ...]:
+    d = c.details
+    lo, hi = th.UCURVE_BEST_DEPTH
+    return (between("depth of the best block", c.value, d.best_depth_ci, lo, hi),
+            *(above(f"gap at depth {a}", d.arm_gaps[a], d.arm_gap_ci[a], th.UCURVE_MARGIN) for a in d.arm_gaps))
 
 
 def _c1_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
@@ -117,15 +133,18 @@ def _c1_check(ev: Evidence, method: str) -> list[Finding]:
                        lower_is_better=False)
     heldout = u_curve(g.heldout_top1, lower_is_better=False)
     # Readings beside the verdict (point estimates, no interval or control): they decide nothing.
-    return [*out, *(C1.finding(ev, replace(c, holds=None, reason="a reading beside C1, deciding nothing: "
-                                           + c.reason), ctx, metric)
+    return [*out, *(C1.finding(ev, replace(c, holds=None, ruled_out=None, reason="a reading beside C1, deciding "
+                                           "nothing: " + c.reason), ctx, metric)
                     for c, metric in ((specific, "best_depth_null_minus_separation"),
                                       (heldout, "best_depth_heldout_top1")))]
 
 
-def _c1_paper(model: str, family: str) -> PaperRef:
+def _c1_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
     t1 = paper_values()["table1_layer_sweep"]
-    return PaperRef(t1["best_depth"], f"Table 1, {t1['model']} (best of layers 6/12/18/24)")
+    src = f"Table 1, {t1['model']} generation vectors (best of layers 6/12/18/24)"
+    if model == t1["model"] and axis_value == "generation":
+        return PaperRef(t1["best_depth"], src)
+    return PaperRef(t1["best_depth"], f"{src}; stands in: the paper swept layers on that one model and method only")
 
 
 def table1_layer_sweep(records: list[ClaimRecord], kinds: dict[str, str]) -> str:

@@ -22,7 +22,6 @@ from harness.claims.base import (
     PaperRef,
     Table,
     decide,
-    interval_side,
 )
 from harness.claims.c01_u_curve import C1
 from harness.claims.geometry_judging import (
@@ -34,6 +33,7 @@ from harness.claims.geometry_judging import (
 )
 from harness.claims.markdown import NOT_RUN, fmt, fmt_ci, measured_models, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import above, all_of
 from harness.experiments.geometry_run import Geometry
 from harness.metrics.resampling import basic_interval
 from harness.protocol import middle_block
@@ -63,12 +63,13 @@ def _specific_difference(gen: Geometry, comp: Geometry, block: int | None) -> Ge
     se = math.hypot(rg.specific_se, rc.specific_se)  # independent samples
     z = float(stats.norm.ppf(0.5 + th.BOOTSTRAP_CONFIDENCE / 2))
     ci = (diff - z * se, diff + z * se)
-    passes = interval_side(ci, th.GEN_VS_COMP_MIN_DIFFERENCE, above=True)
+    bound = above("emotion-specific separation, generation minus comprehension", diff, ci,
+                  th.GEN_VS_COMP_MIN_DIFFERENCE)
     reason = (f"emotion-specific separation (null mean - S) generation {rg.specific:.3f} "
               f"[{rg.specific_ci[0]:.3f}, {rg.specific_ci[1]:.3f}] vs comprehension {rc.specific:.3f} "
               f"[{rc.specific_ci[0]:.3f}, {rc.specific_ci[1]:.3f}] at block {rg.block}: difference {diff:.3f} "
               f"[{ci[0]:.3f}, {ci[1]:.3f}] (needs > {th.GEN_VS_COMP_MIN_DIFFERENCE})")
-    return GeometryResult(passes, diff, ci, reason, GenVsCompDetails(
+    return GeometryResult((bound,), diff, ci, reason, GenVsCompDetails(
         specific_generation=rg.specific, specific_generation_ci=list(rg.specific_ci),
         specific_comprehension=rc.specific, specific_comprehension_ci=list(rc.specific_ci),
         s_generation=rg.separation, s_comprehension=rc.separation, null_mean_generation=rg.null.null_mean,
@@ -91,13 +92,14 @@ def _raw_difference(gen: Geometry, comp: Geometry) -> Check[RawSeparationDetails
                              th.BOOTSTRAP_CONFIDENCE)
     null_diff = rc.null.null_mean - rg.null.null_mean
     control = ControlReading("label-shuffled nulls' difference", null_diff, null_diff > 0)
-    verdict = decide(interval_side(ci, 0.0, above=True), [control])
+    passes, ruled = all_of([above("S_comp - S_gen", diff, ci, 0.0)])
+    verdict = decide(passes, [control])
     reason = (f"the paper's metric: S_comp {rc.separation:.3f} - S_gen {rg.separation:.3f} = {diff:.3f} "
               f"[{ci[0]:.3f}, {ci[1]:.3f}] at block {rg.block}; the label-shuffled nulls differ by "
               f"{null_diff:.3f} the same way, so raw S mixes read position and stimuli with emotion")
     return Check(verdict == "holds", diff, reason, RawSeparationDetails(
         s_generation=rg.separation, s_comprehension=rc.separation, null_difference=null_diff, layer=rg.block),
-        outcome=verdict, interval=ci, controls=(control,))
+        outcome=verdict, interval=ci, controls=(control,), ruled_out=ruled)
 
 
 # The paper reports raw S only; its metric (S_comp - S_gen) is the s_comp_minus_s_gen record.
@@ -127,7 +129,7 @@ def _c2_check(ev: Evidence, method: str) -> list[Finding]:
                     {**ctx, "method": "generation (story only) vs comprehension"}, SPECIFIC_PAPER), *out[1:]]
 
 
-def _c2_paper(model: str, family: str) -> PaperRef:
+def _c2_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
     t2 = paper_values()["table2_separation"]
     row = t2.get(model, {})
     if "generation" in row and "comprehension" in row:

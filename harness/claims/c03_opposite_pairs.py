@@ -14,7 +14,6 @@ from harness.claims.base import (
     PaperRef,
     Plot,
     Table,
-    interval_side,
 )
 from harness.claims.figures import per_record, pyplot
 from harness.claims.geometry_judging import (
@@ -25,6 +24,7 @@ from harness.claims.geometry_judging import (
 )
 from harness.claims.markdown import fmt, fmt_ci, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import above
 from harness.experiments.extraction import METHODS
 from harness.experiments.geometry_run import Geometry
 from harness.metrics.geometry import cosine_matrix
@@ -46,12 +46,12 @@ class OppositePairsDetails:
 def _c3_test(g: Geometry, block: int | None) -> GeometryResult[OppositePairsDetails]:
     r = g.at(block)
     low = min(r.opposite.values())
-    passes = interval_side(r.min_opposite_ci, th.OPPOSITE_MIN_COSINE, above=True)
+    bound = above("lowest opposite-pair cosine", low, r.min_opposite_ci, th.OPPOSITE_MIN_COSINE)
     reason = (", ".join(f"{k} {v:.3f}" for k, v in r.opposite.items())
               + f" (all must be > {th.OPPOSITE_MIN_COSINE}; lowest {low:.3f} [{r.min_opposite_ci[0]:.3f}, "
               f"{r.min_opposite_ci[1]:.3f}]) at block {r.block}; minus S {r.separation:.3f}: "
               + ", ".join(f"{k} {v:+.3f}" for k, v in r.opposite_minus_s.items()))
-    return GeometryResult(passes, low, r.min_opposite_ci, reason, OppositePairsDetails(
+    return GeometryResult((bound,), low, r.min_opposite_ci, reason, OppositePairsDetails(
         neutral=r.opposite, centred=r.opposite_centred, minus_separation=r.opposite_minus_s,
         minus_separation_ci={k: list(v) for k, v in r.opposite_minus_s_ci.items()},
         null_all_positive_share=r.null_all_opposite_positive, baseline="neutral (centred beside)", layer=r.block,
@@ -68,9 +68,19 @@ def _c3_check(ev: Evidence, method: str) -> list[Finding]:
     return geometry_findings(C3, ev, method, _c3_test, _c3_null)
 
 
-def _c3_paper(model: str, family: str) -> PaperRef:
-    low = min(paper_values()["opposite_pairs"].items(), key=lambda kv: kv[1]["cosine"])
-    return PaperRef(low[1]["cosine"], f"section 4.5, lowest reported ({low[0]}, {low[1]['model']})")
+def _c3_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
+    """The lowest opposite-pair cosine the paper reports for this model (its pairs come from
+    generation vectors), else the lowest it reports at all, standing in."""
+    pv = paper_values()["opposite_pairs"]
+    own = [(pair, v) for pair, v in pv.items() if v["model"] == model]
+    if own and axis_value == "generation":
+        pair, v = min(own, key=lambda kv: kv[1]["cosine"])
+        return PaperRef(v["cosine"], f"section 4.5, {model}: {pair}, the lowest pair it reports for that model")
+    pair, v = min(pv.items(), key=lambda kv: kv[1]["cosine"])
+    why = ("the paper reports no comprehension pair cosine" if own else
+           f"the paper reports pairs for {', '.join(sorted({x['model'] for x in pv.values()}))} only")
+    return PaperRef(v["cosine"], f"section 4.5: {pair} on {v['model']} (generation), the lowest it reports; stands "
+                                 f"in: {why}")
 
 
 def opposite_pairs_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:

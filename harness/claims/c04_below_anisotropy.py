@@ -14,7 +14,6 @@ from harness.claims.base import (
     Finding,
     PaperRef,
     Table,
-    interval_side,
 )
 from harness.claims.geometry_judging import (
     GeometryResult,
@@ -24,6 +23,7 @@ from harness.claims.geometry_judging import (
 )
 from harness.claims.markdown import fmt, fmt_ci, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import above
 from harness.errors import HarnessError
 from harness.experiments.extraction import METHODS
 from harness.experiments.geometry_run import Geometry
@@ -53,10 +53,10 @@ class AnisotropyBaselineDetails:
 
 def _c4_test(g: Geometry, block: int | None) -> GeometryResult[AnisotropyDetails]:
     r = g.at(block)
-    passes = interval_side(r.gap_ci, th.ANISOTROPY_MIN_GAP, above=True)
+    bound = above("gap B - S", r.gap, r.gap_ci, th.ANISOTROPY_MIN_GAP)
     reason = (f"B {r.anisotropy:.3f} - S {r.separation:.3f} = {r.gap:.3f} [{r.gap_ci[0]:.3f}, {r.gap_ci[1]:.3f}] "
               f"at block {r.block} (needs > {th.ANISOTROPY_MIN_GAP}); B - null mean {r.null_gap:.3f}")
-    return GeometryResult(passes, r.gap, r.gap_ci, reason, AnisotropyDetails(
+    return GeometryResult((bound,), r.gap, r.gap_ci, reason, AnisotropyDetails(
         B=r.anisotropy, S=r.separation, null_mean=r.null.null_mean, null_gap=r.null_gap,
         gap_per_block=[bb - ss for bb, ss in zip(g.anisotropy, g.separation["neutral"], strict=True)],
         baseline="neutral; B from raw last-token states of 20 neutral sentences", layer=r.block,
@@ -87,10 +87,21 @@ def _c4_check(ev: Evidence, method: str) -> list[Finding]:
     return geometry_findings(C4, ev, method, _c4_test, _c4_null)
 
 
-def _c4_paper(model: str, family: str) -> PaperRef:
-    pv = paper_values()["anisotropy"]
-    src = model if model in pv else "smollm2-1.7b-instruct"
-    return PaperRef(pv[src].get("gap"), f"section 4.5 anisotropy table, {src}")
+def _c4_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
+    """The paper's gap B - S for this model and method. Its table gives B - S for generation
+    vectors (its S is Table 2's generation S); the comprehension gap is derived from the same B
+    and Table 2's comprehension S. A model the paper has no B for: SmolLM2-1.7B-Instruct's
+    value for the same method stands in."""
+    pv, t2 = paper_values()["anisotropy"], paper_values()["table2_separation"]
+    src = model if model in pv and "gap" in pv[model] else "smollm2-1.7b-instruct"
+    stand = "" if src == model else f"; stands in: the paper reports no B for {model}"
+    row = pv[src]
+    if axis_value == "comprehension":
+        b = row["S"] + row["gap"]
+        return PaperRef(round(b - t2[src]["comprehension"], 3), f"derived for comprehension: section 4.5's B for {src} "
+                        f"({b:.3f} = S {row['S']} + gap {row['gap']}) minus Table 2's comprehension S "
+                        f"{t2[src]['comprehension']}{stand}")
+    return PaperRef(row["gap"], f"section 4.5 anisotropy table, {src} (generation vectors){stand}")
 
 
 def anisotropy_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:

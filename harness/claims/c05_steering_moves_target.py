@@ -21,11 +21,11 @@ from harness.claims.base import (
     PaperRef,
     Table,
     decide,
-    interval_side,
     parse_details,
 )
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import above, all_of
 from harness.claims.steering_rows import (
     Key,
     p_text,
@@ -37,9 +37,7 @@ from harness.claims.steering_rows import (
     steering_applies,
     zero_if_missing,
 )
-from harness.claims.text_health import (
-    is_degenerate,
-)
+from harness.claims.text_health import healthy_keys, is_degenerate
 from harness.experiments.steering_grid import PROMPTINGS, Direction, SteeringRun
 from harness.metrics.paired import (
     bootstrap_interval,
@@ -71,7 +69,7 @@ class MovesDetails:
     strength: float
     direction: str  # which vectors steered: emotion (neutral baseline) or centred
     moved: int
-    n: int
+    n: int  # prompts healthy unsteered whose steered text is healthy too
     mean_delta: float
     mean_delta_interval: list[float]
     paired_controls: list[dict[str, Any]]
@@ -80,52 +78,70 @@ class MovesDetails:
     centred_readout: dict[str, Any]  # the same deltas read on the target's centred (emotion-specific) v_hat
     refusal_share: float | None = None
     random_rate: float | None = None
-    moved_any_text: int | None = None  # readout delta > 0 counting degenerate texts too
-    degenerate_steered: int | None = None
+    moved_any_text: int | None = None  # readout delta > 0 over every prompt, degenerate texts read as texts
+    degenerate_steered: int | None = None  # steered texts that collapsed, of the prompts healthy unsteered
+    n_readable: int | None = None  # prompts whose unsteered text is healthy: the ones C5 reads
+    collapse_interval: list[float] | None = None  # Clopper-Pearson interval of the collapsed share
 
 
-def _readout_deltas(run: SteeringRun, direction: Direction, strength: float, attr: str,
-                    healthy: bool = True) -> dict[Key, float]:
-    """Signed readout deltas per prompt; with ``healthy``, a degenerate steered text counts as no
-    movement (0): a collapsed text carries no emotion a reader could see."""
-    return {k: 0.0 if healthy and is_degenerate(r) else zero_if_missing(signed(run, r, attr))
-            for k, r in rows_by_prompt(run, direction, strength).items()}
+def moved_flags(run: SteeringRun, direction: Direction, strength: float, keys: list[Key]) -> dict[Key, bool | None]:
+    """Per prompt: did the readout move the scenario's way? None where the steered text is
+    degenerate: a collapse is its own outcome, never "not moved"."""
+    rows = rows_by_prompt(run, direction, strength)
+    return {k: None if k not in rows or is_degenerate(rows[k]) else zero_if_missing(signed(run, rows[k], "readout")) > 0
+            for k in keys}
+
+
+def _paired_control(name: str, emo: dict[Key, bool | None], ctrl: dict[Key, bool | None]
+                    ) -> tuple[dict[str, Any], ControlReading]:
+    """The control's moved flags on the prompts where both texts are healthy, exact McNemar
+    that the emotion vector moves more of them; under MIN_PAIRS such prompts: not measured."""
+    pairs = [k for k in emo if emo[k] is not None and ctrl.get(k) is not None]
+    moved = sum(bool(ctrl[k]) for k in pairs)
+    if len(pairs) < th.MIN_PAIRS:
+        pc = PairedControl(name, moved, len(pairs), math.nan, math.nan)
+        return pc.__dict__, ControlReading(name, f"{moved}/{len(pairs)} moved; not measured (needs {th.MIN_PAIRS} "
+                                                 "prompts with both texts healthy)", None, undecided=True)
+    _, _, p = mcnemar_greater([bool(emo[k]) for k in pairs], [bool(ctrl[k]) for k in pairs])
+    pc = PairedControl(name, moved, len(pairs), moved / len(pairs), p)
+    return pc.__dict__, ControlReading(name, f"{moved}/{len(pairs)} moved; beaten {p_text(p)}", p >= th.CONTROL_ALPHA)
 
 
 def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
                 direction: Direction = "emotion") -> Check[MovesDetails]:
-    """C5: the readout delta (unsteered re-read of the steered text on the target v_hat, signed)
-    is > 0 in most prompts (Clopper-Pearson interval above one half), and the steering vector
-    beats the random direction and the opposite emotion's vector in paired tests over prompts."""
-    emo = _readout_deltas(run, direction, strength, "readout")
-    keys = sorted(emo)
-    e = [emo[k] for k in keys]
-    moved = sum(v > 0 for v in e)
-    n = len(e)
+    """C5 over the prompts whose unsteered text is healthy: among those whose steered text is
+    healthy too, the readout delta (unsteered re-read of the steered text on the target v_hat,
+    signed) is > 0 in most (Clopper-Pearson interval above one half; wholly at or below it
+    rules C5 out), and the steering vector moves more of them than the random direction and the
+    opposite emotion's vector do (exact McNemar on the prompts where both texts are healthy).
+    Steered texts that collapse are counted apart, with their interval."""
+    keys = healthy_keys(run)
+    emo = moved_flags(run, direction, strength, keys)
+    read = [k for k in keys if emo[k] is not None]
+    moved, n = sum(bool(emo[k]) for k in read), len(read)
+    collapsed = len(keys) - n
     rate = moved / n if n else math.nan
     ci = proportion_interval(moved, n)
-    passes = interval_side(ci, th.MOST, above=True) if n else None
+    collapse_ci = proportion_interval(collapsed, len(keys))
+    passes, ruled = all_of([above("share of readable prompts moved", rate, ci, th.MOST)]) if n else (None, None)
     ctrl_dirs: list[tuple[str, Direction]] = [("random direction", "random")]
     if direction == "emotion" and run.select("opposite", strength):
         ctrl_dirs.append(("opposite emotion", "opposite"))
     controls, readings = [], []
     for name, cdir in ctrl_dirs:
-        # The same yes/no reading on the control's text of the same prompt (moved, text healthy),
-        # compared by exact McNemar: a collapsed text is "not moved" on both sides alike.
-        c = _readout_deltas(run, cdir, strength, "readout")
-        cv = [c.get(k, 0.0) for k in keys]
-        _, _, p = mcnemar_greater([v > 0 for v in e], [v > 0 for v in cv])
-        pc = PairedControl(name, sum(v > 0 for v in cv), len(c), statistics.fmean(cv) if cv else math.nan, p)
-        controls.append(pc.__dict__)
-        readings.append(ControlReading(name, f"{pc.moved}/{pc.n} moved; beaten {p_text(p)}", p >= th.CONTROL_ALPHA))
-    # The centred (emotion-specific) readout, on healthy texts only (a pair with a collapsed
-    # text is dropped, not pinned at 0).
+        pc, reading_ = _paired_control(name, emo, moved_flags(run, cdir, strength, keys))
+        controls.append(pc)
+        readings.append(reading_)
+    deltas = [signed(run, r, "readout") for k, r in rows_by_prompt(run, direction, strength).items() if k in read]
+
+    # The centred (emotion-specific) readout on the same readable prompts (a pair with a
+    # collapsed text is dropped).
     def centred_deltas(d: Direction) -> dict[Key, float]:
         return {k: math.nan if is_degenerate(r) else signed(run, r, "readout_centred")
-                for k, r in rows_by_prompt(run, d, strength).items()}
+                for k, r in rows_by_prompt(run, d, strength).items() if k in set(keys)}
 
     cen = centred_deltas(direction)
-    ce = [cen[k] for k in keys]
+    ce = [cen.get(k, math.nan) for k in keys]
     ce_ok = [v for v in ce if not math.isnan(v)]
     centred = {"mean_delta": statistics.fmean(ce_ok) if ce_ok else math.nan,
                "interval": list(bootstrap_interval(ce_ok)),
@@ -135,32 +151,39 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
         cv = [c.get(k, math.nan) for k in keys]
         centred[f"p_beats_{cdir}"] = paired_greater(ce, cv) if finite_pairs(ce, cv) >= th.MIN_PAIRS else math.nan
     per_scenario = {s.id: {
-        "readout_delta": statistics.fmean(zero_if_missing(signed(run, r, "readout")) for r in run.select(direction, strength, s.id)),
+        "readout_delta": statistics.fmean(zero_if_missing(signed(run, r, "readout"))
+                                          for r in run.select(direction, strength, s.id)),
         "activation_delta": statistics.fmean(signed(run, r, "activation")
                                              for r in run.select(direction, strength, s.id))}
         for s in run.scenarios if run.select(direction, strength, s.id)}
     strengths = th.STRENGTHS if direction == "emotion" else th.CENTRED_STRENGTHS
-    by_strength = {str(a): share_of([v > 0 for v in _readout_deltas(run, direction, a, "readout").values()])
-                   for a in strengths if a > 0}
+    by_strength = {}
+    for a in strengths:
+        if a > 0:
+            flags = [f for f in moved_flags(run, direction, a, keys).values() if f is not None]
+            by_strength[str(a)] = share_of(flags)
     refusals = refusal_share(run)
-    any_text = sum(v > 0 for v in _readout_deltas(run, direction, strength, "readout", healthy=False).values())
-    n_deg = sum(is_degenerate(r) for r in run.select(direction, strength))
+    any_text = sum(zero_if_missing(signed(run, r, "readout")) > 0 for r in run.select(direction, strength))
     verdict = decide(passes, readings)
-    reason = (f"{direction} vectors: readout delta > 0 in {moved}/{n} prompts with a non-degenerate text at "
-              f"strength {strength} (95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > {th.MOST:.0%}; "
-              f"{any_text}/{n} counting the {n_deg} degenerate texts); "
+    reason = (f"{direction} vectors at strength {strength}, over the {len(keys)} prompts whose unsteered text is "
+              f"healthy: {collapsed} steered texts collapsed ({fmt(collapse_ci[0], 2)}-{fmt(collapse_ci[1], 2)}), and "
+              f"the readout delta is > 0 in {moved}/{n} of the rest (95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, "
+              f"needs > {th.MOST:.0%}; {any_text}/{len(run.select(direction, strength))} of every prompt reading "
+              "collapsed texts as texts); "
               + "; ".join(f"{c['name']} {c['moved']}/{c['n']} (emotion beats it: {p_text(c['p_beaten'])})"
                           for c in controls)
               + (f"; unsteered chat refusals {refusals:.0%}"
                  + (" (above 25%: the baseline is a refusal, not a text)" if refusals > th.REFUSAL_FLAG else "")
                  if refusals is not None else ""))
     return Check(passes, rate, reason, MovesDetails(
-        strength=strength, direction=direction, moved=moved, n=n, mean_delta=statistics.fmean(e) if e else math.nan,
-        mean_delta_interval=list(bootstrap_interval(e)), paired_controls=controls, per_scenario=per_scenario,
+        strength=strength, direction=direction, moved=moved, n=n,
+        mean_delta=statistics.fmean(deltas) if deltas else math.nan,
+        mean_delta_interval=list(bootstrap_interval(deltas)), paired_controls=controls, per_scenario=per_scenario,
         rate_by_strength=by_strength, centred_readout=centred, refusal_share=refusals,
         random_rate=controls[0]["moved"] / controls[0]["n"] if controls[0]["n"] else None,
-        moved_any_text=any_text, degenerate_steered=n_deg),
-        outcome=verdict, interval=ci, controls=shown(passes, readings))
+        moved_any_text=any_text, degenerate_steered=collapsed, n_readable=len(keys),
+        collapse_interval=list(collapse_ci)),
+        outcome=verdict, interval=ci if n else None, controls=shown(passes, readings), ruled_out=ruled)
 
 
 def _c5_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -175,7 +198,7 @@ def _c5_check(ev: Evidence, prompting: str) -> list[Finding]:
 CENTRED_METRIC_C5 = "share of prompts with readout delta > 0 (centred vectors)"
 
 
-def _c5_paper(model: str, family: str) -> PaperRef:
+def _c5_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
     row = paper_values()["table4_activation_delta"].get(model)
     if row:
         return PaperRef(min(row.values()), f"Table 4, {model}: smallest activation delta (all 5 scenarios > 0)")
@@ -215,25 +238,30 @@ def c5_controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         cell = {name: (f"{c['moved']}/{c['n']} (beaten {p_text(c['p_beaten'])})" if name in ctrl else "—")
                 for name, c in ((n, ctrl.get(n, {})) for n in ("random direction", "opposite emotion"))}
         cen = d.centred_readout
-        rows.append([r.model, r.method, f"{d.direction} @ {d.strength}",
+        collapsed = (f"{d.degenerate_steered}/{d.n_readable} {fmt_ci(d.degenerate_steered / d.n_readable, d.collapse_interval, 2)}"
+                     if d.n_readable else "—")
+        rows.append([r.model, r.method, f"{d.direction} @ {d.strength}", collapsed,
                      f"{d.moved}/{d.n} {fmt_ci(r.value, r.details.get('interval'), 2)}",
                      cell["random direction"], cell["opposite emotion"],
                      f"{fmt(cen['mean_delta'], 3)} (vs random {p_text(cen.get('p_beats_random', math.nan))}"
                      + (f", vs opposite {p_text(cen['p_beats_opposite'])}" if "p_beats_opposite" in cen else "") + ")",
                      ", ".join(f"{a}: {fmt(v, 2)}" for a, v in d.rate_by_strength.items()),
-                     f"{d.moved_any_text}/{d.n} ({d.degenerate_steered} degenerate)"
-                     if d.moved_any_text is not None else "—",
+                     str(d.moved_any_text) if d.moved_any_text is not None else "—",
                      fmt(d.refusal_share, 2), r.verdict])
-    return "\n".join([table(rows, ["model", "prompting", "vectors @ strength", "moved (share [95%])",
+    return "\n".join([table(rows, ["model", "prompting", "vectors @ strength",
+                                   "collapsed, of prompts healthy unsteered [95%]", "moved, of the rest [95%]",
                                    "random direction", "opposite emotion", "centred readout delta",
-                                   "moved at each strength", "moved, degenerate texts included",
+                                   "moved at each strength", "moved, every prompt with collapsed texts read as texts",
                                    "unsteered refusals", "verdict"]), "",
-                      steering_caption(records, "readout delta = unsteered re-read of the steered text projected on "
-                                       "the target v_hat, signed, minus the unsteered text's; a degenerate steered text "
-                                       "counts as not moved; 'beaten' = one-sided "
-                                       "McNemar over prompts that the steering vector moves the readout (healthy text) in more prompts "
-                                       f"than the control (uninformative at p >= {th.CONTROL_ALPHA}); refusals: share "
-                                       f"of unsteered chat replies that decline (flagged above {th.REFUSAL_FLAG:.0%})")])
+                      steering_caption(records, "C5 reads the prompts whose unsteered text is healthy; a steered text "
+                                       "that collapses (degenerate) is its own outcome, counted apart, never 'not "
+                                       "moved'; readout delta = unsteered re-read of the steered text projected on "
+                                       "the target v_hat, signed, minus the unsteered text's; 'beaten' = one-sided "
+                                       "McNemar over the prompts where both texts are healthy, that the steering "
+                                       "vector moves the readout in more of them than the control (uninformative at "
+                                       f"p >= {th.CONTROL_ALPHA}; fewer than {th.MIN_PAIRS} such prompts: not "
+                                       "measured); refusals: share of unsteered chat replies that decline (flagged "
+                                       f"above {th.REFUSAL_FLAG:.0%})")])
 
 
 C5: Claim[MovesDetails] = Claim(
@@ -243,7 +271,8 @@ C5: Claim[MovesDetails] = Claim(
     paper=_c5_paper, tables=(Table("Table 4: steering activation deltas", table4_deltas),
                              Table("C5 against its controls (random direction, opposite emotion, centred vectors)",
                                    c5_controls_table)),
-    test=("readout delta (the unsteered model re-reads the steered text, projected on the target "
+    test=("over the prompts whose unsteered text is healthy, with collapsed steered texts counted apart: "
+          "readout delta (the unsteered model re-reads the steered text, projected on the target "
           "vector, minus the same prompt's unsteered text, signed) above 0 in most prompts at the "
           "scenario strength: Clopper-Pearson interval above one half"),
     control=("the random direction and the opposite emotion's vector on the same prompts, each "

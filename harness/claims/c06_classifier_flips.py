@@ -18,13 +18,13 @@ from harness.claims.base import (
     PaperRef,
     Table,
     decide,
-    interval_side,
     parse_details,
     to_record,
 )
-from harness.claims.flips import flip_flags, flip_keys, unrecognised_targets
+from harness.claims.flips import flip_flags, flip_keys, flip_outcomes, unrecognised_targets
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.record import ClaimRecord, is_pooled, pooled_key
+from harness.claims.ruling import Bound, all_of
 from harness.claims.steering_rows import (
     p_text,
     share_of,
@@ -52,6 +52,8 @@ class FlipsDetails:
     classifier: str
     mcnemar: dict[str, float]  # emotion-only flips, random-only flips, one-sided exact p
     random_rate: float | None = None
+    collapsed: int = 0  # countable prompts whose steered text collapsed (its own outcome, not counted)
+    n_readable: int = 0  # countable prompts: healthy unsteered text with words, recognised target
 
 
 @dataclass(frozen=True)
@@ -73,50 +75,78 @@ class PooledFlipsDetails(FlipsDetails):
 
 def flip_rate(run: SteeringRun, strength: float, direction: Direction = "emotion",
               classifier: str | None = None, excluded: dict[str, str] | None = None) -> tuple[float, int, int]:
+    """(share, flips, prompts) over the countable prompts whose steered text is healthy."""
     keys = flip_keys(run, excluded or {}, classifier)
-    flags = flip_flags(run, direction, strength, keys, classifier)
+    flags = [f for f in flip_outcomes(run, direction, strength, keys, classifier).values() if f is not None]
     return share_of(flags), sum(flags), len(flags)
+
+
+def flip_bound(k: int, n: int) -> Bound:
+    """The flip rate, ruled below the paper's rate when its interval lies wholly under it, shown
+    when the interval reaches it and lies at or above the floor (thresholds.FLIP_RATE_FLOOR)."""
+    return Bound("flip rate", k / n, proportion_interval(k, n), {"ge": th.FLIP_RATE_MIN},
+                 shows={"ge": th.FLIP_RATE_FLOOR},
+                 how=f"ruled out below the paper's {th.FLIP_RATE_MIN}; shown at or above FLIP_RATE_FLOOR = "
+                     f"{th.FLIP_RATE_FLOOR} (the paper's own 37/40 clears it)")
 
 
 def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                      strength: float = th.SCENARIO_STRENGTH, classifier: str | None = None,
                      direction: Direction = "emotion") -> Check[ModelFlipsDetails]:
-    """C6: share of prompts whose target score moves the scenario's way (Clopper-Pearson interval
-    against the paper's 92%), against the random direction's flips on the same prompts (exact
-    McNemar). Scenarios whose target the classifier does not recognise are left out."""
+    """C6 over the countable prompts (healthy unsteered text with words, a target the classifier
+    recognises): among those whose steered text is healthy, the share whose target score moves the
+    scenario's way (flip_bound: consistent with the paper's rate, or ruled below it), against the
+    random direction's flips on the prompts where both texts are healthy (exact McNemar). Steered
+    texts that collapse are counted apart."""
     name = classifier or (run.classifiers[0] if run.classifiers else run.classifier.split()[0])
     excluded = unrecognised_targets(recog, run)
     keys = flip_keys(run, excluded, classifier)
-    e = flip_flags(run, direction, strength, keys, classifier)
-    r = flip_flags(run, "random", strength, keys, classifier)
-    k, n, rk = sum(e), len(e), sum(r)
+    emo = flip_outcomes(run, direction, strength, keys, classifier)
+    rnd = flip_outcomes(run, "random", strength, keys, classifier)
+    read = [key for key in keys if emo[key] is not None]
+    pairs = [key for key in read if rnd[key] is not None]
+    k, n = sum(bool(emo[key]) for key in read), len(read)
+    rk, rn = sum(bool(rnd[key]) for key in pairs), len(pairs)
+    collapsed = len(keys) - n
     k_any = sum(flip_flags(run, direction, strength, keys, classifier, healthy=False))
-    only_e, only_r, p = mcnemar_greater(e, r)
+    only_e, only_r, p = mcnemar_greater([bool(emo[key]) for key in pairs], [bool(rnd[key]) for key in pairs])
     strengths = th.STRENGTHS if direction == "emotion" else th.CENTRED_STRENGTHS
-    by_strength = {str(a): share_of(flip_flags(run, direction, a, keys, classifier)) for a in strengths if a > 0}
-    by_scenario = {s.id: share_of([f for f, key in zip(e, keys, strict=True) if key[0] == s.id])
+    by_strength = {str(a): share_of([f for f in flip_outcomes(run, direction, a, keys, classifier).values()
+                                     if f is not None]) for a in strengths if a > 0}
+    by_scenario = {s.id: share_of([bool(emo[key]) for key in read if key[0] == s.id])
                    for s in run.scenarios if s.id not in excluded}
     recog_d = {em: {"auc": x.auc, "auc_interval": list(x.auc_interval), "p": x.p_value, "top1": x.top1,
                     "top1_chance": x.top1_chance, "n": x.n, "labels": list(x.labels), "recognised": x.recognised}
                for em, x in (recog or {}).items()}
-    details = ModelFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=n, classifier=name,
+    details = ModelFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=rn, classifier=name,
                                 mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p},
-                                random_rate=rk / n if n else None, direction=direction,
-                                rate_by_strength=by_strength, rate_by_scenario=by_scenario, excluded=excluded,
-                                recognition=recog_d, flips_any_text=k_any)
+                                random_rate=rk / rn if rn else None, collapsed=collapsed, n_readable=len(keys),
+                                direction=direction, rate_by_strength=by_strength, rate_by_scenario=by_scenario,
+                                excluded=excluded, recognition=recog_d, flips_any_text=k_any)
     if n == 0:
-        why = "; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has an unsteered text with words"
-        return Check(None, None, f"{name}: no countable prompt ({why})", details)
-    ci = proportion_interval(k, n)
-    passes = interval_side(ci, th.FLIP_RATE_MIN, above=True)
-    ctrl = ControlReading("random direction", f"{rk}/{n} flips; beaten {p_text(p)} (McNemar)", p >= th.CONTROL_ALPHA)
-    reason = (f"{name} confirms {k}/{n} {direction}-vector flips of non-degenerate texts at strength {strength} "
-              f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}; paper's bar {th.FLIP_RATE_MIN:.0%}; {k_any}/{n} "
-              f"counting degenerate texts); random direction {rk}/{n} "
-              f"on the same prompts (emotion-only {only_e}, random-only {only_r}, {p_text(p)})"
+        why = ("; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has a healthy unsteered text with words"
+               if not keys else f"all {len(keys)} countable prompts' steered texts collapsed")
+        return Check(None, None, f"{name}: no readable steered text to count ({why})", details)
+    bound = flip_bound(k, n)
+    passes, ruled = all_of([bound])
+    ctrl = _random_control(rk, rn, p)
+    ci = bound.interval
+    reason = (f"{name}, over the {len(keys)} countable prompts (healthy unsteered text with words, recognised "
+              f"target): {collapsed} steered texts collapsed, and {k}/{n} of the rest flip at strength {strength} "
+              f"({direction} vectors; 95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}: ruled out below the paper's "
+              f"{th.FLIP_RATE_MIN:.0%}, shown from {th.FLIP_RATE_FLOOR:.0%}; {k_any}/{len(keys)} reading collapsed "
+              f"texts as texts); random direction {rk}/{rn} on the prompts where both texts are healthy "
+              f"(emotion-only {only_e}, random-only {only_r}, {p_text(p)})"
               + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else ""))
     return Check(passes, k / n, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
-                 controls=shown(passes, [ctrl]))
+                 controls=shown(passes, [ctrl]), ruled_out=ruled)
+
+
+def _random_control(rk: int, rn: int, p: float) -> ControlReading:
+    if rn < th.MIN_PAIRS:
+        return ControlReading("random direction", f"{rk}/{rn} flips; not measured (needs {th.MIN_PAIRS} prompts with "
+                              "both texts healthy)", None, undecided=True)
+    return ControlReading("random direction", f"{rk}/{rn} flips; beaten {p_text(p)} (McNemar)", p >= th.CONTROL_ALPHA)
 
 
 def flip_agreement(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH) -> dict[str, Any]:
@@ -176,8 +206,9 @@ def _counts(d: dict[str, Any]) -> dict[str, int]:
     """A model's flip counts from its C6 details (a record's, or a check's as a dict)."""
     mc = d.get("mcnemar") or {}
     return {"flips": int(d.get("flips") or 0), "n": int(d.get("n") or 0),
-            "random_flips": int(d.get("random_flips") or 0), "emotion_only": int(mc.get("emotion_only", 0)),
-            "random_only": int(mc.get("random_only", 0))}
+            "random_flips": int(d.get("random_flips") or 0), "random_n": int(d.get("random_n") or 0),
+            "emotion_only": int(mc.get("emotion_only", 0)), "random_only": int(mc.get("random_only", 0)),
+            "collapsed": int(d.get("collapsed") or 0), "n_readable": int(d.get("n_readable") or 0)}
 
 
 def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, classifier: str,
@@ -186,29 +217,31 @@ def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, 
     McNemar discordant counts emotion_only / random_only): a live run and a merge of runs
     (:func:`pooled_records`) compute it the same way. The pooled value depends on which
     models are pooled, so the set is part of its name (and of its baseline and expected outcome)."""
-    k, n, rk, only_e, only_r = (sum(c[f] for c in counts.values())
-                                for f in ("flips", "n", "random_flips", "emotion_only", "random_only"))
+    k, n, rk, rn, only_e, only_r, collapsed, readable = (
+        sum(c.get(f, 0) for c in counts.values())
+        for f in ("flips", "n", "random_flips", "random_n", "emotion_only", "random_only", "collapsed", "n_readable"))
     p = mcnemar_p(only_e, only_r)
     models = sorted(counts)
     excluded = dict(sorted(excluded.items()))  # as results.json stores it, so a merge words it alike
-    details = PooledFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=n,
-                                 classifier=classifier, random_rate=rk / n if n else None,
-                                 mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p}, models=models,
-                                 excluded=excluded)
+    details = PooledFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=rn,
+                                 classifier=classifier, random_rate=rk / rn if rn else None,
+                                 mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p},
+                                 collapsed=collapsed, n_readable=readable, models=models, excluded=excluded)
     name = pooled_key(models)
     if n == 0:
-        check: Check[Any] = Check(None, None, "no countable prompt in any model", details)
+        check: Check[Any] = Check(None, None, "no readable steered text to count in any model", details)
     else:
-        ci = proportion_interval(k, n)
-        passes = interval_side(ci, th.FLIP_RATE_MIN, above=True)
-        ctrl = ControlReading("random direction", f"{rk}/{n} flips; beaten {p_text(p)} (McNemar)",
-                              p >= th.CONTROL_ALPHA)
-        check = Check(passes, k / n, f"{k}/{n} flips pooled over {', '.join(models)} at strength {strength} "
-                      f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}; paper's bar {th.FLIP_RATE_MIN:.0%}); random "
-                      f"direction {rk}/{n} ({p_text(p)})" + (f"; left out: {', '.join(excluded)} (target not "
-                                                         "recognised)" if excluded else ""),
+        bound = flip_bound(k, n)
+        passes, ruled = all_of([bound])
+        ci = bound.interval
+        ctrl = _random_control(rk, rn, p)
+        check = Check(passes, k / n, f"{k}/{n} flips pooled over {', '.join(models)} at strength {strength}, of "
+                      f"{readable} countable prompts of which {collapsed} collapsed (95% interval {fmt(ci[0], 2)}-"
+                      f"{fmt(ci[1], 2)}: ruled out below the paper's {th.FLIP_RATE_MIN:.0%}, shown from "
+                      f"{th.FLIP_RATE_FLOOR:.0%}); random direction {rk}/{rn} ({p_text(p)})"
+                      + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else ""),
                       details, outcome=decide(passes, [ctrl]), interval=ci,
-                      controls=shown(passes, [ctrl]))
+                      controls=shown(passes, [ctrl]), ruled_out=ruled)
     return name, Finding(C6.metric, check, {"method": prompting, "profile": profile}, _c6_paper(name, ""))
 
 
@@ -228,7 +261,7 @@ def pooled_records(records: Sequence[ClaimRecord]) -> list[ClaimRecord]:
     return out
 
 
-def _c6_paper(model: str, family: str) -> PaperRef:
+def _c6_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
     f = paper_values()["classifier_flips"]
     return PaperRef(f["rate"], f"section 5.2: {f['flips']}/{f['pairs']} scenario pairs, {f['classifier']}")
 
@@ -237,8 +270,8 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     f = paper_values()["classifier_flips"]
     recs = sorted((r for r in records if r.claim == "C6"), key=lambda r: (is_pooled(r.model), r.model,
                                                                            str(r.method), r.metric))
-    rows = [["paper (9 models)", "—", f["classifier"], "emotion", f"{f['flips']}/{f['pairs']}", f["rate"], "—", "—",
-             "—", "—"]]
+    rows = [["paper (9 models)", "—", f["classifier"], "emotion", "—", f"{f['flips']}/{f['pairs']}", f["rate"], "—",
+             "—", "—", "—"]]
     for r in recs:
         d = parse_details(FlipsDetails, r.details)
         if d is None:
@@ -246,7 +279,8 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         m = parse_details(ModelFlipsDetails, r.details)
         direction = m.direction if m else "emotion"
         excluded = ", ".join(r.details.get("excluded") or {}) or "—"
-        rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}", f"{d.flips}/{d.n}",
+        rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}",
+                     f"{d.collapsed}/{d.n_readable}" if d.n_readable else "—", f"{d.flips}/{d.n}",
                      fmt_ci(r.value, r.details.get("interval"), 2), f"{d.random_flips}/{d.random_n}",
                      fmt(d.mcnemar.get("p"), 2), excluded, r.verdict])
     agree = [(r.model, r.method, parse_details(ModelFlipsDetails, r.details)) for r in recs if r.metric == C6.metric]
@@ -255,14 +289,19 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
              "scenario, degenerate texts included, since nrclex recognises no target) (kappa "
              f"{fmt(a.agreement['kappa'], 2)}; flips {a.agreement['flips'][0]} vs {a.agreement['flips'][1]})"
              for m, p, a in agree if a and a.agreement.get("n")]
-    return "\n".join([table(rows, ["model", "prompting", "classifier", "vectors @ strength", "flips", "rate [95%]",
+    return "\n".join([table(rows, ["model", "prompting", "classifier", "vectors @ strength",
+                                   "collapsed, of countable prompts", "flips, of the rest", "rate [95%]",
                                    "random direction", "McNemar p", "left out (target not recognised)",
                                    "verdict"]), "", *lines, *([""] if lines else []),
                       steering_caption([r for r in recs if not is_pooled(r.model)],
-                                       "flip = the target labels' score moves the scenario's way from the unsteered "
-                                       "continuation of the same prompt; texts without words cannot flip; McNemar: "
-                                       "exact one-sided test that the steering vector flips more prompts than the "
-                                       "random direction on the same prompts")])
+                                       "countable = healthy unsteered text with words and a target the classifier "
+                                       "recognises; flip = the target labels' score moves the scenario's way from "
+                                       "the unsteered continuation of the same prompt; a steered text that collapses "
+                                       "is counted apart, never a flip or a non-flip; verdict: ruled out when the "
+                                       f"rate's interval lies below the paper's {th.FLIP_RATE_MIN}, holds when it "
+                                       f"reaches it and lies at or above {th.FLIP_RATE_FLOOR}; McNemar: exact "
+                                       "one-sided test that the steering vector flips more prompts than the random "
+                                       "direction, on the prompts where both texts are healthy")])
 
 
 def recognition_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
@@ -293,17 +332,19 @@ def recognition_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 C6: Claim[FlipsDetails] = Claim(
-    id="C6", short="classifier confirms >= 92% of flips", section="5.2", statement="the external classifier confirms >= 92% of flips (37/40)",
+    id="C6", short="classifier confirms ~92% of flips", section="5.2", statement="the external classifier confirms about 92% of flips (37/40)",
     axis="prompting mode", axis_values=PROMPTINGS,
     metric="classifier flip rate", details=FlipsDetails, check=_c6_check, applies=steering_applies,
     paper=_c6_paper, tables=(Table("Classifier validation: emotion recognised on known-emotion passages",
                                    recognition_table),
                              Table("Section 5.2: classifier flips", flips_table)),
-    test=("share of prompts whose classifier target score moves the scenario's way at the scenario"
-          " strength, Clopper-Pearson interval above the paper's rate, on targets the classifier "
-          "recognises on known-emotion passages; per model and pooled over models"),
+    test=("over prompts with a healthy unsteered text and a target the classifier recognises, "
+          "collapsed steered texts counted apart: the share of the rest whose target score moves the "
+          "scenario's way at the scenario strength; Clopper-Pearson interval wholly below the paper's "
+          "rate rules it out, reaching it while at or above the floor shows it; per model and pooled"),
     control=("the random direction's flips on the same prompts (exact one-sided McNemar); the "
              "second classifier and the two classifiers' agreement beside"),
-    thresholds=("FLIP_RATE_MIN", "SCENARIO_STRENGTH", "CONTROL_ALPHA", "RECOGNITION_ALPHA"))
+    thresholds=("FLIP_RATE_MIN", "FLIP_RATE_FLOOR", "SCENARIO_STRENGTH", "CONTROL_ALPHA", "MIN_PAIRS",
+                "RECOGNITION_ALPHA"))
 
 

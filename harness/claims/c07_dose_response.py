@@ -23,13 +23,13 @@ from harness.claims.base import (
     Plot,
     Table,
     decide,
-    interval_side,
     parse_details,
 )
 from harness.claims.figures import per_record, pyplot
-from harness.claims.flips import flip_flags, flip_keys, unrecognised_targets
+from harness.claims.flips import flip_keys, flip_outcomes, unrecognised_targets
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import above, all_of
 from harness.claims.steering_rows import (
     Key,
     key_of,
@@ -63,7 +63,7 @@ class DoseDetails:
     random_rho: float
     emotion_rho_same_strengths: float
     p_beats_random: float
-    rho_healthy: float  # the same, degenerate texts left out (prompts with fewer than 3 left drop out)
+    rho_healthy: float  # the decisive mean: degenerate texts left out (prompts with fewer than 3 left drop out)
     degenerate_texts: int  # degenerate steered texts in the sweep
     pooled_rho: float  # Spearman over every (strength, paired delta) point (not independent; shown only)
     flip_points: dict[str, float | None]
@@ -74,6 +74,8 @@ class DoseDetails:
     strengths: list[float]
     sweep: list[float]
     per_scenario: dict[str, dict[str, Any]]
+    rho_all_texts: float = math.nan  # the same mean reading collapsed texts as texts (recorded beside)
+    n_readable: int = 0  # countable prompts: healthy unsteered text with words, recognised target
 
 
 def _rho(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -102,8 +104,8 @@ def _prompt_rhos(run: SteeringRun, keys: Sequence[Key], direction: Direction, st
 
 def flip_points(run: SteeringRun, direction: Direction = "emotion", strengths: Sequence[float] | None = None,
                 classifier: str | None = None, excluded: dict[str, str] | None = None) -> dict[str, float | None]:
-    """Per scenario: the lowest strength at which most of its prompts flip and still do at the
-    next strength (None if none does)."""
+    """Per scenario: the lowest strength at which most of its prompts with a healthy steered text
+    flip and still do at the next strength (None if none does)."""
     strengths = [a for a in (strengths or th.STRENGTHS) if a > 0]
     keys = flip_keys(run, excluded or {}, classifier)
     out: dict[str, float | None] = {}
@@ -111,26 +113,30 @@ def flip_points(run: SteeringRun, direction: Direction = "emotion", strengths: S
         if s.id in (excluded or {}):
             continue
         sk = [k for k in keys if k[0] == s.id]
-        most = [bool(sk) and share_of(flip_flags(run, direction, a, sk, classifier)) > th.MOST for a in strengths]
+        shares = [share_of([f for f in flip_outcomes(run, direction, a, sk, classifier).values() if f is not None])
+                  for a in strengths]
+        most = [bool(sk) and not math.isnan(s_) and s_ > th.MOST for s_ in shares]
         out[s.id] = next((a for a, now, nxt in zip(strengths, most, most[1:], strict=False) if now and nxt), None)
     return out
 
 
 def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                   classifier: str | None = None) -> Check[DoseDetails]:
-    """C7: per prompt, Spearman(strength, signed paired target delta) over the paper's sweep;
-    the mean over prompts needs a bootstrap interval above 0, and must beat the random
-    direction's (same strengths, paired permutation test)."""
+    """C7 over the countable prompts (healthy unsteered text with words, recognised target): per
+    prompt, Spearman(strength, signed paired target delta) over the paper's sweep on its healthy
+    steered texts (collapsed ones are left out; fewer than three left: the prompt drops out); the
+    mean over prompts needs a bootstrap interval above 0 (wholly at or below 0 rules C7 out), and
+    must beat the random direction's (same strengths, paired permutation test)."""
     name = classifier or (run.classifiers[0] if run.classifiers else run.classifier.split()[0])
     excluded = unrecognised_targets(recog, run)
     keys = flip_keys(run, excluded, classifier)
     sweep = list(th.PAPER_SWEEP)
-    rhos = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier) if not math.isnan(v)]
-    healthy = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier, healthy_only=True)
-               if not math.isnan(v)]
+    all_texts = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier) if not math.isnan(v)]
+    rhos = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier, healthy_only=True)
+            if not math.isnan(v)]
     common = [a for a in th.RANDOM_STRENGTHS]
-    e_same = _prompt_rhos(run, keys, "emotion", common, classifier)
-    r_same = _prompt_rhos(run, keys, "random", common, classifier)
+    e_same = _prompt_rhos(run, keys, "emotion", common, classifier, healthy_only=True)
+    r_same = _prompt_rhos(run, keys, "random", common, classifier, healthy_only=True)
     n_pairs = finite_pairs(e_same, r_same)
     p_rand = paired_greater(e_same, r_same) if n_pairs >= th.MIN_PAIRS else math.nan
     xs, ys = [], []
@@ -158,14 +164,16 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     details = DoseDetails(
         classifier=name, n_prompts=len(rhos), rho_interval=list(ci), random_rho=mean_finite(r_same),
         emotion_rho_same_strengths=mean_finite(e_same),
-        p_beats_random=p_rand, rho_healthy=statistics.fmean(healthy) if healthy else math.nan,
+        p_beats_random=p_rand, rho_healthy=statistics.fmean(rhos) if rhos else math.nan,
         degenerate_texts=n_deg, pooled_rho=pooled, flip_points=points, random_flip_points=rnd_points,
         excluded=excluded, target_curve=curve, readout_curve=readout_curve, strengths=list(th.DOSE_STRENGTHS),
-        sweep=list(th.STRENGTHS), per_scenario=per_scenario)
+        sweep=list(th.STRENGTHS), per_scenario=per_scenario,
+        rho_all_texts=statistics.fmean(all_texts) if all_texts else math.nan, n_readable=len(keys))
     if not rhos:
-        why = "; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has three texts with words"
+        why = ("; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has a healthy unsteered text with "
+               "words") if not keys else f"none of the {len(keys)} countable prompts keeps three healthy steered texts"
         return Check(None, None, f"{name}: no countable prompt ({why})", details)
-    passes = interval_side(ci, 0.0, above=True)
+    passes, ruled = all_of([above("mean per-prompt Spearman", mean, ci, 0.0)])
     measured = not math.isnan(p_rand)
     ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} vs emotion "
                           f"{fmt(details.emotion_rho_same_strengths, 2)} at {common} over {n_pairs} prompts; "
@@ -173,17 +181,18 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                                                                       "with both)"),
                           p_rand >= th.CONTROL_ALPHA if measured else None)
     if passes and not measured:
-        passes = None  # a pass its control could not be checked against decides nothing
+        ctrl = ControlReading(ctrl.name, ctrl.value, None, undecided=True)  # a pass it could not check: open
     n_pts = sum(v is not None for v in points.values())
-    reason = (f"mean per-prompt Spearman(strength, paired {name} target delta) = {mean:.3f} over {len(rhos)} prompts "
-              f"(95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, needs > 0); random direction: {ctrl.value}; "
-              f"without degenerate texts {fmt(details.rho_healthy, 2)} over {len(healthy)} prompts ({n_deg} of "
-              f"{len(keys) * len(sweep)} texts degenerate); persistent flip point "
+    reason = (f"mean per-prompt Spearman(strength, paired {name} target delta) over healthy steered texts = "
+              f"{mean:.3f} over {len(rhos)} of the {len(keys)} countable prompts (95% interval {fmt(ci[0], 2)}-"
+              f"{fmt(ci[1], 2)}, needs > 0); random direction: {ctrl.value}; reading collapsed texts as texts "
+              f"{fmt(details.rho_all_texts, 2)} over {len(all_texts)} prompts ({n_deg} of {len(keys) * len(sweep)} "
+              f"texts degenerate); persistent flip point "
               f"in {n_pts}/{len(points)} scenarios (random direction: "
               f"{sum(v is not None for v in rnd_points.values())}/{len(rnd_points)})"
               + (f"; left out: {', '.join(excluded)}" if excluded else ""))
     return Check(passes, mean, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
-                 controls=shown(passes, [ctrl]))
+                 controls=shown(passes, [ctrl]), ruled_out=ruled)
 
 
 def _c7_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -197,7 +206,7 @@ def _c7_check(ev: Evidence, prompting: str) -> list[Finding]:
     return out
 
 
-def _c7_paper(model: str, family: str) -> PaperRef:
+def _c7_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
     d = paper_values()["dose_response_gpt2"]
     lo, hi = d["flip_between"]
     return PaperRef(f"flip {lo}-{hi}", f"section 5.2, GPT-2: anger {d['anger']['before']} -> {d['anger']['after']}, "
@@ -215,14 +224,16 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         if d is None:
             continue
         rows.append([r.model, r.method, d.classifier, fmt_ci(r.value, d.rho_interval, 2),
-                     f"{fmt(d.random_rho, 2)} ({p_text(d.p_beats_random)})", fmt(d.rho_healthy, 2),
+                     f"{fmt(d.random_rho, 2)} ({p_text(d.p_beats_random)})", fmt(d.rho_all_texts, 2),
                      ", ".join(f"{k}: {fmt(v)}" for k, v in d.flip_points.items()) or "—",
                      ", ".join(f"{k}: {fmt(v)}" for k, v in d.random_flip_points.items()) or "—", r.verdict])
     return "\n".join([table(rows, ["model", "prompting", "classifier", "mean per-prompt rho [95%]",
-                                   "random direction rho", "rho without degenerate texts", "flip points",
+                                   "random direction rho", "rho reading collapsed texts as texts", "flip points",
                                    "random direction flip points", "verdict"]), "",
-                      steering_caption(recs, "per prompt: Spearman over the paper's sweep (0.005-0.05) of the paired "
-                                       "delta (steered - unsteered of the same prompt, signed); interval: bootstrap "
+                      steering_caption(recs, "countable prompts: healthy unsteered text with words, recognised "
+                                       "target; per prompt: Spearman over the paper's sweep (0.005-0.05) of the paired "
+                                       "delta (steered - unsteered of the same prompt, signed), on its healthy steered "
+                                       "texts (three or more); interval: bootstrap "
                                        "over prompts; the random direction is compared on its own strengths "
                                        f"{list(th.RANDOM_STRENGTHS)} (the emotion vector's rho there, paired "
                                        "permutation test); flip point = lowest strength at which most of a scenario's "
@@ -265,7 +276,8 @@ C7: Claim[DoseDetails] = Claim(
     metric="mean per-prompt Spearman(strength, paired target delta)", details=DoseDetails, check=_c7_check,
     applies=steering_applies, paper=_c7_paper, tables=(Table("Section 5.2 / 5.4: dose-response", dose_table),),
     plots=(Plot("dose", "dose-response", dose_response_plots),),
-    test=("mean over prompts of Spearman(strength, paired target delta) over the paper's sweep, "
+    test=("over prompts with a healthy unsteered text and a recognised target: mean over prompts of "
+          "Spearman(strength, paired target delta) on the healthy steered texts of the paper's sweep, "
           "bootstrap interval above 0; flip points that persist at the next strength beside"),
     control=("the random direction's per-prompt Spearman at its own strengths, beaten in a paired "
              "permutation test"),

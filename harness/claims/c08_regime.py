@@ -22,6 +22,7 @@ from harness.claims.base import (
 from harness.claims.figures import pyplot, save
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import Bound, all_of
 from harness.claims.steering_rows import (
     fraction,
     shown,
@@ -110,12 +111,10 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
     corners = [(x, y) for x in (*s.ppl_ratio_interval, s.ppl_ratio) for y in (*s.newly_degenerate_interval,
                                                                               s.newly_degenerate)]
     ends = {classify_regime(x, y) for x, y in corners if not math.isnan(x) and not math.isnan(y)}
-    if paper_label is None:
-        passes: bool | None = None
-    elif len(ends) > 1:
-        passes = None if paper_label in ends else False
-    else:
-        passes = s.regime == paper_label
+    # The regime's "interval": every label the two statistics' intervals can reach.
+    bound = Bound("regime within the intervals of the PPL ratio and the newly degenerate share", s.regime,
+                  tuple(sorted(ends or {s.regime})), {"in": [paper_label or "?"]})
+    passes, ruled = all_of([bound]) if paper_label is not None else (None, None)
     # The unsteered text is inside the rule (newly degenerate); a random direction of the same
     # size that breaks the model into the same regime makes the label say nothing about
     # emotion steering: the regime is the architecture's response to any such perturbation.
@@ -133,7 +132,7 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
               f"{fmt(s.ppl_ratio_blank_scored, 3)}")
     verdict = "not applicable" if paper_label is None else decide(passes, controls)
     return Check(passes if paper_label is not None else None, s.regime, reason, s, outcome=verdict,
-                 controls=shown(passes, controls))
+                 controls=shown(passes, controls), ruled_out=ruled)
 
 
 def _c8_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -142,7 +141,7 @@ def _c8_check(ev: Evidence, prompting: str) -> list[Finding]:
     return [C8.finding(ev, regime(run, label), ev.steering_context(run))]
 
 
-def _c8_paper(model: str, family: str) -> PaperRef:
+def _c8_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
     """The paper's regime for a model: its Table 5 row, else its architecture's label."""
     pv = paper_values()
     if model in pv["table5_regimes"]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
+
+import numpy as np
 
 from harness import thresholds as th
 from harness.claims.base import (
@@ -17,64 +21,77 @@ from harness.claims.base import (
 )
 from harness.claims.markdown import fmt, fmt_ci, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import all_of, below
 from harness.claims.steering_rows import (
-    p_text,
     rows_by_prompt,
     steering_applies,
 )
 from harness.claims.text_health import (
     degenerate_share,
+    healthy_keys,
     is_degenerate,
     median_ppl,
     ppl_ratio,
+    scored_ppl,
 )
 from harness.experiments.steering_grid import PROMPTINGS, SteeringRun
 from harness.metrics.paired import (
-    mcnemar_greater,
+    bootstrap_interval,
+    proportion_interval,
 )
 from harness.stimuli.loading import paper_values
 
 
 @dataclass(frozen=True)
 class SafeDetails:
+    n_readable: int  # prompts whose unsteered text is healthy: the ones C9 reads
+    broken: int  # of them, those whose text at the safe strength is degenerate
+    broken_interval: list[float]
+    ppl_safe: float  # median perplexity of their texts at the safe strength (texts with words)
+    ppl_safe_interval: list[float]
+    ppl_unsteered: float
+    ratio: float  # median PPL(safe) / median PPL(0) over every prompt (the old reading, beside)
+    ratio_interval: list[float]
     degenerate_unsteered: float
     degenerate_safe: float
-    ppl_unsteered: float
-    ppl_safe: float
-    ratio_interval: list[float]
-    newly_degenerate: int
-    healed: int
-    p_rise: float
+    healed: int  # prompts degenerate unsteered and healthy at the safe strength (not netted)
     scorer: str
 
 
 def safe_strength(run: SteeringRun) -> Check[SafeDetails]:
-    """C9: PPL(0.005)/PPL(0) inside [1/f, f] (bootstrap interval over prompts) and no significant
-    rise in degenerate texts over the unsteered texts of the same prompts (exact McNemar)."""
+    """C9 as a safety statement over the prompts whose unsteered text is healthy: the share of
+    them broken (degenerate) at 0.005 lies below SAFE_MAX_BROKEN and their median perplexity
+    below SAFE_PPL_CAP, each by its interval (either interval wholly above its cut rules C9
+    out). Prompts already degenerate unsteered say nothing about safety; those that heal are
+    counted apart, never netted against the ones that break."""
     base, safe = rows_by_prompt(run, "emotion", 0.0), rows_by_prompt(run, "emotion", th.SAFE_STRENGTH)
-    ratio, ci = ppl_ratio(run, 0.0, th.SAFE_STRENGTH)
-    keys = sorted(set(base) & set(safe))
-    new, healed, p = mcnemar_greater([is_degenerate(safe[k]) for k in keys],
-                                     [is_degenerate(base[k]) for k in keys])
-    f = th.SAFE_PPL_FACTOR
-    if p < th.CONTROL_ALPHA:
-        passes: bool | None = False
-    elif 1 / f <= ci[0] and ci[1] <= f:
-        passes = True
-    elif ci[1] < 1 / f or ci[0] > f:
-        passes = False
-    else:
-        passes = None
-    ctrl = ControlReading("unsteered (strength 0)", f"{new} prompts newly degenerate, {healed} healed ({p_text(p)})", None)
-    reason = (f"PPL ratio {th.SAFE_STRENGTH}/0 = {fmt(ratio, 3)} [{fmt(ci[0], 2)}, {fmt(ci[1], 2)}] by {run.scorer} "
-              f"(needs inside [{1 / f:.2f}, {f:.2f}]); degenerate {degenerate_share(list(safe.values())):.0%} vs "
-              f"{degenerate_share(list(base.values())):.0%} unsteered: {new} newly degenerate, {healed} healed "
-              f"(rise {p_text(p)}, must not be significant)")
-    return Check(passes, ratio, reason, SafeDetails(
+    keys = [k for k in healthy_keys(run) if k in safe]
+    broken = sum(is_degenerate(safe[k]) for k in keys)
+    n = len(keys)
+    broken_ci = proportion_interval(broken, n)
+    ppls = [scored_ppl(safe[k]) for k in keys if not math.isnan(scored_ppl(safe[k]))]
+    ppl = statistics.median(ppls) if ppls else math.nan
+    ppl_ci = bootstrap_interval(ppls, np.median)
+    healed = sum(1 for k, r in base.items() if is_degenerate(r) and k in safe and not is_degenerate(safe[k]))
+    ratio, ratio_ci = ppl_ratio(run, 0.0, th.SAFE_STRENGTH)
+    bounds = [below(f"share of prompts healthy unsteered broken at {th.SAFE_STRENGTH}", broken / n if n else math.nan,
+                    broken_ci, th.SAFE_MAX_BROKEN, how="interval (SAFE_MAX_BROKEN)"),
+              below(f"median perplexity at {th.SAFE_STRENGTH}", ppl, ppl_ci, th.SAFE_PPL_CAP,
+                    how="interval (SAFE_PPL_CAP, Table 5's largest PPL at 0.005)")]
+    passes, ruled = all_of(bounds) if n and ppls else (None, None)
+    ctrl = ControlReading("unsteered (strength 0)", f"{n} of {len(base)} prompts healthy unsteered; {healed} "
+                          "degenerate unsteered heal (not netted)", None)
+    reason = (f"of the {n} prompts whose unsteered text is healthy, {broken} break at {th.SAFE_STRENGTH} "
+              f"({fmt(broken_ci[0], 2)}-{fmt(broken_ci[1], 2)}; needs below {th.SAFE_MAX_BROKEN}); their median "
+              f"perplexity there {fmt(ppl, 3)} [{fmt(ppl_ci[0], 3)}, {fmt(ppl_ci[1], 3)}] by {run.scorer} (needs below "
+              f"{th.SAFE_PPL_CAP}); beside: PPL ratio {th.SAFE_STRENGTH}/0 over every prompt {fmt(ratio, 3)} "
+              f"[{fmt(ratio_ci[0], 2)}, {fmt(ratio_ci[1], 2)}], {healed} prompts degenerate unsteered heal")
+    return Check(passes, broken / n if n else math.nan, reason, SafeDetails(
+        n_readable=n, broken=broken, broken_interval=list(broken_ci), ppl_safe=ppl, ppl_safe_interval=list(ppl_ci),
+        ppl_unsteered=median_ppl([base[k] for k in keys]), ratio=ratio, ratio_interval=list(ratio_ci),
         degenerate_unsteered=degenerate_share(list(base.values())),
-        degenerate_safe=degenerate_share(list(safe.values())), ppl_unsteered=median_ppl(list(base.values())),
-        ppl_safe=median_ppl(list(safe.values())), ratio_interval=list(ci), newly_degenerate=new, healed=healed,
-        p_rise=p, scorer=run.scorer), outcome=decide(passes, [ctrl]), interval=ci, controls=(ctrl,))
+        degenerate_safe=degenerate_share(list(safe.values())), healed=healed, scorer=run.scorer),
+        outcome=decide(passes, [ctrl]), interval=broken_ci if n else None, controls=(ctrl,), ruled_out=ruled)
 
 
 def _c9_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -82,32 +99,35 @@ def _c9_check(ev: Evidence, prompting: str) -> list[Finding]:
     return [C9.finding(ev, safe_strength(run), ev.steering_context(run))]
 
 
-def _c9_paper(model: str, family: str) -> PaperRef:
+def _c9_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
     return PaperRef(f"{paper_values()['safe_strength']} is safe",
                     "section 5.4: 0.005 is the universal safe starting strength (no ratio given)")
 
 
 def safety_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     recs = C9.read(records)
-    rows = [[r.model, r.method, d.scorer, fmt_ci(r.value, d.ratio_interval, 3),
-             f"{fmt(d.degenerate_unsteered, 2)} -> {fmt(d.degenerate_safe, 2)} (+{d.newly_degenerate}/-{d.healed}, "
-             f"{p_text(d.p_rise)})", r.verdict] for r, d in recs]
-    return "\n".join([table(rows, ["model", "prompting", "PPL scorer", "PPL(0.005)/PPL(0) [95%]",
-                                   "degenerate share 0 -> 0.005 (new/healed, McNemar)", "C9"]), "",
-                      f"_Paper: 0.005 is the universal safe starting strength (5.4). Measured: the ratio's bootstrap "
-                      f"interval over prompts must lie inside [{1 / th.SAFE_PPL_FACTOR:.2f}, {th.SAFE_PPL_FACTOR:.2f}] "
-                      "and degenerate texts must not rise significantly over the unsteered texts of the same "
-                      "prompts._"])
+    rows = [[r.model, r.method, d.scorer, f"{d.broken}/{d.n_readable} {fmt_ci(r.value, d.broken_interval, 2)}",
+             fmt_ci(d.ppl_safe, d.ppl_safe_interval, 3), fmt(d.ppl_unsteered, 3), fmt_ci(d.ratio, d.ratio_interval, 3),
+             str(d.healed), r.verdict] for r, d in recs]
+    return "\n".join([table(rows, ["model", "prompting", "PPL scorer", "broken at 0.005, of prompts healthy unsteered "
+                                   "[95%]", "their median PPL at 0.005 [95%]", "their median PPL unsteered",
+                                   "PPL(0.005)/PPL(0), every prompt [95%]", "degenerate unsteered that heal", "C9"]),
+                      "", f"_Paper: 0.005 is the universal safe starting strength (5.4). Measured over the prompts "
+                      f"whose unsteered text is healthy: the share that turn degenerate at 0.005 must lie below "
+                      f"{th.SAFE_MAX_BROKEN} and their median perplexity below {th.SAFE_PPL_CAP} (Table 5's largest "
+                      "at 0.005), each by its interval (Clopper-Pearson; bootstrap over prompts); either interval wholly "
+                      "above its cut rules C9 out. Texts that heal are shown, never netted against those that break; the "
+                      "perplexity ratio is shown beside._"])
 
 
 C9: Claim[SafeDetails] = Claim(
     id="C9", short="0.005 is safe", section="5.4", statement="0.005 is a safe starting strength",
     axis="prompting mode", axis_values=PROMPTINGS,
-    metric="PPL(0.005) / PPL(0)", details=SafeDetails, check=_c9_check, applies=steering_applies,
-    paper=_c9_paper, tables=(Table("Section 5.4: safe strength", safety_table),),
-    test=("PPL(0.005)/PPL(0) with its bootstrap interval over prompts inside [1/f, f]"),
-    control=("the unsteered texts of the same prompts: degenerate texts must not rise "
-             "significantly (exact McNemar)"),
-    thresholds=("SAFE_STRENGTH", "SAFE_PPL_FACTOR", "CONTROL_ALPHA"))
-
-
+    metric="share of healthy prompts broken at 0.005", details=SafeDetails, check=_c9_check,
+    applies=steering_applies, paper=_c9_paper, tables=(Table("Section 5.4: safe strength", safety_table),),
+    test=("over the prompts whose unsteered text is healthy: the share that turn degenerate at 0.005 "
+          "(Clopper-Pearson interval) below the broken-share cut, and their median perplexity there "
+          "(bootstrap interval) below Table 5's largest perplexity at 0.005"),
+    control=("the unsteered texts of the same prompts (only prompts healthy unsteered are read; "
+             "texts that heal are shown, never netted)"),
+    thresholds=("SAFE_STRENGTH", "SAFE_MAX_BROKEN", "SAFE_PPL_CAP"))

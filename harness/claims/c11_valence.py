@@ -17,19 +17,20 @@ from harness.claims.base import (
     Finding,
     Plot,
     Table,
-    interval_side,
 )
-from harness.claims.c12_emotion_specific import c12_test
+from harness.claims.c12_emotion_specific import c12_null, c12_test
 from harness.claims.figures import per_record, pyplot
 from harness.claims.geometry_judging import (
     GeometryResult,
     caption,
     extraction_applies,
     geometry_findings,
+    judge,
     no_paper_number,
 )
 from harness.claims.markdown import fmt, fmt_ci, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import below
 from harness.experiments.extraction import METHODS
 from harness.experiments.geometry_run import Geometry
 from harness.metrics.geometry import pc_scores
@@ -51,11 +52,11 @@ class ValenceDetails:
 
 def _c11_test(g: Geometry, block: int | None) -> GeometryResult[ValenceDetails]:
     r = g.at(block)
-    passes = interval_side(r.valence_ci, th.VALENCE_WEAK_BELOW, above=False)
+    bound = below("|Spearman(PC1, valence)|", r.valence, r.valence_ci, th.VALENCE_WEAK_BELOW)
     reason = (f"|rho(PC1, valence)| {r.valence:.3f} [{r.valence_ci[0]:.3f}, {r.valence_ci[1]:.3f}] neutral, "
               f"{r.valence_centred:.3f} centred at block {r.block}; weak means < {th.VALENCE_WEAK_BELOW}")
     specific = c12_test(g, block).passes
-    return GeometryResult(passes, r.valence, r.valence_ci, reason, ValenceDetails(
+    return GeometryResult((bound,), r.valence, r.valence_ci, reason, ValenceDetails(
         valence={"neutral": r.valence, "centred": r.valence_centred}, valence_ci=list(r.valence_ci),
         arousal={"neutral": r.arousal}, emotion_specific=specific, baseline="neutral (centred beside)",
         layer=r.block, pc_scores=pc_scores(g.vectors["neutral"][r.block]).tolist(),
@@ -63,19 +64,19 @@ def _c11_test(g: Geometry, block: int | None) -> GeometryResult[ValenceDetails]:
 
 
 def _c11_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
-    # A weak valence reading on vectors that carry no emotion says nothing about emotions;
-    # nor does one on vectors whose specificity a random-weight copy matches (C12 uninformative).
-    # Where either C12 reading is itself undecided, so is this gate.
-    own = c12_test(g, block).passes
-    copy = None if control is None else c12_test(control, block).passes
-    not_specific = own is False or copy is True
-    undecided = not not_specific and (own is None or (control is not None and copy is None))
-    return ControlReading("vectors not emotion-specific (C12 does not hold)", not_specific, not_specific,
-                          undecided=undecided)
+    # A weak valence reading says something about emotions only on vectors that carry them:
+    # C12's verdict on the same vectors (against its own controls) is the gate. Not holding
+    # (or its controls passing too) makes the reading uninformative; undecided, inconclusive.
+    verdict = judge(c12_test, c12_null, g, block, control).verdict
+    not_specific = verdict in ("does not hold", "uninformative")
+    return ControlReading("vectors not emotion-specific (C12's verdict on them)", verdict, not_specific,
+                          undecided=verdict == "inconclusive")
 
 
 def _c11_check(ev: Evidence, method: str) -> list[Finding]:
-    return geometry_findings(C11, ev, method, _c11_test, _c11_null)
+    # A random-weight copy has no emotion vectors, so its (weak) valence reading is recorded
+    # beside, not used as a control: C12's gate is what says the reading is about emotions.
+    return geometry_findings(C11, ev, method, _c11_test, _c11_null, copy_decides=False)
 
 
 def _gate(r: ClaimRecord) -> Any:
@@ -89,15 +90,16 @@ def valence_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
              fmt(d.arousal["neutral"]), fmt(_gate(r)), r.verdict] for r, d in recs]
     return "\n".join([table(rows, ["model", "method", "abs Spearman(PC1, valence), neutral", "centred",
                                    "abs Spearman(PC2, arousal), neutral",
-                                   "not emotion-specific (C12 fails, or its random-weight copy passes)",
+                                   "C12's verdict on the same vectors (the gate)",
                                    "C11 (weak < 0.5)"]), "",
                       caption([r for r, _ in recs], (
                           "percentile-bootstrap 95% interval widened to include the estimate (PC1 can swap with PC2 "
-                          "between resamples); weak needs the whole interval below 0.5; on vectors that are "
-                          "not emotion-specific (C12 not holding), or when the random-weight copy is weak too, the "
-                          "reading is uninformative; inconclusive while its own interval straddles 0.5 or while "
-                          "C12 or the copy's reading is undecided; paper: "
-                          "valence structure weak, compressed by anisotropy"))])
+                          "between resamples); weak needs the whole interval below 0.5, and an interval wholly at or "
+                          "above 0.5 rules it out; the reading says something about emotions only on emotion-specific "
+                          "vectors: where C12 does not hold (or is uninformative) on them it is uninformative, where "
+                          "C12 is inconclusive it is inconclusive; the random-weight copy's reading is shown, not used "
+                          "(a network without emotion vectors is trivially weak); paper: valence structure weak, "
+                          "compressed by anisotropy"))])
 
 
 def pc_scatter(records: list[ClaimRecord], out: Path) -> dict[str, str]:
@@ -127,9 +129,9 @@ C11: Claim[ValenceDetails] = Claim(
     plots=(Plot("pca", "PC1/PC2 by valence", pc_scatter),),
     test=("|Spearman(PC1, valence)| of the 20 vectors at the middle block, its bootstrap interval"
           " below the cut"),
-    control=("C12's test on the same vectors (not emotion-specific: uninformative) and the "
-             "random-weight copy (weak too: uninformative); an undecided reading of either leaves "
-             "it inconclusive"),
+    control=("C12's verdict on the same vectors, against its own controls: not holding or "
+             "uninformative makes C11 uninformative, inconclusive makes it inconclusive; the "
+             "random-weight copy's reading is recorded beside, not used"),
     thresholds=("VALENCE_WEAK_BELOW", "BOOTSTRAP_CONFIDENCE", "SPECIFICITY_ALPHA"))
 
 

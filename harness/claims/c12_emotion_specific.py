@@ -16,7 +16,6 @@ from harness.claims.base import (
     Finding,
     Table,
     decide,
-    interval_side,
 )
 from harness.claims.geometry_judging import (
     RANDOM_COPY,
@@ -28,6 +27,7 @@ from harness.claims.geometry_judging import (
 )
 from harness.claims.markdown import fmt, fmt_ci, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import Bound, all_of
 from harness.errors import HarnessError
 from harness.experiments.extraction import METHODS
 from harness.experiments.geometry_run import Geometry
@@ -58,6 +58,18 @@ class SpecificityDetails:
     null_p05_per_block: list[float]
 
 
+CHANCE = 1 / 20
+
+
+def heldout_bound(top1: float, interval: tuple[float, float]) -> Bound:
+    """Held-out top-1 above 20-way chance: shown when its exact interval lies above chance,
+    ruled out when it lies below chance plus the equivalence margin."""
+    edge = CHANCE + th.HELDOUT_EQUIVALENCE_MARGIN
+    return Bound("held-out top-1", top1, interval, {"gt": edge}, shows={"gt": CHANCE},
+                 how=f"shown above chance {CHANCE:g}; ruled out by equivalence: HELDOUT_EQUIVALENCE_MARGIN = "
+                     f"{th.HELDOUT_EQUIVALENCE_MARGIN} above chance")
+
+
 def c12_test(g: Geometry, block: int | None) -> GeometryResult[SpecificityDetails]:
     r = g.at(block)
     t = r.null
@@ -65,19 +77,26 @@ def c12_test(g: Geometry, block: int | None) -> GeometryResult[SpecificityDetail
     hits = round(r.heldout_top1 * r.n_heldout)
     binom = stats.binomtest(hits, r.n_heldout, 1 / 20, alternative="greater")
     held_ci = stats.binomtest(hits, r.n_heldout).proportion_ci(th.BOOTSTRAP_CONFIDENCE, method="exact")
-    held = interval_side((held_ci.low, held_ci.high), 1 / 20, above=True)
-    passes = False if below is False or held is False else (None if below is None or held is None else True)
+    margin = th.SPECIFICITY_EQUIVALENCE_SD * t.null_sd
+    bounds = (Bound("emotion-specific separation (null mean - S)", r.specific, r.specific_ci, {"gt": margin},
+                    uses_shown=True, shown=below,
+                    how=f"shown by the permutation p; ruled out by equivalence: margin SPECIFICITY_EQUIVALENCE_SD = "
+                        f"{th.SPECIFICITY_EQUIVALENCE_SD} null sd = {margin:.4g}"),
+              heldout_bound(hits / r.n_heldout, (held_ci.low, held_ci.high)))
     mc = t.mc_interval
     best = max(range(g.n_layers), key=lambda i: g.heldout_top1[i])
     reason = (f"S {t.observed:.3f} vs label-shuffled null mean {t.null_mean:.3f} (sd {t.null_sd:.3f}) at block "
               f"{r.block}: permutation p = ({t.k}+1)/({t.n}+1) = {t.p:.4g}"
               + (" (no shuffle as low: the smallest p this many shuffles can give)" if t.at_floor else "")
-              + f", Monte-Carlo 95% [{mc[0]:.4g}, {mc[1]:.4g}] (needs < {th.SPECIFICITY_ALPHA}); {g.heldout_kind} "
+              + f", Monte-Carlo 95% [{mc[0]:.4g}, {mc[1]:.4g}] (needs < {th.SPECIFICITY_ALPHA}); null mean - S "
+              f"{r.specific:.4f} [{r.specific_ci[0]:.4f}, {r.specific_ci[1]:.4f}] (ruled out below {margin:.4f}); "
+              f"{g.heldout_kind} "
               f"top-1 {r.heldout_top1:.3f} of {r.n_heldout} [{held_ci.low:.3f}, {held_ci.high:.3f}] (its interval must "
-              f"lie above chance 0.05; binomial p={binom.pvalue:.3g})"
+              f"lie above chance 0.05, ruled out below {CHANCE + th.HELDOUT_EQUIVALENCE_MARGIN:g}; binomial "
+              f"p={binom.pvalue:.3g})"
               + (f"; transfer to held-out passages {r.transfer_top1:.3f}" if r.transfer_top1 is not None else ""))
     note = f"floor: no shuffle of {t.n} as low" if t.at_floor else None
-    return GeometryResult(passes, t.p, mc, reason, note=note, details=SpecificityDetails(
+    return GeometryResult(bounds, t.p, mc, reason, note=note, details=SpecificityDetails(
         S=t.observed, null_mean=t.null_mean, null_sd=t.null_sd, null_p05=t.null_p05, null_k=t.k,
         n_permutations=t.n, p=t.p, p_mc_interval=list(mc), strata=g.strata, heldout_kind=g.heldout_kind,
         heldout_top1=r.heldout_top1, heldout_n=r.n_heldout, heldout_ci=[held_ci.low, held_ci.high],
@@ -85,7 +104,7 @@ def c12_test(g: Geometry, block: int | None) -> GeometryResult[SpecificityDetail
         transfer_top1=r.transfer_top1, baseline="neutral", layer=r.block, null_p05_per_block=g.null_p05))
 
 
-def _c12_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
+def c12_null(g: Geometry, block: int | None, control: Geometry | None) -> ControlReading:
     return ControlReading("label-shuffled null mean S (the test's reference)", g.at(block).null.null_mean, None)
 
 
@@ -115,7 +134,7 @@ def _heldout_reading(d: SpecificityDetails, copy: SpecificityDetails, model_hits
     """C12's second half on its own row: held-out top-1 at the middle block vs 20-way chance,
     against the random-weight copy labelling the same items (exact one-sided McNemar: a copy at
     chance straddles 0.05 at any size, so "the copy passes too" is decided pair by pair)."""
-    side = interval_side((d.heldout_ci[0], d.heldout_ci[1]), 1 / 20, above=True)
+    side, ruled = all_of([heldout_bound(d.heldout_top1, (d.heldout_ci[0], d.heldout_ci[1]))])
     if len(model_hits) != len(copy_hits) or not model_hits:
         raise HarnessError(f"C12: the model labelled {len(model_hits)} held-out items and its random-weight copy "
                            f"{len(copy_hits)}; rerun both from the same extraction")
@@ -132,11 +151,11 @@ def _heldout_reading(d: SpecificityDetails, copy: SpecificityDetails, model_hits
                                 heldout_best_block=d.heldout_best_block, heldout_best_top1=d.heldout_best_top1,
                                 transfer_top1=d.transfer_top1, layer=d.layer, right_only_model=only_model,
                                 right_only_copy=only_copy, p_beats_copy=p),
-                 outcome=verdict, interval=(d.heldout_ci[0], d.heldout_ci[1]), controls=(control,))
+                 outcome=verdict, interval=(d.heldout_ci[0], d.heldout_ci[1]), controls=(control,), ruled_out=ruled)
 
 
 def _c12_check(ev: Evidence, method: str) -> list[Finding]:
-    out = geometry_findings(C12, ev, method, c12_test, _c12_null)
+    out = geometry_findings(C12, ev, method, c12_test, c12_null)
     hits = [ev.geometry(method, "primary", w).at().heldout_hits for w in ("trained", "random")]
     out.append(C12.finding(ev, _heldout_reading(out[0].check.details, out[1].check.details, *hits),
                            ev.context(method), "heldout_top1"))

@@ -18,10 +18,10 @@ from harness.claims.base import (
     PaperRef,
     Table,
     decide,
-    interval_side,
 )
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.record import ClaimRecord
+from harness.claims.ruling import above, all_of
 from harness.claims.steering_rows import (
     Key,
     key_of,
@@ -121,7 +121,8 @@ def scale_and_length(run: SteeringRun) -> Check[ScaleDetails]:
         safe_range=safe, strengths=list(th.SCALE_STRENGTHS), prompt_tokens=diag.get("prompt_tokens", {}))
     # Too few prompts (most are degenerate before any steering) and the interval speaks for a
     # handful of texts: inconclusive.
-    passes = interval_side(ci, 0.0, above=True) if len(diff) >= th.SCALE_MIN_PROMPTS else None
+    passes, ruled = (all_of([above("mean abs log2 shift, paper's scale minus sink-robust", mean, ci, 0.0)])
+                     if len(diff) >= th.SCALE_MIN_PROMPTS else (None, None))
     ctrl = ControlReading("sink-robust scale", f"mean abs log2 shift {fmt(shift['sink-robust'][0], 2)}", None)
     sr = scale_ratio.get("paper", [math.nan])[0], scale_ratio.get("sink-robust", [math.nan])[0]
     reason = (f"collapse point, short -> long prompts: paper's scale {collapse['paper']['short']} -> "
@@ -133,7 +134,7 @@ def scale_and_length(run: SteeringRun) -> Check[ScaleDetails]:
               f"{fmt(sr[0], 3)} (paper) vs {fmt(sr[1], 3)} (sink-robust); first-position norm "
               f"{fmt(details.first_norm_middle, 4)} vs median {fmt(details.median_norm_middle, 4)} there")
     return Check(passes, mean, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
-                 controls=shown(passes, [ctrl]))
+                 controls=shown(passes, [ctrl]), ruled_out=ruled)
 
 
 def _c13_check(ev: Evidence, prompting: str) -> list[Finding]:
@@ -145,7 +146,7 @@ def _c13_applies(handle: ModelHandle, prompting: str) -> str | None:
     return supports(handle, "comprehension")
 
 
-def _c13_paper(model: str, family: str) -> PaperRef:
+def _c13_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
     return PaperRef(None, "not in the paper: its s_l averages every prompt position, the attention sink included")
 
 

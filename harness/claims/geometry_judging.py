@@ -7,13 +7,14 @@ control matches is uninformative.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from harness.claims.base import Check, Claim, ControlReading, Evidence, Finding, PaperRef, decide
 from harness.claims.markdown import fmt, provenance
 from harness.claims.record import ClaimRecord, canonical
+from harness.claims.ruling import Bound, all_of
 from harness.experiments.extraction import supports
 from harness.models.loading import ModelHandle
 
@@ -30,14 +31,23 @@ def extraction_applies(handle: ModelHandle, method: str) -> str | None:
 
 @dataclass(frozen=True)
 class GeometryResult(Generic[D]):
-    """A claim's test on one geometry: passes (None: the interval straddles the cut)."""
+    """A claim's test on one geometry, ruled on its bounds (harness.claims.ruling): passes
+    True (every bound shown), False (one ruled out), None (undecided)."""
 
-    passes: bool | None
+    bounds: tuple[Bound, ...]
     value: Any
     interval: tuple[float, float] | None
     reason: str
     details: D
     note: str | None = None  # shown beside the value (a p at its floor)
+
+    @property
+    def passes(self) -> bool | None:
+        return all_of(self.bounds)[0]
+
+    @property
+    def ruled_out(self) -> Bound | None:
+        return all_of(self.bounds)[1]
 
     def shown(self) -> Any:
         return f"{fmt(self.value)} ({self.note})" if self.note else canonical(self.value)
@@ -52,18 +62,52 @@ NullReading = Callable[[Subject, "int | None", "Subject | None"], ControlReading
 RANDOM_COPY = "random-weight copy"
 
 
-def judge(test: GeometryTest, null: NullReading, g: Subject, block: int | None, control: Subject | None) -> Check[Any]:
-    """``test`` on ``g`` decided against the label-shuffled null and the random-weight copy."""
+def beats(model: Sequence[Bound], control: Sequence[Bound]) -> bool:
+    """Does the model beat the control on every statistic where the control is undecided? Its
+    interval lies wholly beyond the control's, on the side the claim favours (higher for a
+    region above a cut, lower for one below; a band has no better side)."""
+    for m, c in zip(model, control, strict=True):
+        if c.side is not None:
+            continue
+        favour = {k for k in c.region if k in ("gt", "ge", "lt", "le")}
+        if m.uses_shown and c.uses_shown:
+            # Shown by another test (a permutation p): the model passes it beyond its
+            # Monte-Carlo interval and the control fails it beyond its own.
+            ok = m.shown is True and c.shown is False
+        elif favour <= {"gt", "ge"} and favour:
+            ok = m.interval[0] > c.interval[1]
+        elif favour <= {"lt", "le"} and favour:
+            ok = m.interval[1] < c.interval[0]
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True
+
+
+def copy_reading(r: GeometryResult[Any], rc: GeometryResult[Any]) -> ControlReading:
+    """The random-weight copy under the claim's own test: it passes too (uninformative), it is
+    ruled out, or its reading is undecided; an undecided copy the model beats on every
+    undecided statistic cannot pass as far as the model goes (harness.claims.ruling)."""
+    undecided = rc.passes is None and not beats(r.bounds, rc.bounds)
+    value = rc.shown() if rc.passes is not None or undecided else f"{fmt(rc.value)} (undecided, beaten by the model)"
+    return ControlReading(RANDOM_COPY, value, rc.passes is True, undecided=undecided)
+
+
+def judge(test: GeometryTest, null: NullReading, g: Subject, block: int | None, control: Subject | None,
+          copy_decides: bool = True) -> Check[Any]:
+    """``test`` on ``g`` decided against the label-shuffled null and (``copy_decides``) the
+    random-weight copy; otherwise the copy's reading is recorded without deciding."""
     r = test(g, block)
     controls = [null(g, block, control)]
     if control is not None:
-        rc = test(control, block)
-        controls.append(ControlReading(RANDOM_COPY, rc.shown(), rc.passes is True, undecided=rc.passes is None))
+        reading_ = copy_reading(r, test(control, block))
+        controls.append(reading_ if copy_decides else ControlReading(reading_.name, reading_.value, None))
     verdict = decide(r.passes, controls)
     said = "; ".join(f"{c.name} {fmt(c.value)}" + (" passes too" if c.passes else "")
                      + (" undecided: may pass too" if c.undecided else "") for c in controls)
     return Check(verdict == "holds", r.value, f"{r.reason}; controls: {said}", r.details, outcome=verdict,
-                 interval=r.interval, controls=tuple(controls), note=r.note)
+                 interval=r.interval, controls=tuple(controls), note=r.note, ruled_out=r.ruled_out)
 
 
 def reading(r: GeometryResult[Any], controls: list[ControlReading], prefix: str) -> Check[Any]:
@@ -71,21 +115,21 @@ def reading(r: GeometryResult[Any], controls: list[ControlReading], prefix: str)
     against ``controls`` only."""
     verdict = decide(r.passes, controls)
     return Check(verdict == "holds", r.value, prefix + r.reason, r.details, outcome=verdict, interval=r.interval,
-                 note=r.note)
+                 note=r.note, ruled_out=r.ruled_out)
 
 
 def findings(claim: Claim[Any], ev: Evidence, label: str, test: GeometryTest, null: NullReading,
               subject: Callable[[str, str], Subject], blocks: Callable[[Subject], list[int]] | None,
-              replicate: bool, paper: PaperRef | None = None) -> list[Finding]:
+              replicate: bool, paper: PaperRef | None = None, copy_decides: bool = True) -> list[Finding]:
     """The decisive finding (primary stimuli, middle block, both controls), its verdicts at
     the neighbouring blocks, the random-weight copy's own reading, and (``replicate``) the
     replication on the second stimulus set. ``subject(stimulus set, weights)`` is what the
     test reads; ``label`` is the records' method; ``paper`` overrides the claim's reference."""
-    ref = paper or claim.paper(ev.handle.key, ev.handle.family)
+    ref = paper or claim.paper(ev.handle.key, ev.handle.family, label)
     g, ctrl = subject("primary", "trained"), subject("primary", "random")
-    main = judge(test, null, g, None, ctrl)
+    main = judge(test, null, g, None, ctrl, copy_decides)
     if blocks is not None:
-        main = with_adjacent(main, {b: judge(test, null, g, b, ctrl) for b in blocks(g)})
+        main = with_adjacent(main, {b: judge(test, null, g, b, ctrl, copy_decides) for b in blocks(g)})
     ctx = ev.context(label)
     out = [Finding(claim.metric, main, ctx, ref),
            Finding(f"{claim.metric} ({RANDOM_COPY})", reading(test(ctrl, None), [null(ctrl, None, None)],
@@ -93,18 +137,20 @@ def findings(claim: Claim[Any], ev: Evidence, label: str, test: GeometryTest, nu
                    {**ctx, "weights": "random"}, ref)]
     if ev.replication is not None and replicate:
         name = ev.replication.name
-        rep = judge(test, null, subject("replication", "trained"), None, subject("replication", "random"))
+        rep = judge(test, null, subject("replication", "trained"), None, subject("replication", "random"),
+                    copy_decides)
         out.append(Finding(f"{claim.metric} (stimuli {name})", rep,
                            {**ctx, "stimuli": ev.replication.content_hash()[:12], "stimulus_set": name}, ref))
     return out
 
 
 def geometry_findings(claim: Claim[Any], ev: Evidence, method: str, test: GeometryTest, null: NullReading,
-                       per_block: bool = True) -> list[Finding]:
+                      per_block: bool = True, copy_decides: bool = True) -> list[Finding]:
     """:func:`findings` for a claim read off one extraction method's geometry (comprehension
     replicates on the second set; generation reads one set of stories)."""
     return findings(claim, ev, method, test, null, lambda which, w: ev.geometry(method, which, w),
-                     (lambda g: sorted(g.adjacent)) if per_block else None, replicate=method == "comprehension")
+                    (lambda g: sorted(g.adjacent)) if per_block else None, replicate=method == "comprehension",
+                    copy_decides=copy_decides)
 
 
 def with_adjacent(main: Check[Any], checks: dict[int, Check[Any]]) -> Check[Any]:
@@ -121,7 +167,7 @@ def caption(records: list[ClaimRecord], what: str) -> str:
     return provenance(records, what, "every single-block reading is at the middle block L // 2, whose depth "
                       "(l+1)/L is 0.53-0.56 on these models (the paper's '50%' layer)")
 
-def no_paper_number(model: str, family: str) -> PaperRef:
+def no_paper_number(model: str, family: str, axis_value: str = "") -> PaperRef:
     return PaperRef(None, "the paper reports no number for this")
 
 

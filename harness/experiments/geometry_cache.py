@@ -91,5 +91,6 @@ def from_entry(tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Geomet
         blocks[int(b)] = BlockReading(**r)
     kept = {k: v for k, v in meta.items() if k not in ("blocks", "vector_order")}
     kept["separation_ci"] = [tuple(x) for x in kept["separation_ci"]]
+    kept["gap_to_best_ci"] = [tuple(x) for x in kept["gap_to_best_ci"]]
     return Geometry(**kept, blocks=blocks, vectors={b: tensors[f"vectors.{b}"] for b in meta["vector_order"]},
                     neutral_mean=tensors.get("neutral_mean"))

@@ -99,6 +99,9 @@ class Geometry:
     null_mean: list[float]  # label-shuffled S per block
     null_p05: list[float]
     best_depth_replicates: list[float] = field(repr=False)  # argmin depth of each bootstrap S curve
+    # Per block: S there minus S at the best (lowest) block, with its bootstrap interval (the
+    # best block held at the observed one), so C1's arms are judged on intervals.
+    gap_to_best_ci: list[Interval] = field(default_factory=list)
     heldout_kind: str = ""  # "held-out passages" or "leave-one-story-out"
     heldout_top1: list[float] = field(default_factory=list)  # per block
     heldout_top3: list[float] = field(default_factory=list)
@@ -198,13 +201,20 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
                        for layer in range(n_layers)],
         separation_post_norm=sep_post, null_mean=null_curve.mean(0).tolist(),
         null_p05=torch.quantile(null_curve, th.NULL_PERCENTILE / 100, dim=0).tolist(),
-        best_depth_replicates=best_depths, heldout_kind=kind, heldout_top1=top1, heldout_top3=top3,
+        best_depth_replicates=best_depths, gap_to_best_ci=_gaps_to_best(separation["neutral"], boot_s),
+        heldout_kind=kind, heldout_top1=top1, heldout_top3=top3,
         heldout5_top1=five, n_heldout=n_held, transfer_top1=transfer, anisotropy=b_curve.tolist(),
         anisotropy_post_norm=float(mean_pairwise_cosine(neutral.post_norm)), blocks=readings,
         n_permutations=profile.n_permutations, n_curve_permutations=n_curve, n_bootstrap=profile.n_bootstrap,
         strata="story index (topic)" if ex.method == "generation" else "none (passages are independent)",
         valences=[e.valence for e in stimuli.emotions], arousals=[e.arousal for e in stimuli.emotions],
         vectors=vectors, neutral_mean=baseline_mean(ex.data, names, "neutral"))
+
+
+def _gaps_to_best(curve: list[float], boot_s: torch.Tensor) -> list[Interval]:
+    best = min(range(len(curve)), key=curve.__getitem__)
+    return [basic_interval(curve[b] - curve[best], boot_s[:, b] - boot_s[:, best], th.BOOTSTRAP_CONFIDENCE)
+            for b in range(len(curve))]
 
 
 def _reading(blk: int, j: int, separation: dict[str, list[float]], vectors: dict[str, torch.Tensor],

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from harness import inputs
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method
+from harness.experiments.scoring import reader_continuation, scorer_pair
 from harness.experiments.steering_grid import prompt_ids, prompt_text, steering_vectors
 from harness.experiments.trace import check_emotion
 from harness.metrics.classifier import Classifier, target_score
@@ -18,8 +19,6 @@ from harness.metrics.textstats import degeneration, text_stats
 from harness.metrics.vectors import Baseline
 from harness.models.loading import ModelHandle
 from harness.protocol import Profile
-from harness.runtime.batching import text_ids
-from harness.runtime.generate import plain_ids
 from harness.runtime.readout import reread
 from harness.runtime.steering import Scale, ScaleRule, generate_steered
 from harness.stimuli.loading import Stimuli
@@ -66,11 +65,14 @@ def steer_sweep(handle: ModelHandle, prompt: str, emotion: str, strengths: Seque
     ids = prompt_ids(handle, prompt_text(forms, prompt, prompting), prompting)
     gens = generate_steered(handle, [ids] * len(strengths), vector, list(strengths), max_new_tokens, scale=scale,
                             batch_size=profile.gen_batch_size, rule=rule)
-    judge = scorer or handle
-    # As in the grid: an external scorer reads the prompt as plain text, for chat too.
-    s_prompt = plain_ids(judge, prompt) if scorer is not None else ids
-    conts = [text_ids(judge, g.text, special_tokens=False) if scorer is not None else list(g.new_ids) for g in gens]
-    ppl = [r.perplexity for r in reread(judge, [s_prompt] * len(gens), conts, batch_size=profile.batch_size)]
+    if scorer is None:
+        ppl = [r.perplexity for r in reread(handle, [ids] * len(gens), [list(g.new_ids) for g in gens],
+                                            batch_size=profile.batch_size)]
+    else:  # as in the grid: the scorer reads the plain prompt and the continuation as a reader sees them
+        pairs = [scorer_pair(scorer, prompt, reader_continuation(handle, ids, g.new_ids, g.text, prompting), prompting)
+                 for g in gens]
+        ppl = [r.perplexity for r in reread(scorer, [a for a, _ in pairs], [b for _, b in pairs],
+                                            batch_size=profile.batch_size)]
     scores = classifier.scores([g.text for g in gens])
     out = []
     for strength, g, p, s in zip(strengths, gens, ppl, scores, strict=True):

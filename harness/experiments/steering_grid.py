@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
 
@@ -24,12 +24,12 @@ from harness import thresholds as th
 from harness.cache import entry_key, load_entry, save_entry
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
+from harness.experiments.scoring import perplexities, reader_continuation
 from harness.metrics.classifier import Classifier, target_score
 from harness.metrics.textstats import degeneration, text_stats
 from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile
-from harness.runtime.batching import text_ids
 from harness.runtime.generate import chat_ids, plain_ids
 from harness.runtime.readout import reread
 from harness.runtime.steering import (
@@ -243,13 +243,31 @@ def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scen
     if hit is not None:
         # Text statistics are a pure function of the text: recomputed, so changing them
         # never needs the generations again.
-        rows = tuple(SteerRow(**{**r, "stats": asdict(text_stats(r["text"], r["tokens"]))}) for r in hit[1]["rows"])
-        return SteeringRun(scenarios=scenarios, rows=rows, diagnostics=hit[1]["diagnostics"], **meta)
-    rows, diagnostics = _compute(handle, stimuli, scenarios, profile, prompting, clfs, maps, scorer, scale, forms,
-                                 rule)
-    save_entry("steering", key, {"strengths": torch.tensor([r.strength for r in rows])},
-               {"rows": [asdict(r) for r in rows], "diagnostics": diagnostics, **meta})
+        rows = [SteerRow(**{**r, "stats": asdict(text_stats(r["text"], r["tokens"]))}) for r in hit[1]["rows"]]
+        diagnostics = hit[1]["diagnostics"]
+    else:
+        rows, diagnostics = _compute(handle, stimuli, scenarios, profile, prompting, clfs, maps, scorer, scale, forms,
+                                     rule)
+        save_entry("steering", key, {"strengths": torch.tensor([r.strength for r in rows])},
+                   {"rows": [asdict(r) for r in rows], "diagnostics": diagnostics, **meta})
+    if scorer is not handle:  # scored apart (harness.experiments.scoring), cached by scorer and texts
+        rows = _scored(handle, scorer, rows, scenarios, forms, prompting, profile)
     return SteeringRun(scenarios=scenarios, rows=tuple(rows), diagnostics=diagnostics, **meta)
+
+
+def _scored(handle: ModelHandle, scorer: ModelHandle, rows: Sequence[SteerRow], scenarios: Sequence[Scenario],
+            forms: PromptForms, prompting: Prompting, profile: Profile) -> list[SteerRow]:
+    """The rows with the external scorer's perplexity of each continuation, read as a reader sees
+    prompt and continuation (the scenario text it was asked to continue; harness.experiments.scoring)."""
+    prompt = {(s.id, i): p for s in scenarios for i, p in enumerate(s.prompts)}
+    pairs = []
+    for r in rows:
+        shown = prompt_text(forms, prompt[(r.scenario, r.prompt_index)], "raw", r.length)
+        ids = prompt_ids(handle, prompt_text(forms, prompt[(r.scenario, r.prompt_index)], prompting, r.length),
+                         prompting)
+        pairs.append((shown, reader_continuation(handle, ids, r.tokens, r.text, prompting)))
+    ppl = perplexities(scorer, pairs, prompting, profile.batch_size, handle.key)
+    return [replace(r, perplexity=p) for r, p in zip(rows, ppl, strict=True)]
 
 
 def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, ...], profile: Profile,
@@ -283,14 +301,8 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
         # middle block and stop.
         reads = reread(handle, cell_ids, [g.new_ids for g in gens], reads_on, handle.middle_layer,
                        batch_size=profile.batch_size, score=scorer is handle)
-    if scorer is handle:
-        ppl = [r.perplexity for r in reads]
-    else:
-        # The external scorer reads the scenario text (for chat: the text it was asked to continue).
-        s_prompts = [plain_ids(scorer, prompt_text(forms, prompts[c.k][2], "raw", c.length)) for c in cells]
-        s_conts = [text_ids(scorer, g.text, special_tokens=False) for g in gens]
-        with progress.phase(handle.key, f"{step} perplexity under {scorer.key}"):
-            ppl = [r.perplexity for r in reread(scorer, s_prompts, s_conts, batch_size=profile.batch_size)]
+    # An external scorer's perplexity is filled in by run_steering (_scored), cached apart.
+    ppl = [r.perplexity for r in reads] if scorer is handle else [math.nan] * len(reads)
     with progress.phase(handle.key, f"{step} steered prompt states"):
         states = steered_last_states(handle, cell_ids, cell_dirs, cell_alpha, handle.middle_layer,
                                      batch_size=profile.batch_size, rule=cell_rule)

@@ -24,6 +24,7 @@ from harness.experiments.extraction import (
 )
 from harness.experiments.geometry_cache import cached_analyse
 from harness.experiments.geometry_run import Geometry
+from harness.experiments.script_control import ScriptControl, script_control
 from harness.experiments.steering_grid import SteeringRun, excerpts, run_steering
 from harness.experiments.trace import trace_excerpts
 from harness.metrics.classifier import Classifier, load_classifier
@@ -69,6 +70,7 @@ class Workbench:
     _controls: dict[tuple[str, str], ModelHandle] = field(default_factory=dict, repr=False)
     _steering: dict[tuple[str, str, str], SteeringRun] = field(default_factory=dict, repr=False)
     _neutral: dict[tuple[str, str, str], Extraction] = field(default_factory=dict, repr=False)
+    _script: dict[tuple[str, str], ScriptControl] = field(default_factory=dict, repr=False)
 
     @property
     def classifier(self) -> Classifier:
@@ -162,6 +164,12 @@ class Workbench:
             self.on_excerpts(items)
         return self._steering[key]
 
+    def script_control(self, handle: ModelHandle) -> ScriptControl:
+        key = (handle.key, handle.fingerprint)
+        if key not in self._script:
+            self._script[key] = script_control(handle, batch_size=self.profile.gen_batch_size)
+        return self._script[key]
+
     def evidence(self, handle: ModelHandle) -> ModelEvidence:
         return ModelEvidence(self, handle)
 
@@ -203,6 +211,10 @@ class ModelEvidence:
 
     def steering(self, prompting: str) -> SteeringRun:
         return self.bench.steering(self.handle, prompting)
+
+    def script_control(self) -> ScriptControl:
+        """C10's positive control: the model's own continuations of Chinese prose."""
+        return self.bench.script_control(self.handle)
 
     def recognition(self) -> dict[str, dict[str, Recognition]]:
         """Per classifier of the run: its recognition of every emotion on known-emotion passages."""

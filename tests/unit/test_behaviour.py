@@ -24,6 +24,7 @@ from harness.claims.c10_crosslingual import cross_lingual
 from harness.claims.c13_scale_and_prompt_length import scale_and_length
 from harness.claims.text_health import median_ppl, newly_degenerate
 from harness.errors import HarnessError
+from harness.experiments.script_control import ScriptControl
 from harness.experiments.steering_grid import SteeringRun, SteerRow, grid_cells, run_steering
 from harness.metrics.recognition import Recognition
 from harness.metrics.textstats import text_stats
@@ -271,7 +272,7 @@ def test_c6_and_c7_leave_out_scenarios_whose_target_is_not_recognised():
     assert dose.details.n_prompts == 24 and set(dose.details.flip_points) == {"up"}
     none = classifier_flips(run, recognition(happy=False, calm=False))
     assert none.holds is None and none.verdict == "not applicable"
-    assert "no countable prompt" in none.reason and "'happy' not recognised" in none.reason
+    assert "no readable steered text to count" in none.reason and "'happy' not recognised" in none.reason
     assert dose_response(run, recognition(happy=False, calm=False)).verdict == "not applicable"
 
 
@@ -285,13 +286,16 @@ def test_c6_pools_the_prompts_of_several_models():
     assert finding.context == {"method": "raw", "profile": "paper"}
     name, finding = pooled_flips(runs, "raw", "paper", recognition(happy=True, calm=False))
     assert finding.check.details.n == 24 and "left out: away" in finding.check.reason
-    assert finding.check.verdict == "inconclusive"  # 24/24 cannot tell 100% from 92%
+    # 24/24: the interval [0.86, 1] reaches the paper's 92% and lies above the 75% floor.
+    assert finding.check.verdict == "holds"
 
 
-def test_a_blank_text_cannot_flip_and_a_blank_unsteered_text_is_not_counted():
+def test_a_blank_steered_text_is_its_own_outcome_and_a_blank_unsteered_text_is_not_counted():
     steered_blank = grid(target=only("emotion", rising, 0.5), n=3,
                          text=lambda c: "\n\n" if c.i == 0 and c.a == th.SCENARIO_STRENGTH else PLAIN)
-    assert flip_rate(steered_blank, th.SCENARIO_STRENGTH) == (4 / 6, 4, 6)
+    assert flip_rate(steered_blank, th.SCENARIO_STRENGTH) == (1.0, 4, 4)
+    d = classifier_flips(steered_blank).details
+    assert (d.collapsed, d.n_readable, d.flips, d.n) == (2, 6, 4, 4)
     unsteered_blank = grid(target=only("emotion", rising, 0.5), n=3,
                            text=lambda c: "...!!! ---" if c.i == 0 and c.a == 0 else PLAIN)
     assert flip_rate(unsteered_blank, th.SCENARIO_STRENGTH) == (1.0, 4, 4)
@@ -401,47 +405,70 @@ def test_newline_only_texts_are_newly_degenerate_and_get_no_perplexity():
 # C9
 
 
-def test_c9_holds_inside_the_band_and_fails_on_a_significant_rise_in_degenerate_texts():
-    near = safe_strength(grid(ppl=lambda c: 10.5 if c.a == th.SAFE_STRENGTH else 10.0))
-    assert near.verdict == "holds" and near.value == pytest.approx(1.05)
-    assert near.details.ratio_interval == pytest.approx([1.05, 1.05])
-    far = safe_strength(grid(ppl=lambda c: 30.0 if c.a == th.SAFE_STRENGTH else 10.0))
-    assert far.verdict == "does not hold"
-    edge = safe_strength(grid(ppl=lambda c: 15.0 if c.a == th.SAFE_STRENGTH and c.i == 1 else 10.0))
-    assert edge.interval[0] < th.SAFE_PPL_FACTOR < edge.interval[1] and edge.verdict == "inconclusive"
-    loops = safe_strength(grid(text=lambda c: LOOP if c.a == th.SAFE_STRENGTH else PLAIN, n=5))
-    assert loops.details.newly_degenerate == 10 and loops.details.healed == 0
-    assert loops.details.p_rise < th.CONTROL_ALPHA and loops.verdict == "does not hold"
+def test_c9_is_a_safety_statement_over_the_prompts_healthy_unsteered():
+    # 20 prompts (the protocol's size): none breaks and the perplexity stays low -> holds.
+    near = safe_strength(grid(ppl=lambda c: 10.5 if c.a == th.SAFE_STRENGTH else 10.0, n=10))
+    assert near.verdict == "holds" and near.value == 0.0 and near.details.n_readable == 20
+    assert near.details.ppl_safe == 10.5 and near.details.broken_interval[1] < th.SAFE_MAX_BROKEN
+    # Perplexity beyond the cap (Table 5's worst at 0.005), every interval: ruled out.
+    far = safe_strength(grid(ppl=lambda c: 100.0 if c.a == th.SAFE_STRENGTH else 10.0, n=10))
+    assert far.verdict == "does not hold" and far.ruled_out.name.startswith("median perplexity")
+    # Every prompt breaks: ruled out by the broken share's interval.
+    loops = safe_strength(grid(text=lambda c: LOOP if c.a == th.SAFE_STRENGTH else PLAIN, n=10))
+    assert loops.details.broken == 20 and loops.verdict == "does not hold"
+    # Three of twenty break: the interval [0.03, 0.38] straddles the cut.
+    some = safe_strength(grid(text=lambda c: LOOP if (c.a == th.SAFE_STRENGTH and c.i < 2 and c.sign > 0)
+                              or (c.a == th.SAFE_STRENGTH and c.i == 0 and c.sign < 0) else PLAIN, n=10))
+    assert some.details.broken == 3 and some.verdict == "inconclusive"
+    # Prompts that loop unsteered and heal are shown, never netted against those that break.
+    healing = safe_strength(grid(text=lambda c: LOOP if (c.a == 0 and c.i < 5) or (c.a == th.SAFE_STRENGTH and c.i >= 5)
+                                 else PLAIN, n=10))
+    assert healing.details.healed == 10 and healing.details.broken == 10 and healing.details.n_readable == 10
+    assert healing.verdict == "does not hold"
 
 
 # C10
 
 HAN = "我们找了很多朋友"  # 8 Han characters
+SEES = ScriptControl(("p",), ("他们说了很多很多话，我们都听见了，大家都很高兴",), (22,))  # the count sees Han
+BLIND = ScriptControl(("p",), ("plain words only",), (0,))  # the model writes no Han at all
 
 
 def strong(c: At) -> bool:
-    return c.a >= th.STRONG_STRENGTH
+    """A strength the random direction also runs at: C10 reads every one of them."""
+    return c.a in th.RANDOM_STRENGTHS
 
 
 def test_c10_a_leak_beyond_its_controls_holds_for_qwen_only():
     leaky = grid(text=lambda c: f"{HAN} plain words {c.scenario} {c.i}" if c.direction == "emotion" and strong(c)
                  else PLAIN, n=3)
-    check = cross_lingual(leaky, expects_leak=True)
-    assert check.verdict == "holds"
+    check = cross_lingual(leaky, True, SEES)
+    assert check.verdict == "holds" and check.controls[0].passes is False  # beats the random direction
     d = check.details
-    assert d.strengths == [a for a in th.RANDOM_STRENGTHS if a >= th.STRONG_STRENGTH]
+    assert d.strengths == list(th.RANDOM_STRENGTHS)
     assert d.scripts["emotion"]["han"] == 8 * 6 * len(d.strengths) and d.scripts["random"]["han"] == 0
-    assert cross_lingual(leaky, expects_leak=False).verdict == "does not hold"
-    clean = grid()
-    assert cross_lingual(clean, expects_leak=False).verdict == "holds"
-    assert cross_lingual(clean, expects_leak=True).verdict == "does not hold"
+    assert all(v["leaks"] for v in d.by_strength.values())
+    refuted = cross_lingual(leaky, False, SEES)
+    assert refuted.verdict == "does not hold" and refuted.ruled_out.interval[0] > 0
+    assert "Holm" in refuted.ruled_out.how
+
+
+def test_c10_an_absence_needs_the_positive_control():
+    clean = grid(n=10)  # the protocol's 20 prompts, no Han anywhere
+    holds = cross_lingual(clean, False, SEES)
+    assert holds.verdict == "holds" and any(c.passes is False for c in holds.controls)
+    ruled = cross_lingual(clean, True, SEES)  # Qwen writes no Han: 0/20 prompts, interval [0, 0.17]
+    assert ruled.verdict == "does not hold" and ruled.ruled_out.interval[1] < th.CJK_MIN_PROMPTS / 20
+    for expects in (True, False):  # a model that writes no Han even continuing Chinese prose
+        blind = cross_lingual(clean, expects, BLIND)
+        assert blind.verdict == "not applicable" and "never saw Han" in blind.reason
 
 
 def test_c10_prompts_with_the_same_looped_text_count_once():
     """A vector that collapses every prompt onto one looped Han token is one observation: the
     prompts' texts are word for word the same, so they are not five independent leaks."""
     looped = grid(text=lambda c: "掩" * 50 if c.direction == "emotion" and strong(c) else PLAIN, n=3)
-    d = cross_lingual(looped, expects_leak=True)
+    d = cross_lingual(looped, True, SEES)
     assert d.details.scripts["emotion"]["han"] >= th.CJK_MIN_CHARS
     assert d.details.prompts_with["emotion"]["han"] == 1 and d.details.evidence == "unclear"
     assert d.verdict == "inconclusive"
@@ -450,35 +477,49 @@ def test_c10_prompts_with_the_same_looped_text_count_once():
 def test_c10_is_uninformative_when_the_random_direction_leaks_as_much():
     both = grid(text=lambda c: f"{HAN} plain words {c.scenario} {c.i}" if strong(c) else PLAIN,
                 n=3)  # emotion and random
-    d = cross_lingual(both, expects_leak=True)
+    d = cross_lingual(both, True, SEES)
     assert d.details.scripts["emotion"]["han"] >= th.CJK_MIN_CHARS
     assert d.details.prompts_with["emotion"]["han"] >= th.CJK_MIN_PROMPTS
-    assert d.holds and d.verdict == "uninformative" and d.details.p_beats_random == 1.0
+    assert d.holds and d.verdict == "uninformative"
+    assert all(v["p_beats_random"] == 1.0 for v in d.details.by_strength.values())
 
 
 def test_c10_a_leak_needs_enough_characters_in_enough_texts():
     one = grid(text=lambda c: "plain words 我们找了很好" if (c.direction, c.scenario, c.i, c.a) ==
-               ("emotion", "up", 0, 0.05) else PLAIN)
-    check = cross_lingual(one, expects_leak=False)
+               ("emotion", "up", 0, 0.05) else PLAIN, n=10)
+    check = cross_lingual(one, False, SEES)
     assert check.details.scripts["emotion"]["han"] == 6 and check.details.prompts_with["emotion"]["han"] == 1
     assert check.verdict == "holds"
-    assert cross_lingual(one, expects_leak=True).verdict == "does not hold"
+    assert cross_lingual(one, True, SEES).verdict == "does not hold"  # 1/20 prompts: [0.001, 0.25)
     # Plenty of characters, but from too few prompts: evidence short of the rule, either way.
-    two = grid(text=lambda c: HAN * 2 + c.scenario if (c.direction, c.i, c.a) == ("emotion", 0, 0.05) else PLAIN)
-    d = cross_lingual(two, expects_leak=True).details
+    two = grid(text=lambda c: HAN * 2 + c.scenario if (c.direction, c.i, c.a) == ("emotion", 0, 0.05) else PLAIN,
+               n=10)
+    d = cross_lingual(two, True, SEES).details
     assert d.scripts["emotion"]["han"] == 32 and d.prompts_with["emotion"]["han"] == 2 < th.CJK_MIN_PROMPTS
     assert d.evidence == "unclear"
-    assert cross_lingual(two, expects_leak=False).verdict == "inconclusive"
-    assert cross_lingual(two, expects_leak=True).verdict == "inconclusive"
-    # One prompt leaking at both strong strengths is two texts but still one prompt.
+    assert cross_lingual(two, False, SEES).verdict == "inconclusive"
+    assert cross_lingual(two, True, SEES).verdict == "inconclusive"
+    # One prompt leaking at several strengths is several texts but still one prompt.
     twice = grid(text=lambda c: HAN * 2 if c.direction == "emotion" and c.i == 0 and c.scenario == "up"
                  and strong(c) else PLAIN, n=3)
-    assert cross_lingual(twice, expects_leak=False).details.prompts_with["emotion"]["han"] == 1
+    assert cross_lingual(twice, False, SEES).details.prompts_with["emotion"]["han"] == 1
+
+
+def test_c10_reads_every_strength_with_the_holm_correction():
+    # Han only at 0.02 (below the strong strengths the old rule read), from every prompt.
+    low = grid(text=lambda c: f"{HAN} words {c.scenario} {c.i}" if c.direction == "emotion" and c.a == 0.02
+               else PLAIN, n=10)
+    d = cross_lingual(low, True, SEES).details
+    assert d.by_strength["0.02"]["leaks"] and not d.by_strength["0.05"]["leaks"]
+    # The strength read first in Holm's order is read at alpha / m, the next at alpha / (m - 1).
+    levels = sorted(v["level"] for v in d.by_strength.values())
+    assert levels[-1] == pytest.approx(1 - th.CONTROL_ALPHA / len(th.RANDOM_STRENGTHS))
 
 
 def test_c10_hangul_is_counted_but_is_not_a_han_leak():
-    korean = grid(text=lambda c: f"한국어 텍스트 plain words {c.scenario} {c.i}" if c.direction == "emotion" and strong(c) else PLAIN, n=3)
-    check = cross_lingual(korean, expects_leak=False)
+    korean = grid(text=lambda c: f"한국어 텍스트 plain words {c.scenario} {c.i}" if c.direction == "emotion" and strong(c)
+                  else PLAIN, n=3)
+    check = cross_lingual(korean, False, SEES)
     assert check.verdict == "holds"
     d = check.details
     n_texts = 6 * len(d.strengths)
@@ -559,10 +600,10 @@ def test_a_degenerate_steered_text_neither_moves_the_readout_nor_flips():
     looped = grid(readout=only("emotion", towards), target=only("emotion", rising, 0.5), n=5,
                   text=lambda c: LOOP if c.direction == "emotion" and c.a == th.SCENARIO_STRENGTH else PLAIN)
     c5 = moves_check(looped)
-    assert c5.value == 0.0 and c5.verdict == "does not hold"
-    assert c5.details.moved_any_text == 10 and c5.details.degenerate_steered == 10
+    assert c5.details.n == 0 and c5.verdict == "inconclusive"  # nothing readable: not "not moved"
+    assert c5.details.moved_any_text == 10 and c5.details.degenerate_steered == 10 == c5.details.n_readable
     c6 = classifier_flips(looped)
-    assert c6.value == 0.0 and c6.details.flips_any_text == 10
+    assert c6.verdict == "not applicable" and c6.details.collapsed == 10 and c6.details.flips_any_text == 10
 
 
 def test_two_runs_merged_pool_c6_as_one_run_over_both_models(tmp_path):

@@ -17,6 +17,7 @@ from harness.claims.c11_valence import C11
 from harness.claims.c12_emotion_specific import C12
 from harness.claims.geometry_judging import GeometryResult as Result
 from harness.claims.geometry_judging import judge
+from harness.claims.ruling import above
 from harness.experiments.extraction import Extraction
 from harness.experiments.geometry_run import Geometry, analyse
 from harness.metrics.vectors import LabelledStates
@@ -106,7 +107,10 @@ def test_a_planted_emotion_structure_is_emotion_specific(planted):
     held = next(f for f in C12.check(planted, "comprehension") if f.metric == "heldout_top1")
     assert held.check.verdict == "holds" and held.check.interval[0] > 0.05
     assert main.check.details.heldout_top1 > 0.5
-    assert copy.check.verdict == "does not hold"  # random weights see no emotion
+    # Random weights see no emotion: their test is not passed, and at chance it is not ruled out
+    # either (a p above alpha rules nothing out); the model beats the copy on both halves.
+    assert copy.check.verdict == "inconclusive"
+    assert main.check.controls[1].name == "random-weight copy" and main.check.controls[1].undecided is False
     gen = C12.check(planted, "generation")[0].check
     assert gen.verdict == "holds" and gen.details.heldout_kind == "leave-one-story-out"
     assert gen.details.heldout_n == 200 and gen.details.strata == "story index (topic)"
@@ -125,10 +129,10 @@ def test_held_out_accuracy_is_decided_against_the_copy_item_by_item(planted):
     assert held.verdict == "uninformative" and held.controls[0].passes is True
 
 
-def test_a_label_shuffled_structure_is_not(shuffled):
+def test_a_label_shuffled_structure_is_not_shown_and_a_p_above_alpha_rules_nothing_out(shuffled):
     main = C12.check(shuffled, "comprehension")[0].check
-    assert main.verdict == "does not hold", main.reason
-    assert main.details.p > 0.05
+    assert main.details.p > 0.05 and main.verdict == "inconclusive", main.reason
+    assert main.ruled_out is None
 
 
 def test_a_test_its_control_passes_too_is_uninformative(planted, shuffled):
@@ -137,10 +141,10 @@ def test_a_test_its_control_passes_too_is_uninformative(planted, shuffled):
     c4 = C4.check(planted, "comprehension")[0].check
     assert c4.details.null_gap > 0 and c4.verdict == "uninformative"
     assert c4.controls[0] == ControlReading("label-shuffled null's gap B - null mean", c4.details.null_gap, True)
-    # Weak valence on vectors that carry no emotion is uninformative too.
+    # Weak valence on vectors whose specificity is undecided (C12 inconclusive) is inconclusive.
     c11 = C11.check(shuffled, "comprehension")[0].check
-    assert c11.details.emotion_specific is False and c11.verdict in ("uninformative", "does not hold",
-                                                                     "inconclusive")
+    assert c11.controls[0].value == "inconclusive" and c11.controls[0].undecided
+    assert c11.verdict in ("inconclusive", "does not hold")
     c3 = C3.check(planted, "comprehension")[0].check
     assert c3.verdict in ("uninformative", "does not hold", "inconclusive")
 
@@ -175,8 +179,10 @@ def test_a_pass_beside_a_random_copy_that_may_pass_too_is_not_a_hold(copy_passes
     """The random-weight copy's own test straddling its cut leaves open whether it passes
     too, so the model's pass is not yet shown to be the model's."""
     def test(subject: str, block: int | None) -> Result[None]:
-        passes = True if subject == "model" else copy_passes
-        return Result(passes, 0.1, (0.0, 0.2), subject, None)
+        # The model's interval lies above 0.5; the copy's reading overlaps it wherever undecided,
+        # so the model does not beat it.
+        interval = {True: (0.7, 0.9), False: (0.1, 0.4), None: (0.4, 0.8)}[True if subject == "model" else copy_passes]
+        return Result((above("x", 0.8, interval, 0.5),), 0.1, interval, subject, None)
 
     def null(subject: str, block: int | None, control: str | None) -> ControlReading:
         return ControlReading("label-shuffled null", 0.5, False)
@@ -222,3 +228,18 @@ def test_geometry_statistics_are_cached_and_read_back_exactly(method, monkeypatc
     monkeypatch.setattr(geometry_cache, "code_fingerprint", lambda: "edited")
     geometry_cache.cached_analyse(ex, held, neutral, STIMULI, PROFILE, seed=7)
     assert calls == [1, 1]
+
+
+def test_an_undecided_copy_the_model_beats_does_not_hold_the_verdict_open():
+    """A copy at chance straddles its cut at any sample size; when the model's interval lies
+    wholly beyond the copy's, the copy cannot pass as far as the model goes."""
+    def test(subject: str, block: int | None) -> Result[None]:
+        interval = (0.7, 0.9) if subject == "model" else (0.3, 0.6)
+        return Result((above("x", sum(interval) / 2, interval, 0.5),), 0.1, interval, subject, None)
+
+    def null(subject: str, block: int | None, control: str | None) -> ControlReading:
+        return ControlReading("label-shuffled null", 0.5, False)
+
+    check = judge(test, null, "model", None, "copy")
+    assert check.verdict == "holds" and check.controls[1].undecided is False
+    assert "beaten by the model" in check.controls[1].value

@@ -1,0 +1,46 @@
+"""The committed reference report obeys the verdict rule in both directions: every "does not
+hold" names a statistic whose interval lies outside the claim's region, and every "holds" names
+a control that fails the same test (checked from results.json alone, as a reader could)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.claims.ruling import excludes
+
+RESULTS = Path(__file__).resolve().parents[2] / "reports" / "reference" / "results.json"
+RECORDS = json.loads(RESULTS.read_text())["records"]
+
+
+def _id(r: dict) -> str:
+    return f"{r['claim']}|{r['model']}|{r['details'].get('method')}|{r['metric']}"
+
+
+@pytest.mark.parametrize("rec", [r for r in RECORDS if r["verdict"] == "does not hold"], ids=_id)
+def test_every_does_not_hold_is_ruled_out_by_an_interval(rec):
+    ruled = rec["details"].get("ruled_out")
+    assert ruled, "no interval rules the claim out"
+    assert excludes(ruled["interval"], ruled["region"]), ruled
+
+
+@pytest.mark.parametrize("rec", [r for r in RECORDS if r["verdict"] == "holds"], ids=_id)
+def test_every_holds_names_a_control_that_fails_the_same_test(rec):
+    assert any(c.get("passes") is False for c in rec["details"].get("controls") or []), rec["details"]["reason"]
+
+
+def test_an_absence_of_han_holds_only_beside_a_positive_control():
+    for r in RECORDS:
+        if r["claim"] == "C10" and r["verdict"] == "holds" and not r["details"].get("expects_leak"):
+            assert r["details"]["control_han"] >= 20, r["model"]
+
+
+def test_no_steering_record_counts_a_collapsed_text_as_not_moved():
+    for r in RECORDS:
+        d = r["details"]
+        if r["claim"] == "C5" and r["verdict"] != "not applicable":
+            assert d["n"] + d["degenerate_steered"] == d["n_readable"], _id(r)
+        if r["claim"] == "C6" and r["verdict"] != "not applicable" and "n_readable" in d:
+            assert d["n"] + d["collapsed"] == d["n_readable"], _id(r)
