@@ -122,29 +122,47 @@ def add_tokens(tokens: int) -> None:
         _open[-1].tokens += tokens
 
 
+def pulse() -> None:
+    """A sign of life from inside a long step (a decode step of a batch): the innermost phase
+    reports where it stands, and the display decides whether to show it."""
+    if _open and _sinks:
+        _emit(_open[-1], "step")
+
+
+# In a log (no terminal), a long phase writes a done/total line at least this often.
+LOG_INTERVAL = 30.0
+
+
 @dataclass
 class Gate:
     """Which updates a display shows: on a terminal every start and end and a step at most
-    every ``interval`` seconds; in a log only starts and ends, only ends when ``quiet``."""
+    every ``interval`` seconds; in a log every start and end and a step once ``log_interval``
+    seconds have passed since the last line (a short phase: start and end only); under
+    ``quiet`` only ends."""
 
     interval: float = 0.5
+    log_interval: float = LOG_INTERVAL
     _last: float = 0.0
 
     def shows(self, u: Update, live: bool, quiet: bool = False) -> bool:
-        if not live:
-            return u.event == "end" or (u.event == "start" and not quiet)
         now = time.perf_counter()
-        if u.event == "step" and now - self._last < self.interval:
+        if u.event != "step":
+            self._last = now
+            return u.event == "end" or not quiet
+        if quiet and not live:
+            return False
+        if now - self._last < (self.interval if live else self.log_interval):
             return False
         self._last = now
         return True
 
 
-def stderr_sink(stream: TextIO | None = None, interval: float = 0.5) -> Sink:
-    """Updates on ``stream`` (stderr): a live line on a terminal, else a line per phase start and end."""
+def stderr_sink(stream: TextIO | None = None, interval: float = 0.5, log_interval: float = LOG_INTERVAL) -> Sink:
+    """Updates on ``stream`` (stderr): a live line on a terminal, else a line per phase start and
+    end and one at least every ``log_interval`` seconds or tenth of a phase between."""
     out = stream or sys.stderr
     live = out.isatty()
-    gate = Gate(interval)
+    gate = Gate(interval, log_interval)
 
     def sink(u: Update) -> None:
         if not gate.shows(u, live):

@@ -40,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from harness import progress
+    from harness import inputs, progress
     from harness.metrics.classifier import BACKENDS
     from harness.models.loading import resolve_device, resolve_dtype, worker_device
     from harness.protocol import get_profile
@@ -51,6 +51,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise HarnessError(f"unknown --classifier '{config.getoption('classifier')}'; "
                                f"use one of {', '.join(BACKENDS)}")
         resolve_device(config.getoption("torch_device"))
+        inputs.number(config.getoption("progress_every"), "--progress-every", 0.01, 3600)
         resolve_dtype(config.getoption("dtype"))
         select_models(config)
     except HarnessError as e:

@@ -22,7 +22,7 @@ class TerminalProgress:
 
         self.config = config
         self.worker = worker
-        self.gate = Gate(interval)
+        self.gate = Gate(interval, float(config.getoption("progress_every")))
         self._line: str | None = None  # "live" / "ended": our unterminated line is the last one shown
         self.started = time.perf_counter()
         self.computed: list[float] = []  # seconds of every phase that ran (not read from the cache)

@@ -62,6 +62,8 @@ def _options() -> tuple[Option, ...]:
                "both either way", "paper", SCALE_RULES),
         Option("--progress", "show each model's phases (loading, generation, re-reads, scoring) with done/total, "
                "tokens/s and ETA past output capture (default on)", "on", ("on", "off")),
+        Option("--progress-every", "in a log (no terminal), seconds between progress lines inside a long phase "
+               "(default 30)", "30"),
         Option("--report-dir", "where results.json and summary.md go (relative to the rootdir)", "reports/latest"),
         Option("--baselines", "folder of reviewed per-model regression baselines (relative to the rootdir; "
                "'none' turns the comparison off)", "evals/baselines"),

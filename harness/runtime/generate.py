@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
+from transformers import StoppingCriteria, StoppingCriteriaList
 
 from harness import progress
 from harness.errors import HarnessError
@@ -51,6 +52,14 @@ def stop_ids(handle: ModelHandle) -> set[int]:
     return ids
 
 
+class _Pulse(StoppingCriteria):
+    """Stops nothing: a decode step's sign of life, so a log shows progress inside a long batch."""
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: object) -> torch.Tensor:
+        progress.pulse()
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+
 # Hooks that depend on the batch: called with the batch's row indices (into the prompts)
 # and its left-padded attention mask [batch, prompt width]; returns block -> hook.
 BatchHooks = Callable[[list[int], torch.Tensor], Mapping[int, LayerHook]]
@@ -83,6 +92,7 @@ def generate(handle: ModelHandle, prompts: Sequence[Sequence[int]], max_new_toke
                 input_ids=batch.ids, attention_mask=batch.mask, max_new_tokens=max_new_tokens,
                 do_sample=False, temperature=None, top_p=None, top_k=None,
                 eos_token_id=sorted(stops), pad_token_id=pad, use_cache=use_cache,
+                stopping_criteria=StoppingCriteriaList([_Pulse()]),
             )
         out = []
         for j, i in enumerate(batch.rows):
