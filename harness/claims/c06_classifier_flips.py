@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from harness import thresholds as th
@@ -177,9 +177,7 @@ def _c6_check(ev: Evidence, prompting: str) -> list[Finding]:
     for i, name in enumerate(run.classifiers or (run.classifier.split()[0],)):
         c = classifier_flips(run, recog.get(name), classifier=name)
         if i == 0:
-            c = Check(c.holds, c.value, c.reason, ModelFlipsDetails(**{**c.details.__dict__,
-                                                                      "agreement": flip_agreement(run)}),
-                      c.outcome, c.interval, c.controls)
+            c = replace(c, details=ModelFlipsDetails(**{**c.details.__dict__, "agreement": flip_agreement(run)}))
             out.append(C6.finding(ev, c, ctx))
             for a in th.CENTRED_STRENGTHS:
                 out.append(C6.finding(ev, classifier_flips(run, recog.get(name), a, name, "centred"), ctx,
