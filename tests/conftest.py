@@ -20,6 +20,12 @@ torch.set_num_threads(1)
 import torch._dynamo  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """No test touches the user's harness cache: some wipe the cache they run against."""
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture(scope="session", params=FAMILIES)
 def tiny(request):
     """A tiny model of each family with realistic (HF default) activation scales."""
