@@ -126,7 +126,10 @@ def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = No
     if n == 0:
         why = ("; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has a healthy unsteered text with words"
                if not keys else f"all {len(keys)} countable prompts' steered texts collapsed")
-        return Check(None, None, f"{name}: no readable steered text to count ({why})", details)
+        # Countable prompts whose steered texts all collapsed: an undecided test (protocol,
+        # section 7); no countable prompt at all: the classifier cannot read the claim here.
+        return Check(None, None, f"{name}: no readable steered text to count ({why})", details,
+                     outcome="inconclusive" if keys else None)
     bound = flip_bound(k, n)
     passes, ruled = all_of([bound])
     ctrl = _random_control(rk, rn, p)
@@ -227,7 +230,8 @@ def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, 
                                  collapsed=collapsed, n_readable=readable, models=models, excluded=excluded)
     name = pooled_key(models)
     if n == 0:
-        check: Check[Any] = Check(None, None, "no readable steered text to count in any model", details)
+        check: Check[Any] = Check(None, None, "no readable steered text to count in any model", details,
+                                  outcome="inconclusive" if readable else None)
     else:
         bound = flip_bound(k, n)
         passes, ruled = all_of([bound])

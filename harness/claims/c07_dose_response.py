@@ -172,7 +172,9 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     if not rhos:
         why = ("; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has a healthy unsteered text with "
                "words") if not keys else f"none of the {len(keys)} countable prompts keeps three healthy steered texts"
-        return Check(None, None, f"{name}: no countable prompt ({why})", details)
+        # Countable prompts without three healthy texts: undecided; none countable: not applicable.
+        return Check(None, None, f"{name}: no countable prompt ({why})", details,
+                     outcome="inconclusive" if keys else None)
     passes, ruled = all_of([above("mean per-prompt Spearman", mean, ci, 0.0)])
     measured = not math.isnan(p_rand)
     ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} vs emotion "

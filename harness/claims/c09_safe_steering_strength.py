@@ -81,6 +81,18 @@ def safe_strength(run: SteeringRun) -> Check[SafeDetails]:
     passes, ruled = all_of(bounds) if n and ppls else (None, None)
     ctrl = ControlReading("unsteered (strength 0)", f"{n} of {len(base)} prompts healthy unsteered; {healed} "
                           "degenerate unsteered heal (not netted)", None)
+    # Sensitivity: the same share test at the strength where the paper's models break. If it
+    # passes there too, steering changed nothing the test can see, and a pass at 0.005 says
+    # nothing about safety.
+    high = rows_by_prompt(run, "emotion", th.REGIME_HIGH)
+    high_keys = [k for k in keys if k in high]
+    high_broken = sum(is_degenerate(high[k]) for k in high_keys)
+    high_ci = proportion_interval(high_broken, len(high_keys))
+    high_passes = None if not high_keys else (True if high_ci[1] < th.SAFE_MAX_BROKEN else
+                                              False if high_ci[0] >= th.SAFE_MAX_BROKEN else None)
+    sens = ControlReading(f"same test at {th.REGIME_HIGH}", f"{high_broken}/{len(high_keys)} broken "
+                          f"[{fmt(high_ci[0], 2)}, {fmt(high_ci[1], 2)}]", high_passes,
+                          undecided=high_keys != [] and high_passes is None)
     reason = (f"of the {n} prompts whose unsteered text is healthy, {broken} break at {th.SAFE_STRENGTH} "
               f"({fmt(broken_ci[0], 2)}-{fmt(broken_ci[1], 2)}; needs below {th.SAFE_MAX_BROKEN}); their median "
               f"perplexity there {fmt(ppl, 3)} [{fmt(ppl_ci[0], 3)}, {fmt(ppl_ci[1], 3)}] by {run.scorer} (needs below "
@@ -91,7 +103,8 @@ def safe_strength(run: SteeringRun) -> Check[SafeDetails]:
         ppl_unsteered=median_ppl([base[k] for k in keys]), ratio=ratio, ratio_interval=list(ratio_ci),
         degenerate_unsteered=degenerate_share(list(base.values())),
         degenerate_safe=degenerate_share(list(safe.values())), healed=healed, scorer=run.scorer),
-        outcome=decide(passes, [ctrl]), interval=broken_ci if n else None, controls=(ctrl,), ruled_out=ruled)
+        outcome=decide(passes, [ctrl, sens]), interval=broken_ci if n else None, controls=(ctrl, sens),
+        ruled_out=ruled)
 
 
 def _c9_check(ev: Evidence, prompting: str) -> list[Finding]:

@@ -126,6 +126,16 @@ def record_claim(harness_run, pytestconfig: pytest.Config) -> Callable[..., Clai
         harness_run.add(rec)
         return _checked(rec)
 
+    def _keep_all(recs: list[ClaimRecord]) -> None:
+        # Every record reaches the report before a drift fails the test: a drift in one
+        # reading must not drop the readings recorded after it.
+        for rec in recs:
+            harness_run.add(rec)
+        messages = [m for m in (check_baseline(root, rec, update) if root is not None else None for rec in recs) if m]
+        if messages:
+            pytest.fail("regression against the reviewed baseline: " + "; ".join(messages) + "; if the change is "
+                        "intended, rerun with --update-baselines and review the diff", pytrace=False)
+
     def _checked(rec: ClaimRecord) -> ClaimRecord:
         message = check_baseline(root, rec, update) if root is not None else None
         if message:
@@ -134,6 +144,7 @@ def record_claim(harness_run, pytestconfig: pytest.Config) -> Callable[..., Clai
         return rec
 
     record.keep = _keep  # type: ignore[attr-defined]  # store a ready-made ClaimRecord
+    record.keep_all = _keep_all  # type: ignore[attr-defined]  # store several, then check them all
     return record
 
 
@@ -172,8 +183,7 @@ def verify(model: ModelHandle, workbench: Workbench, record_claim, expect_outcom
     def run(claim: Claim[Any], axis_value: str) -> list[ClaimRecord]:
         outcome = _fail_on_harness_error(
             lambda: evaluate(claim, lambda: workbench.evidence(model), model, axis_value, protocol_profile.name))
-        for rec in outcome.records:
-            record_claim.keep(rec)
+        record_claim.keep_all(list(outcome.records))
         if outcome.decisive is None:
             pytest.skip(outcome.reason_not_applicable)
         expect_outcome(claim.id, model.key, axis_value, outcome.decisive)

@@ -406,9 +406,17 @@ def test_newline_only_texts_are_newly_degenerate_and_get_no_perplexity():
 
 
 def test_c9_is_a_safety_statement_over_the_prompts_healthy_unsteered():
-    # 20 prompts (the protocol's size): none breaks and the perplexity stays low -> holds.
-    near = safe_strength(grid(ppl=lambda c: 10.5 if c.a == th.SAFE_STRENGTH else 10.0, n=10))
+    # 20 prompts (the protocol's size): none breaks at 0.005 and the perplexity stays low, while
+    # the same test fails at 0.05 where every text loops -> holds.
+    def loops_high(c):
+        return LOOP if c.a >= th.REGIME_HIGH else PLAIN
+
+    near = safe_strength(grid(text=loops_high, ppl=lambda c: 10.5 if c.a == th.SAFE_STRENGTH else 10.0, n=10))
     assert near.verdict == "holds" and near.value == 0.0 and near.details.n_readable == 20
+    assert [c.passes for c in near.controls] == [None, False]
+    # Nothing breaks even at 0.05: the test cannot tell steering from none -> uninformative.
+    blind = safe_strength(grid(ppl=lambda c: 10.5 if c.a == th.SAFE_STRENGTH else 10.0, n=10))
+    assert blind.verdict == "uninformative" and blind.controls[1].passes is True
     assert near.details.ppl_safe == 10.5 and near.details.broken_interval[1] < th.SAFE_MAX_BROKEN
     # Perplexity beyond the cap (Table 5's worst at 0.005), every interval: ruled out.
     far = safe_strength(grid(ppl=lambda c: 100.0 if c.a == th.SAFE_STRENGTH else 10.0, n=10))
@@ -603,7 +611,7 @@ def test_a_degenerate_steered_text_neither_moves_the_readout_nor_flips():
     assert c5.details.n == 0 and c5.verdict == "inconclusive"  # nothing readable: not "not moved"
     assert c5.details.moved_any_text == 10 and c5.details.degenerate_steered == 10 == c5.details.n_readable
     c6 = classifier_flips(looped)
-    assert c6.verdict == "not applicable" and c6.details.collapsed == 10 and c6.details.flips_any_text == 10
+    assert c6.verdict == "inconclusive" and c6.details.collapsed == 10 and c6.details.flips_any_text == 10
 
 
 def test_two_runs_merged_pool_c6_as_one_run_over_both_models(tmp_path):

@@ -333,7 +333,11 @@ def test_c8_reaches_both_answers():
 
 def test_c9_reaches_both_answers():
     """A safety claim: safe holds, unclear is not a hold, clearly unsafe is ruled out."""
-    assert safe_strength(run(ppl=lambda c: 12.0 if c.a == th.SAFE_STRENGTH else 10.0)).verdict == "holds"
+    def breaks_high(c):  # the test can see a break
+        return LOOP if c.a >= th.REGIME_HIGH else PLAIN
+
+    assert safe_strength(run(text=breaks_high, ppl=lambda c: 12.0 if c.a == th.SAFE_STRENGTH else 10.0)).verdict \
+        == "holds"
     some = run(text=lambda c: LOOP if c.a == th.SAFE_STRENGTH and c.i == 0 and c.sign > 0 else PLAIN)
     assert safe_strength(some).verdict != "holds"
     assert ruled(safe_strength(run(text=lambda c: LOOP if c.a == th.SAFE_STRENGTH else PLAIN)))
