@@ -110,6 +110,7 @@ FAKE_CLAIM = """
 import pytest
 from dataclasses import dataclass
 from harness.claims.base import Check, Claim, Finding, PaperRef
+from harness.claims.ruling import above
 from harness.testing import tiny_handle
 
 @dataclass(frozen=True)
@@ -117,12 +118,13 @@ class Gap:
     gap: float
 
 def check(evidence, method):
-    return [Finding("gap", Check(False, -0.25, "gap -0.250 at block 2 (needs > 0)", Gap(-0.25)),
+    ruled = above("gap", -0.25, (-0.3, -0.2), 0.0)  # a 'does not hold' names the interval that rules it out
+    return [Finding("gap", Check(False, -0.25, "gap -0.250 at block 2 (needs > 0)", Gap(-0.25), ruled_out=ruled),
                     {"method": method, "profile": "paper"}, PaperRef(0.4, "made up"))]
 
 C99 = Claim(id="C99", section="-", statement="a gap is positive", axis="extraction method",
             axis_values=("comprehension",), metric="gap", details=Gap, check=check, applies=lambda h, m: None,
-            paper=lambda m, f: PaperRef(0.4, "made up"))
+            paper=lambda m, f, a: PaperRef(0.4, "made up"))
 
 @pytest.fixture(scope="session")
 def model():
@@ -144,7 +146,10 @@ def test_a_claim_that_does_not_hold_fails_in_one_line_naming_the_numbers(evals_f
     assert "def run(" not in result.stdout.str() and "harness/fixtures.py" not in result.stdout.str()
     assert read_results(out)["records"][0]["details"] == {"method": "comprehension", "profile": "paper",
                                                           "reason": "gap -0.250 at block 2 (needs > 0)",
-                                                          "paper_source": "made up", "gap": -0.25}
+                                                          "paper_source": "made up", "gap": -0.25,
+                                                          "ruled_out": {"name": "gap", "value": -0.25,
+                                                                        "interval": [-0.3, -0.2],
+                                                                        "region": {"gt": 0.0}, "how": "interval"}}
 
 
 def test_an_expected_outcome_makes_it_a_strict_xfail(evals_folder):
