@@ -88,11 +88,11 @@ def safe_strength(run: SteeringRun) -> Check[SafeDetails]:
     high_keys = [k for k in keys if k in high]
     high_broken = sum(is_degenerate(high[k]) for k in high_keys)
     high_ci = proportion_interval(high_broken, len(high_keys))
-    high_passes = None if not high_keys else (True if high_ci[1] < th.SAFE_MAX_BROKEN else
-                                              False if high_ci[0] >= th.SAFE_MAX_BROKEN else None)
+    high_passes = all_of([below(f"share broken at {th.REGIME_HIGH}", high_broken / len(high_keys), high_ci,
+                                th.SAFE_MAX_BROKEN)])[0] if high_keys else None
     sens = ControlReading(f"same test at {th.REGIME_HIGH}", f"{high_broken}/{len(high_keys)} broken "
                           f"[{fmt(high_ci[0], 2)}, {fmt(high_ci[1], 2)}]", high_passes,
-                          undecided=high_keys != [] and high_passes is None)
+                          undecided=bool(high_keys) and high_passes is None)
     reason = (f"of the {n} prompts whose unsteered text is healthy, {broken} break at {th.SAFE_STRENGTH} "
               f"({fmt(broken_ci[0], 2)}-{fmt(broken_ci[1], 2)}; needs below {th.SAFE_MAX_BROKEN}); their median "
               f"perplexity there {fmt(ppl, 3)} [{fmt(ppl_ci[0], 3)}, {fmt(ppl_ci[1], 3)}] by {run.scorer} (needs below "
