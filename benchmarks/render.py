@@ -178,6 +178,47 @@ def peer_table(benches: list[dict]) -> list[str]:
     return [tabulate(rows, headers=["what", "agreement", "time"], tablefmt="github"), ""]
 
 
+def _model(b: dict) -> str:
+    return b["name"].split("[", 1)[-1].rstrip("]")
+
+
+def routes_table(benches: list[dict]) -> list[str]:
+    rows = []
+    for b in benches:
+        e = b["extra_info"]
+        if b["name"].startswith("test_static_kv_cache"):
+            rows.append([_model(b), "static KV cache (64 chat prompts x 50 tokens)",
+                         f"{e['static_tok_s']} vs {e['dynamic_tok_s']} tok/s ({e['static_tok_s'] / e['dynamic_tok_s']:.2f}x)",
+                         f"{e['identical']} of {e['prompts']} continuations identical"])
+        if b["name"].startswith("test_two_single_thread_workers"):
+            rows.append([_model(b), "two 1-thread processes vs one 2-thread process",
+                         f"{e['two_processes_one_thread_tok_s']} vs {e['one_process_two_threads_tok_s']} tok/s "
+                         f"({e['ratio']}x)", "same texts (greedy, same model)"])
+        if b["name"].startswith("test_external_scorer_cost"):
+            rows.append([_model(b), "as the external scorer (256 texts, batch 16)",
+                         f"{e['ms_per_pair']} ms per text, {e['scored_tokens_per_s']} scored tok/s", ""])
+    if not rows:
+        return ["_Not run (pytest benchmarks -k speed_routes --models embedded)._", ""]
+    return [tabulate(rows, headers=["model", "route", "speed", "effect on results"], tablefmt="github"), ""]
+
+
+def scorer_effect_table(benches: list[dict]) -> list[str]:
+    rows = []
+    for b in benches:
+        if not b["name"].startswith("test_scorer_effect"):
+            continue
+        e = b["extra_info"]
+        rows.append([e["model"], e["prompting"], e["rows"],
+                     " vs ".join(e["scorers"]), e["ppl_spearman"], " vs ".join(map(str, e["median_ppl"])),
+                     f"{e['labels_agree']:.1%}", " vs ".join(map(str, e["incoherent"])),
+                     " vs ".join(map(str, e["c8_ratio"])), " vs ".join(e["c8_regime"]), " vs ".join(e["c9"])])
+    if not rows:
+        return ["_Not run (pytest benchmarks -k scorer_effect --models embedded, after pytest evals)._", ""]
+    return [tabulate(rows, headers=["model", "prompting", "texts", "scorers", "ppl rank agreement (Spearman)",
+                                    "median ppl", "degeneration labels equal", "incoherent",
+                                    "C8 ratio", "C8 regime", "C9"], tablefmt="github"), ""]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("json", nargs="+")
@@ -196,7 +237,9 @@ def main() -> None:
              "## llama.cpp on the same GGUF files", "", *llama_cpp_table(benches),
              "## End to end", "", *e2e_table(benches),
              "### Where a cold run's time goes", "", *phase_tables(benches),
-             "## Peer comparison: steering-vectors 0.12.2", "", *peer_table(benches)]
+             "## Peer comparison: steering-vectors 0.12.2", "", *peer_table(benches),
+             "## Speed routes", "", *routes_table(benches),
+             "## A smaller external scorer: what it changes", "", *scorer_effect_table(benches)]
     if Path(args.notes).is_file():
         parts += ["", Path(args.notes).read_text()]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -233,7 +233,9 @@ def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scen
     key = entry_key(kind="steering", model=handle.fingerprint, stimuli=stimuli.content_hash(),
                     scenarios=scenarios_hash(scenarios), params=params, protocol=PROTOCOL_VERSION,
                     dtype=str(handle.dtype), classifiers=[[c.name, c.version] for c in clfs],
-                    labels=[{k: list(v) for k, v in sorted(m.items())} for m in maps], scorer=scorer.fingerprint)
+                    labels=[{k: list(v) for k, v in sorted(m.items())} for m in maps],
+                    # an external scorer's perplexities are cached apart (_scored): changing it regenerates nothing
+                    scorer="self" if scorer is handle else "external")
     scorer_name = scorer.key if scorer is not handle else f"{handle.key} (self-scored)"
     meta = dict(model=handle.key, prompting=prompting, method=STEER_METHOD, scale=scale,
                 classifier=f"{clfs[0].name} {clfs[0].version}", scorer=scorer_name,

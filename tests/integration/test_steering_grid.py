@@ -68,3 +68,17 @@ def test_run_steering_builds_the_whole_grid_and_is_cached(monkeypatch):
     again = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", [LengthClassifier(), WordClassifier()],
                          [labels, words])
     assert [seen(r) for r in again.rows] == [seen(r) for r in chat.rows]
+
+
+def test_another_external_scorer_rescores_without_generating_again(monkeypatch):
+    h = tiny_handle("llama", init=GENERATION_INIT, chat_template=TINY_CHAT)
+    stimuli, scenarios = load_stimuli(), load_scenarios()
+    labels = label_map("nade", stimuli)[1]
+    first = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", LengthClassifier(), labels,
+                         scorer=tiny_handle("gemma2"))
+    monkeypatch.setattr(steering_grid, "generate_steered", lambda *a, **k: pytest.fail("generated again"))
+    second = run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", LengthClassifier(), labels,
+                          scorer=tiny_handle("qwen2"))
+    assert [r.text for r in second.rows] == [r.text for r in first.rows]
+    assert second.scorer == "tiny-qwen2" and first.scorer == "tiny-gemma2"
+    assert [r.perplexity for r in second.rows] != [r.perplexity for r in first.rows]
