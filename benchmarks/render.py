@@ -23,6 +23,8 @@ def load(paths: list[str]) -> tuple[list[dict], dict]:
     machine: dict = {}
     for p in paths:
         doc = json.loads(Path(p).read_text())
+        if "benchmarks" not in doc:  # a measurement of another kind (fresh_clone.json: the README's)
+            continue
         gflops = next((b["extra_info"]["gflops"] for b in doc["benchmarks"] if b["name"] == "test_matmul_gflops"), None)
         benches.update({b["fullname"]: {**b, "_gflops": gflops, "_file": Path(p).name,
                                         "_date": doc.get("datetime", "")[:10]} for b in doc["benchmarks"]})
