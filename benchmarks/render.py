@@ -145,6 +145,46 @@ def phase_tables(benches: list[dict]) -> list[str]:
     return out or ["_Not run in this report (pytest benchmarks -k \"end_to_end or matmul or flops\")._", ""]
 
 
+def _min(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def fresh_clone_tables(doc: dict | None, benches: list[dict]) -> list[str]:
+    """README command 1 in a fresh clone: per model and per kind of work, the latest run beside
+    the one it replaced, then the latest run phase by phase (generation against the compute
+    bound measured on the same machine right after it)."""
+    if not doc:
+        return ["_Not measured (benchmarks/fresh_clone.py)._", ""]
+    before = doc.get("before") or {}
+    now_t, old_t = doc.get("totals", {}), before.get("totals", {})
+    rows = [["whole command (install + run)", _min(before.get("total_seconds")), _min(doc["total_seconds"])],
+            ["install", _min(before.get("install_seconds")), _min(doc["install_seconds"])],
+            ["run", _min(before.get("run_seconds")), _min(doc["run_seconds"])]]
+    for axis in ("model", "kind"):
+        for name in sorted(set(now_t.get(axis, {})) | set(old_t.get(axis, {}))):
+            rows.append([f"{axis}: {name}", _min(old_t.get(axis, {}).get(name)), _min(now_t.get(axis, {}).get(name))])
+    out = [tabulate(rows, headers=["minutes", f"before ({before.get('date', '—')}, {before.get('commit', '—')})",
+                                   f"after ({doc['date']}, {doc['commit']})"], tablefmt="github"), "",
+           f"_{doc['what']}. Per model and kind: the phases' own seconds summed (loading and the claims' statistics "
+           "between phases are not in them)" + (f"; before: {before['totals_note']}" if before.get("totals_note") else "")
+           + "._", ""]
+    ph = doc.get("phases") or []
+    if ph:
+        flops = flops_per_token(benches)
+        bound = {"_gflops": doc.get("gflops")}
+        rows = [[p["model"], p["phase"], p["rows"] if p["rows"] is not None else "", p["seconds"],
+                 f"{p['seconds'] / doc['run_seconds']:.0%}", p["tokens_per_s"] or "",
+                 _of_bound(p["tokens_per_s"], bound, p["model"].split("+")[0], flops)]
+                for p in ph if p["seconds"] >= 30]
+        small = sum(p["seconds"] for p in ph if p["seconds"] < 30)
+        out += [f"#### After, phase by phase (phases of 30 s or more; matmul {doc.get('gflops') or '?'} GFLOP/s "
+                "measured right after on the same machine)", "",
+                tabulate(rows, headers=["model", "phase", "rows", "seconds", "of the run", "generated tok/s",
+                                        "of compute bound"], tablefmt="github"), "",
+                f"Phases under 30 s together: {small} s.", ""]
+    return out
+
+
 def llama_cpp_table(benches: list[dict]) -> list[str]:
     flops = flops_per_token(benches)
     rows = []
@@ -229,6 +269,7 @@ def main() -> None:
                     help="hand-written analysis (targets, profiles) appended to the report")
     args = ap.parse_args()
     benches, machine = load(args.json)
+    fresh = next((json.loads(Path(p).read_text()) for p in args.json if Path(p).name == "fresh_clone.json"), None)
     cpu = machine.get("cpu", {}).get("brand_raw", platform.processor())
     parts = ["# Benchmarks", "",
              f"Machine: {cpu}, {machine.get('cpu', {}).get('count', '?')} cores; python {machine.get('python_version', '?')}. "
@@ -239,6 +280,7 @@ def main() -> None:
              "## llama.cpp on the same GGUF files", "", *llama_cpp_table(benches),
              "## End to end", "", *e2e_table(benches),
              "### Where a cold run's time goes", "", *phase_tables(benches),
+             "### README command 1 in a fresh clone", "", *fresh_clone_tables(fresh, benches),
              "## Peer comparison: steering-vectors 0.12.2", "", *peer_table(benches),
              "## Speed routes", "", *routes_table(benches),
              "## A smaller external scorer: what it changes", "", *scorer_effect_table(benches)]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.phases import phases
 from harness.cache import cache_root
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,26 +40,6 @@ def timed_run(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     elapsed = time.perf_counter() - t
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     return elapsed, proc.stdout
-
-
-# A phase's end line as the plugin prints it (harness.progress.Update.line).
-_DONE = re.compile(r"done  (?P<model>[^|]+?) \| (?P<phase>[^|]+?) \| (?:(?P<rows>\d+)/\d+ (?P<unit>\S+) \(\d+%\) \| )?"
-                   r"(?P<clock>[\d:]+)(?: \| (?P<tps>\d+) tok/s)?$")
-
-
-def phases(output: str) -> list[dict]:
-    """Every finished phase of a suite run, from its progress end lines: model, phase, rows,
-    seconds (1 s resolution) and generated tokens/s."""
-    out = []
-    for line in output.splitlines():
-        m = _DONE.search(line.strip())  # -q writes result letters on the same line before it
-        if m:
-            secs = 0
-            for part in m["clock"].split(":"):
-                secs = secs * 60 + int(part)
-            out.append({"model": m["model"], "phase": m["phase"], "rows": int(m["rows"]) if m["rows"] else None,
-                        "seconds": secs, "tokens_per_s": int(m["tps"]) if m["tps"] else None})
-    return out
 
 
 EXTRACT = ("import json, sys, time; from harness.models.loading import load; from harness.stimuli.loading import load_stimuli; "
