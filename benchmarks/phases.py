@@ -10,8 +10,8 @@ _DONE = re.compile(r"done  (?P<model>[^|]+?) \| (?P<phase>[^|]+?) \| (?:(?P<rows
 
 # What kind of work a phase is, by the words its name starts with: the aggregates the
 # fresh-clone table sums (stories generated, texts read, the steering grid, the rest).
-KINDS = (("generate stories", "stories"), ("read stories", "reads"), ("re-read stories", "reads"),
-         ("read ", "reads"), ("steering ", "steering"), ("perplexity under ", "steering"))
+KINDS = (("generate stories", "stories"), ("read ", "reads"), ("re-read ", "reads"), ("steering ", "steering"),
+         ("perplexity under ", "steering"))
 
 
 def phases(output: str) -> list[dict]:

@@ -37,10 +37,11 @@ def flops_per_token(benches: list[dict]) -> dict[str, float]:
             if b["name"].startswith("test_model_flops_per_token")}
 
 
-def _of_bound(tokens_per_s: float | None, bench: dict, model: str, flops: dict[str, float]) -> str:
-    if not tokens_per_s or not bench.get("_gflops") or model not in flops:
+def _of_bound(tokens_per_s: float | None, gflops: float | None, model: str, flops: dict[str, float]) -> str:
+    """Generated tokens/s as a share of what the matmul rate ``gflops`` allows for ``model``."""
+    if not tokens_per_s or not gflops or model not in flops:
         return "—"
-    return f"{tokens_per_s / (bench['_gflops'] * 1e9 / flops[model]):.0%}"
+    return f"{tokens_per_s / (gflops * 1e9 / flops[model]):.0%}"
 
 
 def forward_tables(benches: list[dict]) -> list[str]:
@@ -133,7 +134,7 @@ def phase_tables(benches: list[dict]) -> list[str]:
         e = b["extra_info"]
         total = e["claim_suite_seconds"]["cold"]
         rows = [[p["model"], p["phase"], p["rows"] if p["rows"] is not None else "", p["seconds"],
-                 f"{p['seconds'] / total:.0%}", p["tokens_per_s"] or "", _of_bound(p["tokens_per_s"], b, p["model"], flops)]
+                 f"{p['seconds'] / total:.0%}", p["tokens_per_s"] or "", _of_bound(p["tokens_per_s"], b.get("_gflops"), p["model"], flops)]
                 for p in e["cold_phases"] if p["seconds"] >= 5]
         small = sum(p["seconds"] for p in e["cold_phases"] if p["seconds"] < 5)
         gf = f"; matmul {b['_gflops']} GFLOP/s in the same run" if b.get("_gflops") else ""
@@ -171,10 +172,9 @@ def fresh_clone_tables(doc: dict | None, benches: list[dict]) -> list[str]:
     ph = doc.get("phases") or []
     if ph:
         flops = flops_per_token(benches)
-        bound = {"_gflops": doc.get("gflops")}
         rows = [[p["model"], p["phase"], p["rows"] if p["rows"] is not None else "", p["seconds"],
                  f"{p['seconds'] / doc['run_seconds']:.0%}", p["tokens_per_s"] or "",
-                 _of_bound(p["tokens_per_s"], bound, p["model"].split("+")[0], flops)]
+                 _of_bound(p["tokens_per_s"], doc.get("gflops"), p["model"].split("+")[0], flops)]
                 for p in ph if p["seconds"] >= 30]
         small = sum(p["seconds"] for p in ph if p["seconds"] < 30)
         out += [f"#### After, phase by phase (phases of 30 s or more; matmul {doc.get('gflops') or '?'} GFLOP/s "
@@ -194,7 +194,7 @@ def llama_cpp_table(benches: list[dict]) -> list[str]:
         e = b["extra_info"]
         rows.append([e["model"], e["gguf"], f"{e['prompts']} x {e['new_tokens']}", e["llama_tokens_per_s"],
                      e["harness_tokens_per_s"], f"{e['harness_tokens_per_s'] / e['llama_tokens_per_s']:.2f}",
-                     _of_bound(e["harness_tokens_per_s"], b, e["model"], flops)])
+                     _of_bound(e["harness_tokens_per_s"], b.get("_gflops"), e["model"], flops)])
     if not rows:
         return ["_Not run (a benchmark-only install of llama-cpp-python, then pytest benchmarks -k llama_cpp)._", ""]
     return [tabulate(rows, headers=["model", "GGUF (llama.cpp reads it quantized)", "prompts x new tokens",
