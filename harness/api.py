@@ -95,7 +95,8 @@ def steer(handle: ModelHandle, prompt: str, direction: torch.Tensor, strength: f
         strength: alpha; negative steers away. 0 gives the unsteered continuation.
         max_new_tokens: length of the continuation.
         chat: use the model's chat template.
-        scale: ``"prefill"`` (s_l measured on the prompt, KV cache) or ``"per_step"`` (the paper's loop).
+        scale: ``"prefill"`` (s_l measured on the prompt, KV cache), ``"running"`` (the mean norm over
+            every position so far, KV cache) or ``"per_step"`` (the paper's loop, no cache).
 
     Returns:
         The continuation's text (special tokens skipped).
@@ -139,7 +140,7 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
         replication = None
         if replicate_with not in (None, False):
             replication = load_replication(None if replicate_with is True else replicate_with, stimuli)
-        bench = Workbench(stimuli=load_stimuli(stimuli), scenarios=load_scenarios(), profile=prof,
+        bench = Workbench(stimuli=load_stimuli(stimuli), scenarios=load_scenarios(profile=prof.name), profile=prof,
                           classifier_name=classifier, replication=replication,
                           scorer=lambda h: scorer_for(ppl_scorer, h, load))
         return bench.evidence(handle)

@@ -343,8 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--max-new-tokens", type=_checked(new_tokens, "--max-new-tokens"), default=50)
     st.add_argument("--chat", action="store_true", help="prompt as one user turn of the chat template, dressed "
                                                         "as the evals' chat prompts")
-    st.add_argument("--scale", choices=("prefill", "per_step"), default="prefill",
-                    help="s_l measured once on the prompt (default) or at every step (the paper's loop)")
+    st.add_argument("--scale", choices=("prefill", "running", "per_step"), default="prefill",
+                    help="s_l measured once on the prompt (default), as a running mean over every position "
+                         "so far (the paper's s_l with the KV cache), or recomputed at every step (the paper's loop)")
     st.add_argument("--scorer", default="external",
                     help="perplexity scorer: external (the evals' default), self, or a registry key")
     st.add_argument("--classifier", default="auto", help="emotion classifier (auto, nade, nrclex, j-hartmann)")

@@ -14,12 +14,16 @@ Which positions ``s_l`` averages is the scale rule:
 
 - ``scale="prefill"`` (default): ``s_l`` is measured once on the prompt's prefill and kept
   for the decode steps; KV cache on, batched.
+- ``scale="running"``: the paper's ``s_l`` with the KV cache: the mean norm over every
+  position so far, the prompt's at the prefill, then each generated token's norm folded in
+  as it is computed. It differs from the paper's loop only in that cached positions keep the
+  residuals they had when computed (the loop recomputes them under the newest ``s_l``).
 - ``scale="per_step"``: the paper's loop: no KV cache, the whole sequence is recomputed at
   every step and ``s_l`` re-measured over it (quadratic in length).
 
-Both add the vector at every position. At the prefill they are the same computation, so
-the first generated token always agrees; tests and the closing benchmark say how far they
-drift after it. Each row carries its own direction and strength, so one batch can hold a
+All three add the vector at every position. At the prefill they are the same computation,
+so the first generated token always agrees; tests and the scale-mode benchmark
+(reports/benchmarks.md) say how far they drift after it. Each row carries its own direction and strength, so one batch can hold a
 whole sweep, and results do not depend on how rows are batched.
 """
 
@@ -37,8 +41,8 @@ from harness.runtime.batching import batches
 from harness.runtime.generate import Generation, generate
 from harness.runtime.hooks import LayerHook, StopForward
 
-Scale = Literal["prefill", "per_step"]
-SCALES: tuple[Scale, ...] = ("prefill", "per_step")
+Scale = Literal["prefill", "running", "per_step"]
+SCALES: tuple[Scale, ...] = ("prefill", "running", "per_step")
 ScaleRule = Literal["paper", "sink-robust"]
 SCALE_RULES: tuple[ScaleRule, ...] = ("paper", "sink-robust")
 
@@ -107,9 +111,10 @@ class RowSteering:
     """Steering hooks for one left-padded batch: row i adds ``alphas[i] * s_l * directions[i]``."""
 
     def __init__(self, directions: torch.Tensor, alphas: torch.Tensor, prompt_mask: torch.Tensor,
-                 scale: Scale = "prefill", rule: ScaleRule | Sequence[ScaleRule] = "paper") -> None:
+                 scale: Scale = "prefill", rule: ScaleRule | Sequence[ScaleRule] = "paper",
+                 record: bool = False) -> None:
         if scale not in SCALES:
-            raise HarnessError(f"unknown steering scale '{scale}'; use prefill or per_step")
+            raise HarnessError(f"unknown steering scale '{scale}'; use {', '.join(SCALES)}")
         self.delta = directions.double() * alphas.double()[:, None]  # [batch, d]
         self.mask = prompt_mask
         self.scale = scale
@@ -117,6 +122,9 @@ class RowSteering:
         scale_mask(prompt_mask, rule)  # an unknown rule fails here, before any forward pass
         self.scales: dict[int, torch.Tensor] = {}  # layer -> s_l per row (prefill mode)
         self._added: dict[int, torch.Tensor] = {}  # layer -> [batch, 1, d] vector added (prefill mode)
+        self._running: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # layer -> (norm sum, count)
+        # layer -> s_l per row at each forward call (prefill, then one per decode step), if asked
+        self.history: dict[int, list[torch.Tensor]] | None = {} if record else None
 
     def _scale(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
         width = self.mask.shape[1]
@@ -124,17 +132,36 @@ class RowSteering:
             extra = hidden.shape[1] - width  # generated tokens are never padding
             mask = torch.cat([self.mask, self.mask.new_ones(self.mask.shape[0], max(0, extra))], dim=1)
             return mean_norm(hidden, scale_mask(mask, self.rule)[:, -hidden.shape[1]:])
+        if self.scale == "running":
+            return self._running_scale(layer, hidden)
         if layer not in self.scales:
             if hidden.shape[1] != width:
                 raise RuntimeError(f"block {layer}: first call is not the prompt prefill")
             self.scales[layer] = mean_norm(hidden, scale_mask(self.mask, self.rule))
         return self.scales[layer]
 
+    def _running_scale(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
+        if layer not in self._running:
+            if hidden.shape[1] != self.mask.shape[1]:
+                raise RuntimeError(f"block {layer}: first call is not the prompt prefill")
+            m = scale_mask(self.mask, self.rule)
+            s = mean_norm(hidden, m)  # the prefill's s_l, bit for bit the other modes' value
+            count = m.to(torch.float64).sum(-1).clamp(min=1)
+            self._running[layer] = (s.double() * count, count)
+            return s
+        total, count = self._running[layer]
+        norms = torch.linalg.vector_norm(hidden, dim=-1, dtype=torch.float32).double()  # new tokens only
+        total, count = total + norms.sum(-1), count + hidden.shape[1]
+        self._running[layer] = (total, count)
+        return total / count
+
     def hook(self, layer: int) -> LayerHook:
         def fn(hidden: torch.Tensor) -> torch.Tensor:
             add = self._added.get(layer)
             if add is None:
                 s = self._scale(layer, hidden).to(self.delta.device)
+                if self.history is not None:
+                    self.history.setdefault(layer, []).append(s.double().cpu())
                 add = (s.double()[:, None] * self.delta).to(hidden.dtype)[:, None, :]
                 if self.scale == "prefill":  # fixed from the prefill on: decode steps only add
                     self._added[layer] = add
@@ -175,7 +202,32 @@ def generate_steered(handle: ModelHandle, prompts: Sequence[Sequence[int]], dire
         return steer.hooks(blocks)
 
     return generate(handle, prompts, max_new_tokens, batch_size=batch_size, hooks=batch_hooks,
-                    use_cache=scale == "prefill")
+                    use_cache=scale != "per_step")
+
+
+def scale_series(handle: ModelHandle, prompts: Sequence[Sequence[int]], directions: torch.Tensor,
+                 alphas: Sequence[float], max_new_tokens: int, scale: Scale, batch_size: int = 8
+                 ) -> tuple[list[Generation], dict[int, list[list[float]]]]:
+    """:func:`generate_steered` (steering every block, rule "paper") that also returns the s_l each
+    block used: ``{block: [row][call]}``, one value at the prefill and one per decode step after
+    it (prefill mode: its single value). For comparing scale modes, not for the grid."""
+    dirs, a = _rows(directions, alphas, len(prompts), handle.d_model)
+    made: list[tuple[list[int], RowSteering]] = []
+
+    def batch_hooks(rows: list[int], mask: torch.Tensor) -> dict[int, LayerHook]:
+        idx = torch.as_tensor(rows)
+        made.append((rows, RowSteering(dirs[idx].to(handle.device), a[idx].to(handle.device), mask, scale,
+                                       record=True)))
+        return made[-1][1].hooks(range(handle.n_layers))
+
+    gens = generate(handle, prompts, max_new_tokens, batch_size=batch_size, hooks=batch_hooks,
+                    use_cache=scale != "per_step")
+    series: dict[int, list[list[float]]] = {layer: [[] for _ in prompts] for layer in range(handle.n_layers)}
+    for rows, steer in made:
+        for layer, calls in (steer.history or {}).items():
+            for j, row in enumerate(rows):
+                series[layer][row] = [float(c[j]) for c in calls]
+    return gens, series
 
 
 @torch.no_grad()
