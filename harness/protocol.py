@@ -18,6 +18,12 @@ def middle_block(n_layers: int) -> int:
     return n_layers // 2
 
 
+def platform_block(n_layers: int) -> int:
+    """The block the paper's public steering platform extracts its vectors at (0-based):
+    ``n_layers * 2 // 3``; it adds that one vector after every block."""
+    return n_layers * 2 // 3
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str

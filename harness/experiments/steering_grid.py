@@ -147,14 +147,20 @@ def supports_prompting(handle: ModelHandle, prompting: Prompting) -> str | None:
 
 
 def steering_vectors(handle: ModelHandle, stimuli: Stimuli, profile: Profile,
-                     method: Method = STEER_METHOD, baseline: Baseline = "neutral") -> torch.Tensor:
-    """Unit vectors at the middle block, ``[n_emotions, d]`` (float32); ``baseline`` "neutral" is
-    the paper's recipe, "centred" the emotion-specific part (mean of all emotions removed)."""
+                     method: Method = STEER_METHOD, baseline: Baseline = "neutral",
+                     block: int | None = None) -> torch.Tensor:
+    """Unit vectors at ``block`` (default: the middle block), ``[n_emotions, d]`` (float32);
+    ``baseline`` "neutral" is the paper's recipe, "centred" the emotion-specific part (mean of
+    all emotions removed). Centred comprehension vectors at :func:`harness.protocol.platform_block`
+    are the vectors the paper's public platform steers with."""
     reason = supports(handle, method)
     if reason:
         raise HarnessError(reason)
     ex = extract(handle, method, stimuli, profile)
-    return vectors_from_states(ex.data, stimuli.names, baseline)[handle.middle_layer].float()
+    at = handle.middle_layer if block is None else block
+    if not 0 <= at < handle.n_layers:
+        raise HarnessError(f"{handle.key}: block {at} out of range for a {handle.n_layers}-block model")
+    return vectors_from_states(ex.data, stimuli.names, baseline)[at].float()
 
 
 def random_directions(n: int, d: int, seed: int = th.SEED) -> torch.Tensor:
