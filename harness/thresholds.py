@@ -109,6 +109,12 @@ MIN_PAIRS = 5
 # Chat-mode baselines: an unsteered reply that declines ("I'm sorry, but I can't...") is not a
 # text to steer; a model whose unsteered chat replies decline more often than this is flagged.
 REFUSAL_FLAG = 0.25
+# Readable range (docs/protocol.md, Readable range): per model and prompting mode, the sweep
+# strengths from the smallest up to the largest at which at least this share of the prompts
+# whose unsteered text is healthy still get a healthy steered text (every smaller strength
+# too). Fixed before it was applied to any run: below four in five, a strength breaks more
+# texts than a reader would call "still readable".
+READABLE_SHARE = 0.8
 # C5: "most scenario prompts": strictly more than half move the readout the expected way.
 MOST = 0.5
 # C6: the paper's 92% (37 of 40 scenario pairs). The rate is ruled below the paper's when

@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 import statistics
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from harness import thresholds as th
 from harness.claims.steering_rows import Key, key_of, rows_by_prompt, share_of
 from harness.experiments.steering_grid import Direction, SteeringRun, SteerRow
 from harness.metrics.paired import bootstrap_interval
@@ -39,6 +40,18 @@ def median_ppl(rows: Sequence[SteerRow]) -> float:
     vals = [scored_ppl(r) for r in rows if not math.isnan(scored_ppl(r))]
     return statistics.median(vals) if vals else math.nan
 
+
+
+def readable_range(shares: Mapping[float, float]) -> float | None:
+    """The top of the readable range: the largest strength such that it and every smaller one
+    keep at least READABLE_SHARE of the healthy-unsteered prompts healthy (``shares``: strength ->
+    that share); None when even the smallest strength breaks more."""
+    top = None
+    for strength in sorted(shares):
+        if not shares[strength] >= th.READABLE_SHARE:  # a nan share (no prompt) ends the range too
+            break
+        top = strength
+    return top
 
 
 def healthy_keys(run: SteeringRun, **sel: Any) -> list[Key]:

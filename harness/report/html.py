@@ -19,6 +19,7 @@ from harness.claims.markdown import fmt
 from harness.claims.record import ClaimRecord
 from harness.report.matrix import SHORT, matrix, short_value
 from harness.report.plots import listed
+from harness.report.readable import READABLE_TITLE, readable_table
 
 VERDICT_CLASS = {"holds": "holds", "does not hold": "fails", "inconclusive": "inconclusive",
                  "uninformative": "uninformative", "not applicable": "na"}
@@ -194,7 +195,11 @@ def render_html(run: dict[str, Any], records: list[ClaimRecord], models_table: l
     body += ["<h2>Steered text</h2>", '<p class="caption">Greedy continuations by model, prompting, scenario, '
              "direction and strength; <code>target</code> is the primary classifier's target-emotion score, "
              "<code>ppl</code> the scorer's perplexity, <code>degenerate</code> why a text counts as degenerate. "
-             "Texts with a coloured strip carry their emotion trace.</p>", excerpt_sections(excerpts)]
+             "Texts with a coloured strip carry their emotion trace.</p>"]
+    if readable := readable_table(excerpts):
+        body += [f"<h3>{READABLE_TITLE}</h3>",
+                 _markdown().render("\n".join(readable))]
+    body.append(excerpt_sections(excerpts))
     if records:
         body += ['<h2 id="every-record">Every record</h2>', "<details><summary>All records with their controls "
                  f"({len(records)})</summary>" + tabulate(record_rows, headers=record_headers, tablefmt="html")

@@ -13,6 +13,7 @@ from harness.claims.markdown import fmt, fmt_ci
 from harness.claims.record import ClaimRecord, sort_key
 from harness.report.html import render_html
 from harness.report.matrix import matrix_markdown
+from harness.report.readable import READABLE_TITLE, readable_table
 from harness.report.results import excerpt_key, unique_excerpts
 
 # "method / prompting": a geometry claim runs over extraction methods, a steering claim over
@@ -102,6 +103,8 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: li
     if excerpt_files:
         parts += ["## Steered text", "", "Every steered continuation, by scenario, strength and direction: "
                   + ", ".join(f"[{f.split('/')[-1][:-3]}]({f})" for f in excerpt_files), ""]
+        if readable := readable_table(excerpts or []):
+            parts += [f"### {READABLE_TITLE}", "", *readable]
     if records:
         parts += ["## Every record", "", claims_table(records), ""]
     return "\n".join(parts)

@@ -1,0 +1,55 @@
+"""Each model's readable range, read off the steered texts: how hard the emotion vector can push
+before healthy text breaks (docs/protocol.md, Readable range)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from tabulate import tabulate
+
+from harness import thresholds as th
+from harness.claims.text_health import readable_range
+
+READABLE_TITLE = "Readable range: how hard the vector can push before text breaks"
+
+
+def readable_rows(excerpts: list[dict[str, Any]]) -> list[list[str]]:
+    """One row per model and prompting mode: per sweep strength, healthy steered texts of the
+    prompts whose unsteered text is healthy, and the range's top."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for e in excerpts:
+        # Older results lack length and rule: their rows were all short prompts under the paper's rule.
+        if e["direction"] == "emotion" and e.get("length", "short") == "short" and e.get("rule", "paper") == "paper":
+            groups[(e["model"], e["prompting"])].append(e)
+    rows = []
+    for (model, prompting), items in sorted(groups.items()):
+        healthy = {(e["scenario"], e["prompt_index"]) for e in items if e["strength"] == 0 and e["degenerate"] is None}
+        counts: dict[float, list[int]] = {}
+        for e in items:
+            key = (e["scenario"], e["prompt_index"])
+            if e["strength"] in th.STRENGTHS and e["strength"] > 0 and key in healthy:
+                c = counts.setdefault(e["strength"], [0, 0])
+                c[0] += e["degenerate"] is None
+                c[1] += 1
+        shares = {s: k / n for s, (k, n) in counts.items() if n}
+        top = readable_range(shares)
+        smallest = min(counts) if counts else None
+        top_text = (f"up to {top:g}" if top is not None
+                    else f"below {smallest:g} (the smallest strength run)" if smallest is not None else "-")
+        rows.append([model, prompting, len(healthy),
+                     *(f"{counts[s][0]}/{counts[s][1]}" if s in counts else "-" for s in th.STRENGTHS[1:]), top_text])
+    return rows
+
+
+def readable_table(excerpts: list[dict[str, Any]]) -> list[str]:
+    rows = readable_rows(excerpts)
+    if not rows:
+        return []
+    return [tabulate(rows, headers=["model", "prompting", "healthy unsteered",
+                                    *(f"{s:g}" for s in th.STRENGTHS[1:]), "readable range"], tablefmt="github"),
+            "",
+            f"_Healthy steered texts (emotion vector, short prompts, the paper's scale rule) of the prompts whose "
+            f"unsteered text is healthy, per strength. Readable range: from the smallest strength up to the largest "
+            f"at which this and every smaller strength keep at least {th.READABLE_SHARE:.0%} of them healthy "
+            f"(`READABLE_SHARE`)._", ""]
