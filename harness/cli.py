@@ -151,6 +151,8 @@ def _export(args: argparse.Namespace) -> None:
         default_results,
         export,
         format_range,
+        format_readable,
+        read_readable_range,
         read_strength_range,
         suggested_strength,
     )
@@ -162,15 +164,21 @@ def _export(args: argparse.Namespace) -> None:
     handle = load(args.model, _load_options(args))
     # Read first: a malformed results.json fails before the extraction runs.
     rng = read_strength_range(results, handle.key, args.scale_rule) if results is not None else None
+    readable = read_readable_range(results, handle.key) if results is not None and args.scale_rule == "paper" else None
     suffix = "safetensors" if args.format == "safetensors" else "gguf"
     out = Path(args.out or f"{Path(args.model).name}-{args.emotion}-{args.method}.{suffix}")
     path = export(handle, load_stimuli(), get_profile(args.profile), args.emotion, args.format, out,
                   method=args.method, baseline=args.baseline, rule=args.scale_rule, results=results)
     print(f"{args.model} {args.emotion} ({args.method}, {args.baseline} baseline, "
           f"{args.scale_rule} scale rule) -> {path}")
+    if readable is not None:
+        print(f"readable strengths (raw texts stay healthy): {format_readable(readable)}"
+              + (f"; llama.cpp: --control-vector-scaled {path} {suggested_strength(readable):g}"
+                 if readable[1] is not None else ""))
     if rng is not None:
-        print(f"usable strengths (no collapse in the sweep): {format_range(rng)}; "
-              f"llama.cpp: --control-vector-scaled {path} {suggested_strength(rng):g}")
+        print(f"usable strengths (no collapse in the sweep): {format_range(rng)}"
+              + (f"; llama.cpp: --control-vector-scaled {path} {suggested_strength(rng):g}"
+                 if readable is None else ""))
     else:
         where = f"no C13 safe range for {handle.key} under '{args.scale_rule}' in {results}" if results \
             else f"no results.json ({' or '.join(RESULTS_CANDIDATES)})"

@@ -17,9 +17,12 @@ every block l (see :mod:`harness.runtime.steering`), with everything but alpha f
 So ``steering[l] = s_l * v_hat`` is what the evals add at block l per unit strength.
 llama.cpp's ``--control-vector-scaled FILE ALPHA`` adds ``ALPHA * steering[l]``, i.e. the
 evals' steering at strength ALPHA; a bare ``--control-vector FILE`` means strength 1, far
-outside any usable range. The usable range, when a run of the evals has measured it (claim
-C13's ``safe_range``: the swept strengths at which raw continuations did not collapse), is
-written into the metadata as ``strength_range``.
+outside any usable range. Two ranges from a run of the evals go into the metadata:
+``readable_range`` (the sweep strengths, from the smallest up, at which at least
+READABLE_SHARE of the raw prompts with healthy unsteered text stay healthy; rule "paper"
+only, the rule the sweep runs under) and ``strength_range`` (claim C13's ``safe_range``:
+the swept strengths at which raw continuations did not collapse, a wider bound). The
+suggested strength comes from the readable range where one was measured.
 
 The GGUF follows the control-vector layout llama.cpp reads: architecture
 ``controlvector``, ``controlvector.model_hint`` / ``controlvector.layer_count``, and one
@@ -38,12 +41,14 @@ import numpy as np
 import torch
 
 import harness
+from harness import thresholds as th
 from harness.cache import atomic_path
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
 from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile
+from harness.report.readable import span, sweep_counts
 from harness.runtime.generate import plain_ids
 from harness.runtime.steering import SCALE_RULES, ScaleRule, prompt_scales
 from harness.stimuli.loading import Stimuli
@@ -67,15 +72,11 @@ def default_results() -> Path | None:
     return next((root / c for root in roots for c in RESULTS_CANDIDATES if (root / c).is_file()), None)
 
 
-def read_strength_range(results: Path, model: str, rule: str) -> tuple[float, float] | None:
-    """The strengths of the evals' sweep at which ``model``'s raw continuations did not collapse
-    under scale rule ``rule`` (claim C13's ``details["safe_range"][rule]``), or None if that run
-    did not measure it."""
-    path = Path(results)
+def _bad(path: Path, what: str) -> HarnessError:
+    return HarnessError(f"{path}: not a usable harness results file ({what})")
 
-    def bad(what: str) -> HarnessError:
-        return HarnessError(f"{path}: not a usable harness results file ({what})")
 
+def _results_doc(path: Path) -> dict:
     try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:
@@ -83,30 +84,64 @@ def read_strength_range(results: Path, model: str, rule: str) -> tuple[float, fl
     except (OSError, UnicodeDecodeError) as e:
         raise HarnessError(f"{path}: cannot read it ({e})") from None
     except json.JSONDecodeError as e:
-        raise bad(f"not valid JSON: {e.msg} at line {e.lineno}") from None
+        raise _bad(path, f"not valid JSON: {e.msg} at line {e.lineno}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
-        raise bad("needs a JSON object with a 'records' list")
+        raise _bad(path, "needs a JSON object with a 'records' list")
+    return doc
+
+
+def read_readable_range(results: Path, model: str) -> tuple[float, float | None] | None:
+    """(the smallest strength of the sweep, the top of ``model``'s readable range on raw prompts or
+    None when even the smallest breaks too many texts), read off the run's steered texts; None
+    when the run has none for the model."""
+    path = Path(results)
+    excerpts = _results_doc(path).get("excerpts") or []
+    try:
+        counts = sweep_counts([e for e in excerpts if isinstance(e, dict) and e.get("model") == model])
+    except (KeyError, TypeError) as e:
+        raise _bad(path, f"an excerpt lacks a field the readable range reads: {e}") from None
+    got = counts.get((model, "raw"))
+    if got is None or not got[1]:
+        return None
+    smallest, top = span(got[1])
+    return (smallest, top) if smallest is not None else None
+
+
+def format_readable(rng: tuple[float, float | None]) -> str:
+    lo, top = rng
+    if top is None:
+        return (f"below {lo:g}: every strength of the sweep breaks more than {1 - th.READABLE_SHARE:.0%} of the "
+                "raw texts that are healthy unsteered")
+    return format_range((lo, top))
+
+
+def read_strength_range(results: Path, model: str, rule: str) -> tuple[float, float] | None:
+    """The strengths of the evals' sweep at which ``model``'s raw continuations did not collapse
+    under scale rule ``rule`` (claim C13's ``details["safe_range"][rule]``), or None if that run
+    did not measure it."""
+    path = Path(results)
+    doc = _results_doc(path)
     for i, rec in enumerate(doc["records"]):
         if not isinstance(rec, dict):
-            raise bad(f"records[{i}] is not an object")
+            raise _bad(path, f"records[{i}] is not an object")
         if rec.get("claim") != STRENGTH_CLAIM or rec.get("model") != model:
             continue
         details = rec.get("details")
         if details is None:
             return None
         if not isinstance(details, dict):
-            raise bad(f"records[{i}].details is not an object")
+            raise _bad(path, f"records[{i}].details is not an object")
         ranges = details.get("safe_range")
         if ranges is None:
             return None
         if not isinstance(ranges, dict):
-            raise bad(f"records[{i}].details.safe_range is not an object keyed by scale rule")
+            raise _bad(path, f"records[{i}].details.safe_range is not an object keyed by scale rule")
         got = ranges.get(rule)
         if got is None:
             return None
         if (not isinstance(got, list) or len(got) != 2
                 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in got)):
-            raise bad(f"records[{i}].details.safe_range[{rule!r}] is not a [lo, hi] pair of numbers")
+            raise _bad(path, f"records[{i}].details.safe_range[{rule!r}] is not a [lo, hi] pair of numbers")
         lo, hi = (float(x) for x in got)
         return lo, hi
     return None
@@ -143,6 +178,7 @@ def emotion_export(handle: ModelHandle, stimuli: Stimuli, profile: Profile, emot
     if reason:
         raise HarnessError(reason)
     rng = read_strength_range(results, handle.key, rule) if results is not None else None  # fail before the work
+    readable = read_readable_range(results, handle.key) if results is not None and rule == "paper" else None
     ex = extract(handle, method, stimuli, profile)
     vecs = vectors_from_states(ex.data, stimuli.names, baseline)[:, stimuli.names.index(emotion)].float()
     per_prompt = prompt_scales(handle, raw_scenario_prompts(handle), rule, batch_size=profile.gen_batch_size)  # [n, L] float64
@@ -161,15 +197,20 @@ def emotion_export(handle: ModelHandle, stimuli: Stimuli, profile: Profile, emot
                             + ("every prompt position, the first included)" if rule == "paper"
                                else "every prompt position but the first)"),
             "scale_spread_middle": f"{float(mid.min()):.6g}..{float(mid.max()):.6g}",
+            "readable_range": (format_readable(readable) if readable
+                               else "measured under the paper's scale rule only" if rule != "paper"
+                               else f"not measured: run `pytest evals -k {handle.key}` first"),
             "strength_range": format_range(rng) if rng else f"not measured: run `pytest evals -k {handle.key}` first",
             "strength_range_source": str(results) if results is not None else "no results.json found",
+            "readable_range_rule": f"raw prompts healthy unsteered; at least {th.READABLE_SHARE:.0%} of them stay "
+                                   "healthy at every strength up to the top (scale mode prefill)",
             "layout": "vectors[l]: unit emotion vector at block l; scales[l]: s_l, the evals' steering scale at "
                       "block l averaged over the raw scenario prompts (scale_source, scale_rule; "
                       "scale_spread_middle: min..max over those prompts at the middle block); "
                       "steering[l] = scales[l] * vectors[middle_layer]: what the evals add after block l per "
                       "unit strength. llama.cpp's --control-vector-scaled FILE ALPHA adds ALPHA * steering[l] "
                       "after block l (block 0 has no slot), the evals' steering at strength ALPHA; a bare "
-                      "--control-vector FILE is strength 1, far outside any usable range (strength_range)"}
+                      "--control-vector FILE is strength 1, far outside any usable range (readable_range, strength_range)"}
     return tensors, meta
 
 

@@ -12,33 +12,51 @@ from harness import thresholds as th
 from harness.claims.text_health import readable_range
 
 READABLE_TITLE = "Readable range: how hard the vector can push before text breaks"
+# (model, prompting) -> (prompts healthy unsteered, strength -> [healthy steered, steered])
+Counts = dict[tuple[str, str], tuple[int, dict[float, list[int]]]]
 
 
-def readable_rows(excerpts: list[dict[str, Any]]) -> list[list[str]]:
-    """One row per model and prompting mode: per sweep strength, healthy steered texts of the
-    prompts whose unsteered text is healthy, and the range's top."""
+def sweep_counts(excerpts: list[dict[str, Any]]) -> Counts:
+    """Per model and prompting mode, over the prompts whose unsteered text is healthy: how many of
+    their emotion-vector texts stay healthy at each sweep strength (short prompts, the paper's rule)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for e in excerpts:
         # Older results lack length and rule: their rows were all short prompts under the paper's rule.
         if e["direction"] == "emotion" and e.get("length", "short") == "short" and e.get("rule", "paper") == "paper":
             groups[(e["model"], e["prompting"])].append(e)
-    rows = []
-    for (model, prompting), items in sorted(groups.items()):
+    out: Counts = {}
+    for group, items in sorted(groups.items()):
         healthy = {(e["scenario"], e["prompt_index"]) for e in items if e["strength"] == 0 and e["degenerate"] is None}
         counts: dict[float, list[int]] = {}
         for e in items:
-            key = (e["scenario"], e["prompt_index"])
-            if e["strength"] in th.STRENGTHS and e["strength"] > 0 and key in healthy:
+            if e["strength"] in th.STRENGTHS and e["strength"] > 0 and (e["scenario"], e["prompt_index"]) in healthy:
                 c = counts.setdefault(e["strength"], [0, 0])
                 c[0] += e["degenerate"] is None
                 c[1] += 1
-        shares = {s: k / n for s, (k, n) in counts.items() if n}
-        top = readable_range(shares)
-        smallest = min(counts) if counts else None
-        top_text = (f"up to {top:g}" if top is not None
-                    else f"below {smallest:g} (the smallest strength run)" if smallest is not None else "-")
-        rows.append([model, prompting, len(healthy),
-                     *(f"{counts[s][0]}/{counts[s][1]}" if s in counts else "-" for s in th.STRENGTHS[1:]), top_text])
+        out[group] = (len(healthy), counts)
+    return out
+
+
+def span(counts: dict[float, list[int]]) -> tuple[float | None, float | None]:
+    """(the smallest strength run, the readable range's top or None)."""
+    shares = {s: k / n for s, (k, n) in counts.items() if n}
+    return (min(counts) if counts else None), readable_range(shares)
+
+
+def describe(smallest: float | None, top: float | None) -> str:
+    if top is not None:
+        return f"up to {top:g}"
+    return f"below {smallest:g} (the smallest strength run)" if smallest is not None else "-"
+
+
+def readable_rows(excerpts: list[dict[str, Any]]) -> list[list[str]]:
+    """One row per model and prompting mode: per sweep strength, healthy steered texts of the
+    prompts whose unsteered text is healthy, and the range's top."""
+    rows = []
+    for (model, prompting), (healthy, counts) in sweep_counts(excerpts).items():
+        rows.append([model, prompting, healthy,
+                     *(f"{counts[s][0]}/{counts[s][1]}" if s in counts else "-" for s in th.STRENGTHS[1:]),
+                     describe(*span(counts))])
     return rows
 
 

@@ -1,5 +1,6 @@
 """The README's measured content, generated: the claim x model verdict matrix of the committed
-reference run and the measured time of the first run on a fresh machine. Nothing measured is
+reference run, each model's readable range there, and the measured time of the first run on
+a fresh machine. Nothing measured is
 typed into the README by hand; ``python -m harness readme`` rewrites the marked blocks and
 ``--check`` (and a unit test) fails when they differ from what the files give."""
 
@@ -39,7 +40,26 @@ def fresh_clone_time(root: Path) -> str:
             "from the cache ([docs/performance.md](docs/performance.md)).\n")
 
 
-BLOCKS: dict[str, Callable[[Path], str]] = {"verdict-matrix": verdict_matrix, "fresh-clone-time": fresh_clone_time}
+def readable_ranges(root: Path) -> str:
+    from tabulate import tabulate
+
+    from harness import thresholds as th
+    from harness.report.readable import describe, span, sweep_counts
+
+    doc = json.loads((root / REFERENCE).read_text())
+    counts = sweep_counts(doc.get("excerpts") or [])
+    models = sorted({m for m, _ in counts})
+    cell = {key: describe(*span(c)) for key, (_, c) in counts.items()}
+    rows = [[m, *(cell.get((m, p), "-") for p in ("raw", "chat"))] for m in models]
+    return (tabulate(rows, headers=["model", "raw", "chat"], tablefmt="github") + "\n\n"
+            "_Readable range in the reference run: the strengths, from the smallest of the sweep up, at which at "
+            f"least {th.READABLE_SHARE:.0%} of the prompts with healthy unsteered text keep a healthy steered text. `export` prints it "
+            "with a suggested ALPHA for llama.cpp (`--control-vector-scaled FILE ALPHA`); where it reads \"below\", "
+            "no strength the sweep ran is readable and the ALPHA to try lies under it._\n")
+
+
+BLOCKS: dict[str, Callable[[Path], str]] = {"verdict-matrix": verdict_matrix, "readable-range": readable_ranges,
+                                            "fresh-clone-time": fresh_clone_time}
 
 
 def render(readme: str, root: Path) -> str:

@@ -14,7 +14,14 @@ import torch
 
 from harness.errors import HarnessError
 from harness.experiments.extraction import comprehension
-from harness.export import emotion_export, export, raw_scenario_prompts, read_strength_range
+from harness.export import (
+    emotion_export,
+    export,
+    format_readable,
+    raw_scenario_prompts,
+    read_readable_range,
+    read_strength_range,
+)
 from harness.metrics.vectors import vectors_from_states
 from harness.protocol import get_profile
 from harness.runtime import steering
@@ -152,9 +159,16 @@ def test_exported_files_have_ordinary_permissions(setup, tmp_path, fmt):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left behind
 
 
-def write_results(path, records):
-    path.write_text(json.dumps({"schema": 1, "run": {}, "records": records}))
+def write_results(path, records, excerpts=()):
+    path.write_text(json.dumps({"schema": 1, "run": {}, "records": records, "excerpts": list(excerpts)}))
     return path
+
+
+def sweep_texts(model: str, broken: dict[float, int], n: int = 5) -> list[dict]:
+    """Raw emotion-vector texts of n prompts healthy unsteered, ``broken[s]`` of them degenerate at s."""
+    return [{"model": model, "prompting": "raw", "direction": "emotion", "length": "short", "rule": "paper",
+             "scenario": "s", "prompt_index": i, "strength": s, "degenerate": "loop" if i < broken.get(s, 0) else None}
+            for s in (0.0, 0.005, 0.01, 0.02) for i in range(n)]
 
 
 C13 = {"claim": "C13", "model": "tiny-llama", "details": {"safe_range": {"paper": [0.005, 0.02],
@@ -168,6 +182,19 @@ def test_read_strength_range(tmp_path):
     assert read_strength_range(path, "tiny-llama", "sink-robust") is None  # measured as null
     assert read_strength_range(path, "unknown-model", "paper") is None
     assert read_strength_range(write_results(tmp_path / "none.json", [other]), "tiny-llama", "paper") is None
+
+
+def test_read_readable_range(tmp_path):
+    texts = sweep_texts("tiny-llama", {0.01: 1, 0.02: 3}) + sweep_texts("other-model", {0.005: 2})
+    path = write_results(tmp_path / "results.json", [C13], texts)
+    assert read_readable_range(path, "tiny-llama") == (0.005, 0.01)  # 4/5 at 0.01, 2/5 at 0.02
+    assert read_readable_range(path, "other-model") == (0.005, None)  # 3/5 already at the smallest
+    assert format_readable((0.005, None)).startswith("below 0.005: every strength of the sweep breaks more than 20%")
+    assert read_readable_range(path, "unknown-model") is None
+    assert read_readable_range(write_results(tmp_path / "old.json", [C13]), "tiny-llama") is None  # no texts
+    broken = write_results(tmp_path / "broken-results.json", [], [{"model": "tiny-llama", "direction": "emotion"}])
+    with pytest.raises(HarnessError, match=r"broken-results\.json.*lacks a field"):
+        read_readable_range(broken, "tiny-llama")
 
 
 @pytest.mark.parametrize("text", ["{not json", "[]", '{"records": {}}', '{"records": [3]}',
@@ -185,15 +212,17 @@ def test_metadata_names_the_rule_and_the_strength_range(setup, tmp_path):
     from safetensors import safe_open
 
     h, st, prof = setup
-    results = write_results(tmp_path / "results.json", [C13])
+    results = write_results(tmp_path / "results.json", [C13], sweep_texts("tiny-llama", {0.02: 2}))
     path = export(h, st, prof, "calm", "safetensors", tmp_path / "calm.safetensors", results=results)
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
     assert meta["scale_rule"] == "paper" and meta["strength_range"] == "0.005..0.02"
+    assert meta["readable_range"] == "0.005..0.01" and "80%" in meta["readable_range_rule"]
     assert meta["strength_range_source"] == str(results)
     assert "--control-vector-scaled" in meta["layout"]
     _, meta = emotion_export(h, st, prof, "calm", rule="sink-robust", results=results)
     assert meta["strength_range"] == "not measured: run `pytest evals -k tiny-llama` first"
+    assert meta["readable_range"] == "measured under the paper's scale rule only"
     _, meta = emotion_export(h, st, prof, "calm")
     assert meta["strength_range"].startswith("not measured") and meta["scale_rule"] == "paper"
     assert all(isinstance(v, str) for v in meta.values())

@@ -29,5 +29,11 @@ def test_the_readme_matrix_and_times_are_the_ones_the_committed_files_give():
 
 
 def test_a_readme_without_its_generated_blocks_is_refused():
-    with pytest.raises(HarnessError, match="0 generated blocks, expected 2"):
+    with pytest.raises(HarnessError, match="0 generated blocks, expected 3"):
         render("# no blocks\n", REPO)
+
+
+def test_the_readme_gives_each_reference_models_readable_range_for_llama_cpp():
+    block = README.split("<!-- generated: readable-range", 1)[1].split("<!-- end generated -->", 1)[0]
+    assert "--control-vector-scaled calm.gguf ALPHA" in README
+    assert "| smollm2-135m-instruct " in block and "| qwen2.5-coder-1.5b-instruct " in block
