@@ -261,6 +261,31 @@ def scorer_effect_table(benches: list[dict]) -> list[str]:
                                     "C8 ratio", "C8 regime", "C9"], tablefmt="github"), ""]
 
 
+def scale_modes_table(benches: list[dict]) -> list[str]:
+    rows = []
+    for b in benches:
+        if not b["name"].startswith("test_scale_modes"):
+            continue
+        e = b["extra_info"]
+        for mode, m in e["modes"].items():
+            step = next(k for k in m if k.startswith("s_ratio_step") and k.endswith("_median"))
+            rows.append([e["model"], mode, f"{m['s_rel_diff_median']:.2%}", f"{m['s_rel_diff_max']:.2%}",
+                         f"{m[step]} ({m[step.replace('_median', '_n')]})" if m[step] is not None else "-",
+                         f"{m['tokens_equal']:.0%}", f"{m['identical']:.0%}",
+                         f"{m['seconds']} s vs {e['per_step_seconds']} s"])
+    if not rows:
+        return ["_Not run (pytest benchmarks -k scale_modes --models embedded)._", ""]
+    e = next(b["extra_info"] for b in benches if b["name"].startswith("test_scale_modes"))
+    return [f"Every scenario's raw prompts steered with the target's middle-block vector at "
+            f"{', '.join(map(str, e['strengths']))} ({e['rows']} rows, {e['new_tokens']} new tokens), in each mode "
+            "and in the paper's loop (`per_step`). s_l columns: |s_l / loop s_l - 1| over every block and step "
+            "while the two texts still agree; the step-20 column is the median ratio there (and how many "
+            "block-row readings it rests on).", "",
+            tabulate(rows, headers=["model", "mode", "s_l off the loop's (median)", "(max)",
+                                    "s_l ratio at step 20", "tokens as the loop's", "continuations identical",
+                                    "time (mode vs loop)"], tablefmt="github"), ""]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("json", nargs="+")
@@ -277,6 +302,7 @@ def main() -> None:
              "command.", "",
              "## Forward-pass overhead", "", *forward_tables(benches),
              "## Generation throughput and the compute bound", "", *generation_tables(benches),
+             "## Scale modes against the paper's steering loop", "", *scale_modes_table(benches),
              "## llama.cpp on the same GGUF files", "", *llama_cpp_table(benches),
              "## End to end", "", *e2e_table(benches),
              "### Where a cold run's time goes", "", *phase_tables(benches),
