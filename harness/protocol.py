@@ -1,6 +1,7 @@
 """Protocol constants: its version, the middle block, and the run profiles.
 
-``paper`` follows the paper's protocol sizes, ``quick`` is a cheap smoke run.
+``paper`` follows the paper's protocol sizes, ``quick`` is a cheap smoke run, ``full`` is
+``paper`` steered on every scenario prompt the harness ships (its own scenarios included).
 """
 
 from __future__ import annotations
@@ -33,11 +34,18 @@ class Profile:
     batch_size: int  # forward passes (capture)
     gen_batch_size: int  # batched generation: larger batches are faster on CPU and GPU alike
     steer_max_new_tokens: int  # steered continuations (C5-C10, C13)
+    # Which steering scenarios run: the paper's five, or also the harness's own (scenarios.yaml,
+    # origin), and how many prompts of each (the first ones; None: all).
+    steer_origins: tuple[str, ...] = ("paper",)
+    steer_prompts_per_scenario: int | None = 4
 
 
 PROFILES: dict[str, Profile] = {
     "paper": Profile("paper", gen_max_new_tokens=256, n_permutations=10000, n_bootstrap=1000, batch_size=16,
                      gen_batch_size=64, steer_max_new_tokens=50),
+    "full": Profile("full", gen_max_new_tokens=256, n_permutations=10000, n_bootstrap=1000, batch_size=16,
+                    gen_batch_size=64, steer_max_new_tokens=50, steer_origins=("paper", "harness"),
+                    steer_prompts_per_scenario=None),
     "quick": Profile("quick", gen_max_new_tokens=48, n_permutations=2000, n_bootstrap=200, batch_size=16,
                      gen_batch_size=64, steer_max_new_tokens=24),
 }

@@ -101,7 +101,7 @@ def workbench(pytestconfig: pytest.Config, protocol_profile: Profile, model_load
     if opt(pytestconfig, "replicate_with") != "none":  # default (unset): the packaged set-b
         second = rooted_path(pytestconfig, "replicate_with")
         replication = _fail_on_harness_error(lambda: load_replication(second, primary))
-    scenarios = _fail_on_harness_error(load_scenarios)
+    scenarios = _fail_on_harness_error(lambda: load_scenarios(profile=protocol_profile.name))
     return Workbench(stimuli=stimuli, scenarios=scenarios, profile=protocol_profile, replication=replication,
                      classifier_name=opt(pytestconfig, "classifier"),
                      allow_download=opt(pytestconfig, "allow_download"),

@@ -47,7 +47,7 @@ def _options() -> tuple[Option, ...]:
         Option("--trust-remote-code", "allow models that ship their own Python code (off by default)",
                flag_only=True),
         Option("--protocol-profile", f"{' or '.join(PROFILES)}: the protocol's sizes (default paper; quick is "
-               "a cheap smoke run)", "paper"),
+               "a cheap smoke run; full steers every shipped scenario prompt, the harness's own scenarios included)", "paper"),
         Option("--stimuli", "stimulus set folder (needs passages.yaml; other files default to the packaged set); "
                "default: the packaged set"),
         Option("--replicate-with", "second stimulus set the geometry verdicts are replicated on (default: the "

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.protocol import get_profile
 from harness.stimuli.loading import (
     CLASSIFIER_LABELS,
     EMOTION_ORDER,
@@ -22,6 +23,8 @@ from harness.stimuli.loading import (
 )
 
 MIN_PROMPTS = 4
+# Where a scenario comes from: the paper's five, or the harness's own (labelled as such).
+ORIGINS = ("paper", "harness")
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,10 @@ class Scenario:
     prompts: tuple[str, ...]
 
 
-def load_scenarios(root: Path | None = None) -> tuple[Scenario, ...]:
+def load_scenarios(root: Path | None = None, profile: str = "paper") -> tuple[Scenario, ...]:
+    """The scenarios a protocol profile steers: those of its origins, each with its first
+    ``steer_prompts_per_scenario`` prompts (every scenario of the file is validated)."""
+    prof = get_profile(profile)
     path = (root or stimuli_dir()) / "scenarios.yaml"
     items = read_yaml(path).get("scenarios")
     if not isinstance(items, list) or not items:
@@ -50,6 +56,9 @@ def load_scenarios(root: Path | None = None) -> tuple[Scenario, ...]:
         if item.get("target") not in EMOTION_ORDER:
             raise HarnessError(f"{where} ({sid}): unknown target emotion {item.get('target')!r}; "
                                f"use one of {', '.join(EMOTION_ORDER)}")
+        if item.get("origin", "paper") not in ORIGINS:
+            raise HarnessError(f"{where} ({sid}): origin must be one of {', '.join(ORIGINS)} "
+                               f"(the paper's scenarios or the harness's own), got {item.get('origin')!r}")
         if item.get("sign") not in (1, -1) or isinstance(item.get("sign"), bool):
             raise HarnessError(f"{where} ({sid}): sign must be 1 (towards the target) or -1 (away)")
         prompts = text_list(path, item, "prompts")
@@ -60,8 +69,9 @@ def load_scenarios(root: Path | None = None) -> tuple[Scenario, ...]:
             if p in seen:
                 raise HarnessError(f"{where} ({sid}): prompts[{j}] duplicates a prompt of another scenario")
             seen.add(p)
-        out.append(Scenario(sid, str(item.get("name") or sid), item["target"], int(item["sign"]),
-                            tuple(prompts)))
+        if item.get("origin", "paper") in prof.steer_origins:
+            out.append(Scenario(sid, str(item.get("name") or sid), item["target"], int(item["sign"]),
+                                tuple(prompts[: prof.steer_prompts_per_scenario])))
     return tuple(out)
 
 

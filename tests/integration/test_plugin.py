@@ -85,7 +85,7 @@ def test_absent_weights_skip_with_a_reason_that_says_how_to_get_them(evals_folde
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--protocol-profile", "slow"], "unknown protocol profile 'slow'; use one of paper, quick"),
+    (["--protocol-profile", "slow"], "unknown protocol profile 'slow'; use one of paper, full, quick"),
     (["--models", "gpt5"], "unknown model 'gpt5'"),
     (["--dtype", "int3"], "unknown dtype 'int3'"),
 ])

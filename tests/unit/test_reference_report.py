@@ -53,3 +53,22 @@ def test_no_steering_record_counts_a_collapsed_text_as_not_moved():
             assert d["n"] + d["collapsed"] == d["n_readable"], _id(r)
         if r["claim"] in ("C6", "C7") and r["verdict"] == "not applicable" and "n_readable" in d:
             assert d["n_readable"] == 0, f"{_id(r)}: collapsed texts make it inconclusive, not inapplicable"
+
+
+def test_the_reference_was_steered_on_its_profiles_scenarios():
+    """Adding prompts or scenarios to the file leaves the reference's profile steering what it steered."""
+    from harness.stimuli.scenarios import load_scenarios, scenarios_hash
+
+    profile = json.loads(RESULTS.read_text())["run"]["profile"]
+    recorded = {r["details"]["scenarios"] for r in RECORDS if "scenarios" in r["details"]}
+    assert recorded == {scenarios_hash(load_scenarios(profile=profile))[:12]}
+
+
+def test_the_reference_summary_shows_each_models_readable_range():
+    from harness.report.readable import READABLE_TITLE
+
+    summary = (RESULTS.parent / "summary.md").read_text()
+    assert f"### {READABLE_TITLE}" in summary
+    models = {r["model"] for r in RECORDS if r["claim"] == "C5" and r["verdict"] != "not applicable"}
+    section = summary.split(f"### {READABLE_TITLE}", 1)[1].split("\n## ", 1)[0]
+    assert all(f"| {m} " in section for m in models)

@@ -14,11 +14,28 @@ from harness.stimuli.loading import EMOTION_ORDER, load_stimuli, stimuli_dir
 from harness.stimuli.scenarios import MIN_PROMPTS, label_map, load_scenarios
 
 
+PAPERS_FIVE = [("calm", 1), ("hostile", 1), ("happy", 1), ("desperate", 1), ("calm", -1)]
+
+
 def test_shipped_scenarios_cover_the_papers_five():
     sc = load_scenarios()
-    assert [(s.target, s.sign) for s in sc] == [("calm", 1), ("hostile", 1), ("happy", 1), ("desperate", 1),
-                                                ("calm", -1)]
+    assert [(s.target, s.sign) for s in sc] == PAPERS_FIVE
     assert all(len(s.prompts) >= MIN_PROMPTS for s in sc)
+
+
+def test_each_profile_steers_its_scenarios_and_prompts():
+    paper, full, quick = (load_scenarios(profile=p) for p in ("paper", "full", "quick"))
+    assert [len(s.prompts) for s in paper] == [4] * 5 and quick == paper
+    assert [(s.target, s.sign) for s in full] == [*PAPERS_FIVE, ("loving", 1), ("afraid", 1)]
+    assert all(len(s.prompts) >= 12 for s in full) and sum(len(s.prompts) for s in full) >= 60
+    for short, long in zip(paper, full, strict=False):  # paper's prompts are full's first ones
+        assert long.prompts[: len(short.prompts)] == short.prompts
+
+
+def test_the_harness_scenarios_targets_have_labels_in_the_primary_classifiers_map():
+    own = [s for s in load_scenarios(profile="full") if s.id not in {p.id for p in load_scenarios()}]
+    _, mapping = label_map("nade", load_stimuli())
+    assert own and all(mapping[s.target] for s in own)
 
 
 @pytest.mark.parametrize("backend", ["j-hartmann", "nade"])
@@ -45,6 +62,7 @@ def scenario_dir(tmp_path: Path, edit) -> Path:
     (lambda s: s[1].update(id=s[0]["id"]), "unique"),
     (lambda s: s[1]["prompts"].__setitem__(0, s[0]["prompts"][0]), "duplicates a prompt"),
     (lambda s: s[0]["prompts"].__setitem__(0, "  "), r"prompts\[0\] is empty"),
+    (lambda s: s[0].update(origin="blog"), "origin must be one of paper, harness"),
 ])
 def test_bad_scenarios_fail_with_file_and_field(tmp_path, edit, message):
     root = scenario_dir(tmp_path, edit)
