@@ -13,7 +13,6 @@ from harness.metrics.classifier import NadeClassifier, load_classifier, target_s
 from harness.stimuli.loading import EMOTION_ORDER, load_stimuli, stimuli_dir
 from harness.stimuli.scenarios import MIN_PROMPTS, label_map, load_scenarios
 
-
 PAPERS_FIVE = [("calm", 1), ("hostile", 1), ("happy", 1), ("desperate", 1), ("calm", -1)]
 
 
