@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from harness.errors import HarnessError
+from harness.experiments.steering_grid import grid_cells
 from harness.metrics.classifier import NadeClassifier, load_classifier, target_score
 from harness.stimuli.loading import EMOTION_ORDER, load_stimuli, stimuli_dir
 from harness.stimuli.scenarios import MIN_PROMPTS, label_map, load_scenarios
@@ -29,6 +30,14 @@ def test_each_profile_steers_its_scenarios_and_prompts():
     assert all(len(s.prompts) >= 12 for s in full) and sum(len(s.prompts) for s in full) >= 60
     for short, long in zip(paper, full, strict=False):  # paper's prompts are full's first ones
         assert long.prompts[: len(short.prompts)] == short.prompts
+
+
+@pytest.mark.parametrize("profile, chat, raw", [("paper", 280, 490), ("full", 1176, 1470)])
+def test_each_profiles_grid_has_the_documented_size(profile, chat, raw):
+    """docs/protocol.md (Profiles, Grid) states these sizes and the budget they cost."""
+    sc = load_scenarios(profile=profile)
+    prompts = [(s, i, p) for s in sc for i, p in enumerate(s.prompts)]
+    assert (len(grid_cells(prompts, "chat")), len(grid_cells(prompts, "raw"))) == (chat, raw)
 
 
 def test_the_harness_scenarios_targets_have_labels_in_the_primary_classifiers_map():
