@@ -75,7 +75,10 @@ def test_a_log_shows_progress_lines_inside_a_long_story_phase(evals_folder):
     lines = [ln for ln in result.stdout.lines if "generate stories" in ln]
     assert lines[0].startswith("start ") and lines[-1].startswith("done  ")
     inside = lines[1:-1]
-    assert inside and all("0/8 stories (0%)" in ln and "ETA" not in ln for ln in inside), lines
+    during = [ln for ln in inside if "0/8 stories (0%)" in ln]
+    assert during and all("ETA" not in ln for ln in during), lines  # no ETA before a story is done
+    # The batch's own completion may be logged before the phase's done line (timing-dependent).
+    assert all(ln in during or "8/8 stories (100%)" in ln for ln in inside), lines
 
 
 def test_a_non_finite_progress_interval_is_a_one_line_usage_error(evals_folder):
