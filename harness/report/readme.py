@@ -55,7 +55,7 @@ def readable_ranges(root: Path) -> str:
             "_Readable range in the reference run: the strengths, from the smallest of the sweep up, at which at "
             f"least {th.READABLE_SHARE:.0%} of the prompts with healthy unsteered text keep a healthy steered text. `export` prints it "
             "with a suggested ALPHA for llama.cpp (`--control-vector-scaled FILE ALPHA`); where it reads \"below\", "
-            "no strength the sweep ran is readable and the ALPHA to try lies under it._\n")
+            "no strength the sweep ran is readable; nothing below it has been measured._\n")
 
 
 BLOCKS: dict[str, Callable[[Path], str]] = {"verdict-matrix": verdict_matrix, "readable-range": readable_ranges,
