@@ -117,7 +117,7 @@ def run_claim(claim_id: str, handle: ModelHandle, axis_value: str, profile: str 
         handle: a loaded model.
         axis_value: the extraction method (``"comprehension"``, ``"generation"``) for geometry
             claims, the prompting mode (``"raw"``, ``"chat"``) for steering claims.
-        profile: ``"paper"`` or ``"quick"``.
+        profile: ``"paper"``, ``"full"`` (84 prompts over the readable grid) or ``"quick"``.
         classifier: emotion classifier backend for C6/C7 (``"auto"``, ``"nade"``, ``"j-hartmann"``).
         stimuli: a stimulus set folder (default: the packaged set).
         replicate_with: a second stimulus set folder the geometry verdicts are replicated on

@@ -1,7 +1,8 @@
 """Protocol constants: its version, the middle block, and the run profiles.
 
 ``paper`` follows the paper's protocol sizes, ``quick`` is a cheap smoke run, ``full`` is
-``paper`` steered on every scenario prompt the harness ships (its own scenarios included).
+``paper`` steered on every scenario prompt the harness ships (its own scenarios included) over the
+readable grid: every control below collapse, the platform's vectors beside, the paper's running scale.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Profile:
     # origin), and how many prompts of each (the first ones; None: all).
     steer_origins: tuple[str, ...] = ("paper",)
     steer_prompts_per_scenario: int | None = 4
+    # Which strengths each steering direction runs at, and the scale mode
+    # (harness.experiments.steering_grid.GRIDS): "paper" (the reference's) or "readable".
+    steer_grid: str = "paper"
 
 
 PROFILES: dict[str, Profile] = {
@@ -45,7 +49,7 @@ PROFILES: dict[str, Profile] = {
                      gen_batch_size=64, steer_max_new_tokens=50),
     "full": Profile("full", gen_max_new_tokens=256, n_permutations=10000, n_bootstrap=1000, batch_size=16,
                     gen_batch_size=64, steer_max_new_tokens=50, steer_origins=("paper", "harness"),
-                    steer_prompts_per_scenario=None),
+                    steer_prompts_per_scenario=None, steer_grid="readable"),
     "quick": Profile("quick", gen_max_new_tokens=48, n_permutations=2000, n_bootstrap=200, batch_size=16,
                      gen_batch_size=64, steer_max_new_tokens=24),
 }

@@ -98,6 +98,17 @@ RANDOM_STRENGTHS = (SCENARIO_STRENGTH, 0.05, 0.12)
 CONTROL_STRENGTHS = (SCENARIO_STRENGTH,)
 # The centred (emotion-specific) vectors are an ablation at these strengths (C5/C6 beside).
 CENTRED_STRENGTHS = (SCENARIO_STRENGTH, 0.05)
+# The readable grid (profile "full"; docs/protocol.md, Readable grid): a log sweep from below
+# collapse through the paper's 0.005-0.05 to past it (the paper grid's strengths kept, so every
+# paper-strength row reads the same cells), with each control arm (random direction, opposite
+# emotion, centred vectors, the platform's vectors and their opposite) at every strength of a
+# trimmed set up to the judged 0.02. The readable range measured so far (0.001-0.01, report
+# "Readable range") falls inside it. Fixed before any run of this grid.
+LOG_SWEEP = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12)
+READABLE_CONTROL_STRENGTHS = (0.001, 0.002, 0.005, 0.01, 0.02)
+# C7 inside the readable range: a per-prompt Spearman needs at least this many steered strengths
+# in the range (below it the row is inconclusive: two points always have |rho| = 1).
+READABLE_MIN_STRENGTHS = 3
 # A steering verdict holds only when the emotion vector beats each control in a paired,
 # one-sided test over prompts (a sign-flip permutation test for numbers, exact McNemar for
 # yes/no readings) at this level; otherwise the control "passes" the same test (uninformative).

@@ -24,6 +24,8 @@ from harness.claims.base import (
     parse_details,
 )
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
+from harness.claims.readable_strength import LABEL as READABLE_LABEL
+from harness.claims.readable_strength import at_readable, has_readable_grid
 from harness.claims.record import ClaimRecord
 from harness.claims.ruling import above, all_of
 from harness.claims.steering_rows import (
@@ -35,6 +37,7 @@ from harness.claims.steering_rows import (
     shown,
     signed,
     steering_applies,
+    vector_context,
     zero_if_missing,
 )
 from harness.claims.text_health import healthy_keys, is_degenerate
@@ -84,11 +87,12 @@ class MovesDetails:
     collapse_interval: list[float] | None = None  # Clopper-Pearson interval of the collapsed share
 
 
-def moved_flags(run: SteeringRun, direction: Direction, strength: float, keys: list[Key]) -> dict[Key, bool | None]:
-    """Per prompt: did the readout move the scenario's way? None where the steered text is
-    degenerate: a collapse is its own outcome, never "not moved"."""
+def moved_flags(run: SteeringRun, direction: Direction, strength: float, keys: list[Key],
+                attr: str = "readout") -> dict[Key, bool | None]:
+    """Per prompt: did the readout (``attr``) move the scenario's way? None where the steered text
+    is degenerate: a collapse is its own outcome, never "not moved"."""
     rows = rows_by_prompt(run, direction, strength)
-    return {k: None if k not in rows or is_degenerate(rows[k]) else zero_if_missing(signed(run, rows[k], "readout")) > 0
+    return {k: None if k not in rows or is_degenerate(rows[k]) else zero_if_missing(signed(run, rows[k], attr)) > 0
             for k in keys}
 
 
@@ -114,9 +118,11 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
     signed) is > 0 in most (Clopper-Pearson interval above one half; wholly at or below it
     rules C5 out), and the steering vector moves more of them than the random direction and the
     opposite emotion's vector do (exact McNemar on the prompts where both texts are healthy).
-    Steered texts that collapse are counted apart, with their interval."""
+    Steered texts that collapse are counted apart, with their interval. Platform vectors are read
+    out on themselves at their own block, and so are their controls."""
+    attr = READOUT_OF[direction]
     keys = healthy_keys(run)
-    emo = moved_flags(run, direction, strength, keys)
+    emo = moved_flags(run, direction, strength, keys, attr)
     read = [k for k in keys if emo[k] is not None]
     moved, n = sum(bool(emo[k]) for k in read), len(read)
     collapsed = len(keys) - n
@@ -125,14 +131,15 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
     collapse_ci = proportion_interval(collapsed, len(keys))
     passes, ruled = all_of([above("share of readable prompts moved", rate, ci, th.MOST)]) if n else (None, None)
     ctrl_dirs: list[tuple[str, Direction]] = [("random direction", "random")]
-    if direction == "emotion" and run.select("opposite", strength):
-        ctrl_dirs.append(("opposite emotion", "opposite"))
+    opposite = OPPOSITE_OF.get(direction)
+    if opposite and run.select(opposite, strength):
+        ctrl_dirs.append(("opposite emotion", opposite))
     controls, readings = [], []
     for name, cdir in ctrl_dirs:
-        pc, reading_ = _paired_control(name, emo, moved_flags(run, cdir, strength, keys))
+        pc, reading_ = _paired_control(name, emo, moved_flags(run, cdir, strength, keys, attr))
         controls.append(pc)
         readings.append(reading_)
-    deltas = [signed(run, r, "readout") for k, r in rows_by_prompt(run, direction, strength).items() if k in read]
+    deltas = [signed(run, r, attr) for k, r in rows_by_prompt(run, direction, strength).items() if k in read]
 
     # The centred (emotion-specific) readout on the same readable prompts (a pair with a
     # collapsed text is dropped).
@@ -151,19 +158,18 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
         cv = [c.get(k, math.nan) for k in keys]
         centred[f"p_beats_{cdir}"] = paired_greater(ce, cv) if finite_pairs(ce, cv) >= th.MIN_PAIRS else math.nan
     per_scenario = {s.id: {
-        "readout_delta": statistics.fmean(zero_if_missing(signed(run, r, "readout"))
+        "readout_delta": statistics.fmean(zero_if_missing(signed(run, r, attr))
                                           for r in run.select(direction, strength, s.id)),
         "activation_delta": statistics.fmean(signed(run, r, "activation")
                                              for r in run.select(direction, strength, s.id))}
         for s in run.scenarios if run.select(direction, strength, s.id)}
-    strengths = th.STRENGTHS if direction == "emotion" else th.CENTRED_STRENGTHS
     by_strength = {}
-    for a in strengths:
+    for a in run.strengths(direction):
         if a > 0:
-            flags = [f for f in moved_flags(run, direction, a, keys).values() if f is not None]
+            flags = [f for f in moved_flags(run, direction, a, keys, attr).values() if f is not None]
             by_strength[str(a)] = share_of(flags)
     refusals = refusal_share(run)
-    any_text = sum(zero_if_missing(signed(run, r, "readout")) > 0 for r in run.select(direction, strength))
+    any_text = sum(zero_if_missing(signed(run, r, attr)) > 0 for r in run.select(direction, strength))
     verdict = decide(passes, readings)
     reason = (f"{direction} vectors at strength {strength}, over the {len(keys)} prompts whose unsteered text is "
               f"healthy: {collapsed} steered texts collapsed ({fmt(collapse_ci[0], 2)}-{fmt(collapse_ci[1], 2)}), and "
@@ -191,11 +197,29 @@ def _c5_check(ev: Evidence, prompting: str) -> list[Finding]:
     ctx = ev.steering_context(run)
     out = [C5.finding(ev, moves_check(run), ctx)]
     for a in th.CENTRED_STRENGTHS:
-        out.append(C5.finding(ev, moves_check(run, a, "centred"), ctx, metric=f"{CENTRED_METRIC_C5} at {a}"))
+        out.append(C5.finding(ev, moves_check(run, a, "centred"), vector_context(ctx, run, "centred"),
+                              metric=f"{CENTRED_METRIC_C5} at {a}"))
+    if not has_readable_grid(run):
+        return out
+    arms: list[tuple[Direction, str]] = [("emotion", C5.metric)]
+    if "platform" in run.vectors:
+        arms.append(("platform", PLATFORM_METRIC_C5))
+        out.append(C5.finding(ev, moves_check(run, th.SCENARIO_STRENGTH, "platform"),
+                              vector_context(ctx, run, "platform"), metric=PLATFORM_METRIC_C5))
+    for direction, metric in arms:
+        check, extra = at_readable(run, ("random", direction, OPPOSITE_OF[direction]),
+                                   lambda a, d=direction: moves_check(run, a, d))
+        out.append(C5.finding(ev, check, {**vector_context(ctx, run, direction), **extra},
+                              metric=f"{metric} {READABLE_LABEL}"))
     return out
 
 
 CENTRED_METRIC_C5 = "share of prompts with readout delta > 0 (centred vectors)"
+PLATFORM_METRIC_C5 = "share of prompts with readout delta > 0 (platform vectors)"
+# Which re-read a direction's verdict uses (its controls are read the same way), and its
+# wrong-emotion control.
+READOUT_OF: dict[str, str] = {"emotion": "readout", "centred": "readout", "platform": "readout_platform"}
+OPPOSITE_OF: dict[str, Direction] = {"emotion": "opposite", "platform": "platform_opposite"}
 
 
 def _c5_paper(model: str, family: str, axis_value: str = "") -> PaperRef:

@@ -23,6 +23,8 @@ from harness.claims.base import (
 )
 from harness.claims.flips import flip_flags, flip_keys, flip_outcomes, unrecognised_targets
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
+from harness.claims.readable_strength import LABEL as READABLE_LABEL
+from harness.claims.readable_strength import at_readable, has_readable_grid
 from harness.claims.record import ClaimRecord, is_pooled, pooled_key
 from harness.claims.ruling import Bound, all_of
 from harness.claims.steering_rows import (
@@ -31,6 +33,7 @@ from harness.claims.steering_rows import (
     shown,
     signed_target,
     steering_applies,
+    vector_context,
 )
 from harness.experiments.steering_grid import PROMPTINGS, Direction, SteeringRun
 from harness.metrics.paired import (
@@ -110,9 +113,8 @@ def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = No
     collapsed = len(keys) - n
     k_any = sum(flip_flags(run, direction, strength, keys, classifier, healthy=False))
     only_e, only_r, p = mcnemar_greater([bool(emo[key]) for key in pairs], [bool(rnd[key]) for key in pairs])
-    strengths = th.STRENGTHS if direction == "emotion" else th.CENTRED_STRENGTHS
     by_strength = {str(a): share_of([f for f in flip_outcomes(run, direction, a, keys, classifier).values()
-                                     if f is not None]) for a in strengths if a > 0}
+                                     if f is not None]) for a in run.strengths(direction) if a > 0}
     by_scenario = {s.id: share_of([bool(emo[key]) for key in read if key[0] == s.id])
                    for s in run.scenarios if s.id not in excluded}
     recog_d = {em: {"auc": x.auc, "auc_interval": list(x.auc_interval), "p": x.p_value, "top1": x.top1,
@@ -183,10 +185,36 @@ def _c6_check(ev: Evidence, prompting: str) -> list[Finding]:
             c = replace(c, details=ModelFlipsDetails(**{**c.details.__dict__, "agreement": flip_agreement(run)}))
             out.append(C6.finding(ev, c, ctx))
             for a in th.CENTRED_STRENGTHS:
-                out.append(C6.finding(ev, classifier_flips(run, recog.get(name), a, name, "centred"), ctx,
+                out.append(C6.finding(ev, classifier_flips(run, recog.get(name), a, name, "centred"),
+                                      vector_context(ctx, run, "centred"),
                                       metric=f"classifier flip rate (centred vectors) at {a}"))
+            out += _readable_and_platform(ev, run, recog.get(name), name, ctx)
         else:
             out.append(C6.finding(ev, c, ctx, metric=f"classifier flip rate ({name})"))
+    return out
+
+
+PLATFORM_METRIC_C6 = "classifier flip rate (platform vectors)"
+
+
+def _readable_and_platform(ev: Evidence, run: SteeringRun, recog: dict[str, Recognition] | None, name: str,
+                           ctx: dict[str, Any]) -> list[Finding]:
+    """On a readable-grid run: the primary classifier's flips at the readable strength, and the
+    platform vectors' at the judged and the readable strength, each against the random direction
+    at the same strength."""
+    if not has_readable_grid(run):
+        return []
+    arms: list[tuple[Direction, str]] = [("emotion", C6.metric)]
+    out = []
+    if "platform" in run.vectors:
+        arms.append(("platform", PLATFORM_METRIC_C6))
+        out.append(C6.finding(ev, classifier_flips(run, recog, th.SCENARIO_STRENGTH, name, "platform"),
+                              vector_context(ctx, run, "platform"), metric=PLATFORM_METRIC_C6))
+    for direction, metric in arms:
+        check, extra = at_readable(run, ("random", direction),
+                                   lambda a, d=direction: classifier_flips(run, recog, a, name, d))
+        out.append(C6.finding(ev, check, {**vector_context(ctx, run, direction), **extra},
+                              metric=f"{metric} {READABLE_LABEL}"))
     return out
 
 

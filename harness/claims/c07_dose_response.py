@@ -6,7 +6,7 @@ import math
 import statistics
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ from harness.claims.base import (
 from harness.claims.figures import per_record, pyplot
 from harness.claims.flips import flip_keys, flip_outcomes, unrecognised_targets
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
+from harness.claims.readable_strength import LABEL as READABLE_LABEL
+from harness.claims.readable_strength import has_readable_grid, readable_strength
 from harness.claims.record import ClaimRecord
 from harness.claims.ruling import above, all_of
 from harness.claims.steering_rows import (
@@ -40,6 +42,7 @@ from harness.claims.steering_rows import (
     shown,
     signed_target,
     steering_applies,
+    vector_context,
     zero_if_missing,
 )
 from harness.claims.text_health import (
@@ -76,6 +79,9 @@ class DoseDetails:
     per_scenario: dict[str, dict[str, Any]]
     rho_all_texts: float = math.nan  # the same mean reading collapsed texts as texts (recorded beside)
     n_readable: int = 0  # countable prompts: healthy unsteered text with words, recognised target
+    direction: str = "emotion"  # the vectors whose dose-response is read
+    judged: list[float] | None = None  # the strengths of the per-prompt Spearman (None: the paper's sweep)
+    control_strengths: list[float] | None = None  # where the random direction is compared (None: RANDOM_STRENGTHS)
 
 
 def _rho(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -121,44 +127,47 @@ def flip_points(run: SteeringRun, direction: Direction = "emotion", strengths: S
 
 
 def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
-                  classifier: str | None = None) -> Check[DoseDetails]:
+                  classifier: str | None = None, direction: Direction = "emotion",
+                  sweep: Sequence[float] | None = None, common: Sequence[float] | None = None) -> Check[DoseDetails]:
     """C7 over the countable prompts (healthy unsteered text with words, recognised target): per
-    prompt, Spearman(strength, signed paired target delta) over the paper's sweep on its healthy
+    prompt, Spearman(strength, signed paired target delta) over ``sweep`` (the paper's) on its healthy
     steered texts (collapsed ones are left out; fewer than three left: the prompt drops out); the
     mean over prompts needs a bootstrap interval above 0 (wholly at or below 0 rules C7 out), and
-    must beat the random direction's (same strengths, paired permutation test)."""
+    must beat the random direction's (``common`` strengths, RANDOM_STRENGTHS by default: the
+    steering vector's rho there, paired permutation test)."""
     name = classifier or (run.classifiers[0] if run.classifiers else run.classifier.split()[0])
     excluded = unrecognised_targets(recog, run)
     keys = flip_keys(run, excluded, classifier)
-    sweep = list(th.PAPER_SWEEP)
-    all_texts = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier) if not math.isnan(v)]
-    rhos = [v for v in _prompt_rhos(run, keys, "emotion", sweep, classifier, healthy_only=True)
+    judged, sweep = sweep is not None, list(sweep if sweep is not None else th.PAPER_SWEEP)
+    all_texts = [v for v in _prompt_rhos(run, keys, direction, sweep, classifier) if not math.isnan(v)]
+    rhos = [v for v in _prompt_rhos(run, keys, direction, sweep, classifier, healthy_only=True)
             if not math.isnan(v)]
-    common = [a for a in th.RANDOM_STRENGTHS]
-    e_same = _prompt_rhos(run, keys, "emotion", common, classifier, healthy_only=True)
+    own_common, common = common is not None, list(common if common is not None else th.RANDOM_STRENGTHS)
+    e_same = _prompt_rhos(run, keys, direction, common, classifier, healthy_only=True)
     r_same = _prompt_rhos(run, keys, "random", common, classifier, healthy_only=True)
     n_pairs = finite_pairs(e_same, r_same)
     p_rand = paired_greater(e_same, r_same) if n_pairs >= th.MIN_PAIRS else math.nan
     xs, ys = [], []
     for a in sweep:
-        for k, r in rows_by_prompt(run, "emotion", a).items():
+        for k, r in rows_by_prompt(run, direction, a).items():
             if k in set(keys) and not math.isnan(signed_target(run, r, classifier)):
                 xs.append(a)
                 ys.append(signed_target(run, r, classifier))
     pooled = _rho(xs, ys) if xs else math.nan
     kept = set(keys)
-    n_deg = sum(is_degenerate(r) for a in sweep for r in run.select("emotion", a) if key_of(r) in kept)
-    curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.target) for r in run.select("emotion", a)) for a in th.STRENGTHS}
+    n_deg = sum(is_degenerate(r) for a in sweep for r in run.select(direction, a) if key_of(r) in kept)
+    grid = run.strengths("emotion")
+    curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.target) for r in run.select("emotion", a)) for a in grid}
     readout_curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.readout) for r in run.select("emotion", a))
-                     for a in th.STRENGTHS}
+                     for a in grid}
     per_scenario = {s.id: {
-        "target": [statistics.fmean(zero_if_missing(r.target) for r in run.select("emotion", a, s.id)) for a in th.STRENGTHS],
-        "readout": [statistics.fmean(zero_if_missing(r.readout) for r in run.select("emotion", a, s.id)) for a in th.STRENGTHS],
+        "target": [statistics.fmean(zero_if_missing(r.target) for r in run.select("emotion", a, s.id)) for a in grid],
+        "readout": [statistics.fmean(zero_if_missing(r.readout) for r in run.select("emotion", a, s.id)) for a in grid],
         "random_target": {str(a): statistics.fmean(zero_if_missing(r.target) for r in run.select("random", a, s.id))
-                          for a in th.RANDOM_STRENGTHS}}
+                          for a in run.strengths("random")}}
         for s in run.scenarios}
-    points = flip_points(run, classifier=classifier, excluded=excluded)
-    rnd_points = flip_points(run, "random", th.RANDOM_STRENGTHS, classifier, excluded)
+    points = flip_points(run, direction, sweep if judged else None, classifier, excluded)
+    rnd_points = flip_points(run, "random", common, classifier, excluded)
     mean = statistics.fmean(rhos) if rhos else math.nan
     ci = bootstrap_interval(rhos)
     details = DoseDetails(
@@ -167,8 +176,9 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
         p_beats_random=p_rand, rho_healthy=statistics.fmean(rhos) if rhos else math.nan,
         degenerate_texts=n_deg, pooled_rho=pooled, flip_points=points, random_flip_points=rnd_points,
         excluded=excluded, target_curve=curve, readout_curve=readout_curve, strengths=list(th.DOSE_STRENGTHS),
-        sweep=list(th.STRENGTHS), per_scenario=per_scenario,
-        rho_all_texts=statistics.fmean(all_texts) if all_texts else math.nan, n_readable=len(keys))
+        sweep=grid, per_scenario=per_scenario,
+        rho_all_texts=statistics.fmean(all_texts) if all_texts else math.nan, n_readable=len(keys),
+        direction=direction, judged=sweep if judged else None, control_strengths=common if own_common else None)
     if not rhos:
         why = ("; ".join(f"{s}: {w}" for s, w in excluded.items()) or "no prompt has a healthy unsteered text with "
                "words") if not keys else f"none of the {len(keys)} countable prompts keeps three healthy steered texts"
@@ -177,7 +187,7 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                      outcome="inconclusive" if keys else None)
     passes, ruled = all_of([above("mean per-prompt Spearman", mean, ci, 0.0)])
     measured = not math.isnan(p_rand)
-    ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} vs emotion "
+    ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} vs {direction} "
                           f"{fmt(details.emotion_rho_same_strengths, 2)} at {common} over {n_pairs} prompts; "
                           + (f"beaten {p_text(p_rand)}" if measured else f"not measured (needs {th.MIN_PAIRS} prompts "
                                                                       "with both)"),
@@ -185,7 +195,8 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     if passes and not measured:
         ctrl = ControlReading(ctrl.name, ctrl.value, None, undecided=True)  # a pass it could not check: open
     n_pts = sum(v is not None for v in points.values())
-    reason = (f"mean per-prompt Spearman(strength, paired {name} target delta) over healthy steered texts = "
+    reason = (f"{direction} vectors over {sweep}: mean per-prompt Spearman(strength, paired {name} target delta) "
+              "over healthy steered texts = "
               f"{mean:.3f} over {len(rhos)} of the {len(keys)} countable prompts (95% interval {fmt(ci[0], 2)}-"
               f"{fmt(ci[1], 2)}, needs > 0); random direction: {ctrl.value}; reading collapsed texts as texts "
               f"{fmt(details.rho_all_texts, 2)} over {len(all_texts)} prompts ({n_deg} of {len(keys) * len(sweep)} "
@@ -205,7 +216,47 @@ def _c7_check(ev: Evidence, prompting: str) -> list[Finding]:
     out = [C7.finding(ev, dose_response(run, recog.get(names[0]), names[0]), ctx)]
     for name in names[1:]:
         out.append(C7.finding(ev, dose_response(run, recog.get(name), name), ctx, metric=f"{C7.metric} ({name})"))
+    if has_readable_grid(run):
+        arms: list[tuple[Direction, str]] = [("emotion", C7.metric)]
+        if "platform" in run.vectors:
+            arms.append(("platform", PLATFORM_METRIC_C7))
+            # The platform's vectors ran at the readable grid's control strengths: over those in the paper's sweep.
+            own = [a for a in run.strengths("platform") if a in th.PAPER_SWEEP]
+            out.append(C7.finding(ev, dose_response(run, recog.get(names[0]), names[0], "platform", own, own),
+                                  vector_context(ctx, run, "platform"), metric=PLATFORM_METRIC_C7))
+        for direction, metric in arms:
+            check, extra = readable_dose(run, recog.get(names[0]), names[0], direction)
+            out.append(C7.finding(ev, check, {**vector_context(ctx, run, direction), **extra},
+                                  metric=f"{metric} {READABLE_LABEL}"))
     return out
+
+
+PLATFORM_METRIC_C7 = "mean per-prompt Spearman(strength, paired target delta) (platform vectors)"
+
+
+def readable_dose(run: SteeringRun, recog: dict[str, Recognition] | None, classifier: str,
+                  direction: Direction) -> tuple[Check[DoseDetails], dict[str, Any]]:
+    """C7 inside the readable range: the per-prompt Spearman over the direction's strengths up to the
+    top of the range, against the random direction at the strengths in it where both ran; fewer
+    than READABLE_MIN_STRENGTHS strengths in the range: inconclusive (read over the smallest ones
+    for the record)."""
+    r = readable_strength(run, ("random", direction))
+    ctx = {"readable_range_top": r.top, "readable_shares": {f"{a:g}": v for a, v in sorted(r.shares.items())}}
+    own = [a for a in run.strengths(direction) if a > 0]
+    inside = [a for a in own if r.top is not None and a <= r.top + 1e-12]
+    both = [a for a in inside if a in set(run.strengths("random"))]
+    short = len(inside) < th.READABLE_MIN_STRENGTHS or len(both) < th.READABLE_MIN_STRENGTHS
+    if short:
+        n = th.READABLE_MIN_STRENGTHS
+        inside = inside if len(inside) >= n else own[:n]
+        both = both if len(both) >= n else [a for a in own if a in set(run.strengths("random"))][:n]
+    c = dose_response(run, recog, classifier, direction, inside, both)
+    if short:
+        return replace(c, outcome="inconclusive", ruled_out=None,
+                       reason=f"{r.words() if r.top is None else f'readable range up to {r.top:g}'}: fewer than "
+                              f"{th.READABLE_MIN_STRENGTHS} strengths in it with the random direction beside; read "
+                              f"over {inside} for the record: {c.reason}"), ctx
+    return replace(c, reason=f"readable range up to {r.top:g}: {c.reason}"), ctx
 
 
 def _c7_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
@@ -217,7 +268,7 @@ def _c7_paper(model: str, family: str, axis_value: str = "") -> PaperRef:
 
 def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
     d0 = paper_values()["dose_response_gpt2"]
-    rows = [["gpt2 (paper)", "—", "—", "—", "—", "—", f"anger {d0['anger']['before']} -> {d0['anger']['after']}, joy "
+    rows = [["gpt2 (paper)", "—", "—", "—", "—", "—", "—", f"anger {d0['anger']['before']} -> {d0['anger']['after']}, joy "
              f"{d0['joy']['before']} -> {d0['joy']['after']} between {d0['flip_between'][0]} and "
              f"{d0['flip_between'][1]}", "—", "—"]]
     recs = sorted((r for r in records if r.claim == "C7"), key=lambda r: (r.model, str(r.method), r.metric))
@@ -225,11 +276,13 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         d = parse_details(DoseDetails, r.details)
         if d is None:
             continue
-        rows.append([r.model, r.method, d.classifier, fmt_ci(r.value, d.rho_interval, 2),
+        over = f"{d.direction} over {d.judged}" if d.judged else f"{d.direction} over the paper's sweep"
+        rows.append([r.model, r.method, d.classifier, over, fmt_ci(r.value, d.rho_interval, 2),
                      f"{fmt(d.random_rho, 2)} ({p_text(d.p_beats_random)})", fmt(d.rho_all_texts, 2),
                      ", ".join(f"{k}: {fmt(v)}" for k, v in d.flip_points.items()) or "—",
                      ", ".join(f"{k}: {fmt(v)}" for k, v in d.random_flip_points.items()) or "—", r.verdict])
-    return "\n".join([table(rows, ["model", "prompting", "classifier", "mean per-prompt rho [95%]",
+    return "\n".join([table(rows, ["model", "prompting", "classifier", "vectors over strengths",
+                                   "mean per-prompt rho [95%]",
                                    "random direction rho", "rho reading collapsed texts as texts", "flip points",
                                    "random direction flip points", "verdict"]), "",
                       steering_caption(recs, "countable prompts: healthy unsteered text with words, recognised "

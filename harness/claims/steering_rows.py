@@ -77,5 +77,10 @@ def shown(passes: bool | None, readings: Sequence[ControlReading]) -> tuple[Cont
     return tuple(readings)
 
 
+def vector_context(ctx: dict[str, Any], run: SteeringRun, direction: Direction) -> dict[str, Any]:
+    """A record's context naming the vector that steered it (baseline and block)."""
+    return {**ctx, "vector": run.vectors.get(direction, direction)}
+
+
 def p_text(p: float) -> str:
     return f"p={fmt(p, 2)}"

@@ -29,7 +29,7 @@ from harness.metrics.classifier import Classifier, target_score
 from harness.metrics.textstats import degeneration, text_stats
 from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle
-from harness.protocol import PROTOCOL_VERSION, Profile
+from harness.protocol import PROTOCOL_VERSION, Profile, platform_block
 from harness.runtime.generate import chat_ids, plain_ids
 from harness.runtime.readout import reread
 from harness.runtime.steering import (
@@ -55,11 +55,47 @@ PROMPTINGS: tuple[Prompting, ...] = ("raw", "chat")
 # emotion: the target's neutral-baseline vector (the paper's); random: a random unit
 # direction; opposite: the target's opposite-pair emotion's vector (the wrong-emotion
 # control); centred: the target's centred (emotion-specific) vector (the ablation).
-Direction = Literal["emotion", "random", "opposite", "centred"]
+# platform: the target's centred comprehension vector at the block the paper's public platform
+# steers from (harness.protocol.platform_block), read out on itself at that block;
+# platform_opposite: the opposite emotion's platform vector (its wrong-emotion control).
+Direction = Literal["emotion", "random", "opposite", "centred", "platform", "platform_opposite"]
 Length = Literal["short", "long"]
 # Vectors for steering come from comprehension extraction: it applies to base and instruct
 # models alike, so every model is steered with the same kind of vector.
 STEER_METHOD: Method = "comprehension"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Which strengths each steering direction runs at on every scenario prompt, and how s_l is
+    measured (harness.runtime.steering, Scale). ``emotion`` includes strength 0, the unsteered text."""
+
+    name: str
+    strengths: dict[Direction, tuple[float, ...]]
+    scale: Scale
+
+    def params(self) -> dict[str, Any]:
+        return {"grid": self.name, "scale": self.scale, **{f"{d}_strengths": list(a) for d, a in self.strengths.items()}}
+
+
+_RCS = th.READABLE_CONTROL_STRENGTHS
+GRIDS: dict[str, Grid] = {
+    # The grid the reference was measured on: every control at the judged strength (and above).
+    "paper": Grid("paper", {"emotion": th.STRENGTHS, "random": th.RANDOM_STRENGTHS,
+                            "opposite": th.CONTROL_STRENGTHS, "centred": th.CENTRED_STRENGTHS}, "prefill"),
+    # Every control below collapse too, the platform's vectors beside, s_l as the paper's loop has it.
+    "readable": Grid("readable", {"emotion": (0.0, *th.LOG_SWEEP), "random": (*_RCS, 0.05, 0.12),
+                                  "opposite": _RCS, "centred": (*_RCS, 0.05), "platform": _RCS,
+                                  "platform_opposite": _RCS}, "running"),
+}
+
+
+def grid_for(profile: Profile) -> Grid:
+    try:
+        return GRIDS[profile.steer_grid]
+    except KeyError:
+        raise HarnessError(f"profile '{profile.name}': unknown steering grid '{profile.steer_grid}'; "
+                           f"use one of {', '.join(GRIDS)}") from None
 
 
 @dataclass(frozen=True)
@@ -79,6 +115,7 @@ class SteerRow:
     scores: dict[str, Any]  # classifier name -> {label: score}
     stats: dict[str, Any]  # TextStats fields
     readout_centred: float = math.nan  # the same re-read on the target's centred (emotion-specific) v_hat
+    readout_platform: float = math.nan  # the re-read at the platform block on the target's platform vector
     targets: dict[str, float] = field(default_factory=dict)  # classifier name -> target score
     rule: ScaleRule = "paper"  # which positions s_l averages (harness.runtime.steering)
     length: Length = "short"  # the scenario prompt, or its long version (long_prefix + prompt)
@@ -101,6 +138,12 @@ class SteeringRun:
     classifiers: tuple[str, ...] = ()  # every classifier that scored the texts, primary first
     diagnostics: dict[str, Any] = field(default_factory=dict)  # residual norms and scales (see _diagnostics)
     rule: ScaleRule = "paper"  # the scale rule of the main grid (C13 runs both)
+    grid: str = "paper"  # GRIDS key: which strengths each direction ran at
+    vectors: dict[str, str] = field(default_factory=dict)  # direction -> its baseline and block, in words
+
+    def strengths(self, direction: Direction = "emotion") -> list[float]:
+        """The strengths ``direction`` ran at in the main grid (short prompts, the main rule)."""
+        return sorted({r.strength for r in self.select(direction)})
 
     def select(self, direction: Direction = "emotion", strength: float | None = None,
                scenario: str | None = None, rule: ScaleRule | None = None, length: Length = "short"
@@ -163,6 +206,19 @@ def steering_vectors(handle: ModelHandle, stimuli: Stimuli, profile: Profile,
     return vectors_from_states(ex.data, stimuli.names, baseline)[at].float()
 
 
+def vector_names(handle: ModelHandle, grid: Grid) -> dict[str, str]:
+    """Each direction of the grid's vector, in words: its baseline and the block it comes from
+    (every vector is added after every block)."""
+    mid, plat = handle.middle_layer, platform_block(handle.n_layers)
+    words = {"emotion": f"target's neutral-baseline comprehension vector, block {mid}",
+             "random": f"random unit direction per prompt (seed {th.SEED})",
+             "opposite": f"opposite emotion's neutral-baseline comprehension vector, block {mid}",
+             "centred": f"target's centred comprehension vector, block {mid}",
+             "platform": f"target's centred comprehension vector, block {plat} (the paper platform's)",
+             "platform_opposite": f"opposite emotion's centred comprehension vector, block {plat}"}
+    return {d: words[d] for d in grid.strengths}
+
+
 def random_directions(n: int, d: int, seed: int = th.SEED) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     return torch.nn.functional.normalize(torch.randn(n, d, generator=g, dtype=torch.float64), dim=-1).float()
@@ -190,14 +246,11 @@ class Cell:
 
 
 def grid_cells(prompts: Sequence[tuple[Scenario, int, str]], prompting: Prompting,
-               rule: ScaleRule = "paper") -> list[Cell]:
+               rule: ScaleRule = "paper", grid: Grid = GRIDS["paper"]) -> list[Cell]:
     """Every (prompt, direction, strength, scale rule, length) the run generates; the main grid
     uses ``rule``, C13's cells both rules."""
     n = len(prompts)
-    cells = [Cell(k, "emotion", a, rule) for k in range(n) for a in th.STRENGTHS]
-    cells += [Cell(k, "random", a, rule) for k in range(n) for a in th.RANDOM_STRENGTHS]
-    cells += [Cell(k, "opposite", a, rule) for k in range(n) for a in th.CONTROL_STRENGTHS]
-    cells += [Cell(k, "centred", a, rule) for k in range(n) for a in th.CENTRED_STRENGTHS]
+    cells = [Cell(k, d, a, rule) for d, strengths in grid.strengths.items() for k in range(n) for a in strengths]
     if prompting == "raw":  # C13: both scale rules on short and long prompts (a subset of prompts)
         have = {(c.k, c.strength) for c in cells if c.direction == "emotion"}
         for k in scale_prompts(prompts):
@@ -217,10 +270,13 @@ def scale_prompts(prompts: Sequence[tuple[Scenario, int, str]]) -> list[int]:
 
 def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scenario], profile: Profile,
                  prompting: Prompting, classifier: Classifier | Sequence[Classifier], labels: LabelMap
-                 | Sequence[LabelMap], scorer: ModelHandle | None = None, scale: Scale = "prefill",
+                 | Sequence[LabelMap], scorer: ModelHandle | None = None, scale: Scale | None = None,
                  forms: PromptForms | None = None, rule: ScaleRule = "paper") -> SteeringRun:
-    """The steering grid of one model and prompting mode. ``classifier``/``labels``: one, or one
-    per classifier (primary first); ``scorer``: the perplexity scorer (None: the model itself)."""
+    """The steering grid of one model and prompting mode (the profile's grid). ``classifier``/``labels``:
+    one, or one per classifier (primary first); ``scorer``: the perplexity scorer (None: the model
+    itself); ``scale``: the grid's own unless given."""
+    grid = grid_for(profile)
+    scale = scale or grid.scale
     reason = supports_prompting(handle, prompting)
     if reason:
         raise HarnessError(reason)
@@ -231,9 +287,7 @@ def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scen
     if len(maps) != len(clfs):
         raise HarnessError(f"run_steering: {len(clfs)} classifiers but {len(maps)} label maps; give one map each")
     scorer = scorer or handle
-    params = {"strengths": th.STRENGTHS, "random_strengths": th.RANDOM_STRENGTHS,
-              "control_strengths": th.CONTROL_STRENGTHS, "centred_strengths": th.CENTRED_STRENGTHS,
-              "scale_strengths": th.SCALE_STRENGTHS, "scale_prompts_per_scenario": th.SCALE_PROMPTS_PER_SCENARIO,
+    params = {**grid.params(), "scale_strengths": th.SCALE_STRENGTHS, "scale_prompts_per_scenario": th.SCALE_PROMPTS_PER_SCENARIO,
               "seed": th.SEED, "max_new_tokens": profile.steer_max_new_tokens, "scale": scale,
               "method": STEER_METHOD, "prompting": prompting, "forms": asdict(forms), "rule": rule}
     key = entry_key(kind="steering", model=handle.fingerprint, stimuli=stimuli.content_hash(),
@@ -246,7 +300,8 @@ def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scen
     meta = dict(model=handle.key, prompting=prompting, method=STEER_METHOD, scale=scale,
                 classifier=f"{clfs[0].name} {clfs[0].version}", scorer=scorer_name,
                 max_new_tokens=profile.steer_max_new_tokens, layer=handle.middle_layer, params=params,
-                classifiers=tuple(c.name for c in clfs), rule=rule)
+                classifiers=tuple(c.name for c in clfs), rule=rule, grid=grid.name,
+                vectors=vector_names(handle, grid))
     hit = load_entry("steering", key)
     if hit is not None:
         # Text statistics are a pure function of the text: recomputed, so changing them
@@ -255,7 +310,7 @@ def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scen
         diagnostics = hit[1]["diagnostics"]
     else:
         rows, diagnostics = _compute(handle, stimuli, scenarios, profile, prompting, clfs, maps, scorer, scale, forms,
-                                     rule)
+                                     rule, grid)
         save_entry("steering", key, {"strengths": torch.tensor([r.strength for r in rows])},
                    {"rows": [asdict(r) for r in rows], "diagnostics": diagnostics, **meta})
     if scorer is not handle:  # scored apart (harness.experiments.scoring), cached by scorer and texts
@@ -280,13 +335,13 @@ def _scored(handle: ModelHandle, scorer: ModelHandle, rows: Sequence[SteerRow], 
 
 def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, ...], profile: Profile,
              prompting: Prompting, classifiers: list[Classifier], maps: list[LabelMap], scorer: ModelHandle,
-             scale: Scale, forms: PromptForms, rule: ScaleRule) -> tuple[list[SteerRow], dict[str, Any]]:
+             scale: Scale, forms: PromptForms, rule: ScaleRule, grid: Grid) -> tuple[list[SteerRow], dict[str, Any]]:
     vectors = steering_vectors(handle, stimuli, profile)
     centred = steering_vectors(handle, stimuli, profile, baseline="centred")
     names = list(stimuli.names)
     prompts = [(s, i, p) for s in scenarios for i, p in enumerate(s.prompts)]
     rand = random_directions(len(prompts), handle.d_model)
-    cells = grid_cells(prompts, prompting, rule)
+    cells = grid_cells(prompts, prompting, rule, grid)
     texts = {(k, length): prompt_text(forms, p, prompting, length) for k, (_, _, p) in enumerate(prompts)
              for length in ("short", "long")}
     ids = {key: prompt_ids(handle, t, prompting) for key, t in texts.items()}
@@ -294,11 +349,20 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
     target_c = torch.stack([centred[names.index(s.target)] for s, _, _ in prompts])
     opposite = torch.stack([vectors[names.index(opposite_emotion(stimuli, vectors, s.target))] for s, _, _ in prompts])
     pick = {"emotion": target, "random": rand, "opposite": opposite, "centred": target_c}
+    read_vectors, read_blocks = [target, target_c], [handle.middle_layer, handle.middle_layer]
+    if any(d.startswith("platform") for d in grid.strengths):
+        block = platform_block(handle.n_layers)
+        plat = steering_vectors(handle, stimuli, profile, baseline="centred", block=block)
+        pick["platform"] = torch.stack([plat[names.index(s.target)] for s, _, _ in prompts])
+        pick["platform_opposite"] = torch.stack([plat[names.index(opposite_emotion(stimuli, plat, s.target))]
+                                                 for s, _, _ in prompts])
+        read_vectors.append(pick["platform"])
+        read_blocks.append(block)
     cell_ids = [ids[(c.k, c.length)] for c in cells]
     cell_dirs = torch.stack([pick[c.direction][c.k] for c in cells])
     cell_alpha = [prompts[c.k][0].sign * c.strength for c in cells]
     cell_rule = [c.rule for c in cells]
-    reads_on = torch.stack([torch.stack([target[c.k], target_c[c.k]]) for c in cells])  # [n, 2, d]
+    reads_on = torch.stack([torch.stack([v[c.k] for v in read_vectors]) for c in cells])  # [n, k, d]
 
     step = f"steering {prompting}:"
     with progress.phase(handle.key, f"{step} generate ({profile.steer_max_new_tokens} new tokens)"):
@@ -307,7 +371,7 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
     with progress.phase(handle.key, f"{step} re-read the readout"):
         # With an external scorer the steered model's own perplexity is never used: read the
         # middle block and stop.
-        reads = reread(handle, cell_ids, [g.new_ids for g in gens], reads_on, handle.middle_layer,
+        reads = reread(handle, cell_ids, [g.new_ids for g in gens], reads_on, read_blocks,
                        batch_size=profile.batch_size, score=scorer is handle)
     # An external scorer's perplexity is filled in by run_steering (_scored), cached apart.
     ppl = [r.perplexity for r in reads] if scorer is handle else [math.nan] * len(reads)
@@ -333,6 +397,7 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
             activation=activation[n], target=targets[classifiers[0].name],
             scores={clf.name: scored[j][n] for j, clf in enumerate(classifiers)}, stats=asdict(stats[n]),
             readout_centred=reads[n].projections[1], targets=targets, rule=c.rule, length=c.length,
+            readout_platform=reads[n].projections[2] if len(read_blocks) > 2 else math.nan,
             tokens=list(g.new_ids)))
     with progress.phase(handle.key, f"{step} scale diagnostics"):
         return rows, _diagnostics(handle, prompts, ids, profile)

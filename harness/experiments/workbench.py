@@ -232,4 +232,5 @@ class ModelEvidence:
         """What every steering number carries: the run's prompting, vectors, scorer and settings."""
         return {**self.context(run.prompting), "vector_method": run.method, "layer": run.layer,
                 "classifier": run.classifier, "scorer": run.scorer, "scale": run.scale, "scale_rule": run.rule,
+                "grid": run.grid, "vector": run.vectors.get("emotion", "emotion"),
                 "max_new_tokens": run.max_new_tokens, "scenarios": scenarios_hash(self.bench.scenarios)[:12]}

@@ -3,7 +3,7 @@ before healthy text breaks (docs/protocol.md, Readable range)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from tabulate import tabulate
@@ -27,9 +27,12 @@ def sweep_counts(excerpts: list[dict[str, Any]]) -> Counts:
     out: Counts = {}
     for group, items in sorted(groups.items()):
         healthy = {(e["scenario"], e["prompt_index"]) for e in items if e["strength"] == 0 and e["degenerate"] is None}
+        # The sweep is the strengths every prompt ran at (C13 adds a few on a subset of prompts).
+        per = Counter(e["strength"] for e in items)
+        sweep = {a for a, k in per.items() if a > 0 and k == per[0.0]}
         counts: dict[float, list[int]] = {}
         for e in items:
-            if e["strength"] in th.STRENGTHS and e["strength"] > 0 and (e["scenario"], e["prompt_index"]) in healthy:
+            if e["strength"] in sweep and (e["scenario"], e["prompt_index"]) in healthy:
                 c = counts.setdefault(e["strength"], [0, 0])
                 c[0] += e["degenerate"] is None
                 c[1] += 1
@@ -52,20 +55,28 @@ def describe(smallest: float | None, top: float | None) -> str:
 def readable_rows(excerpts: list[dict[str, Any]]) -> list[list[str]]:
     """One row per model and prompting mode: per sweep strength, healthy steered texts of the
     prompts whose unsteered text is healthy, and the range's top."""
+    found = sweep_counts(excerpts)
+    columns = sweep_columns(found)
     rows = []
-    for (model, prompting), (healthy, counts) in sweep_counts(excerpts).items():
+    for (model, prompting), (healthy, counts) in found.items():
         rows.append([model, prompting, healthy,
-                     *(f"{counts[s][0]}/{counts[s][1]}" if s in counts else "-" for s in th.STRENGTHS[1:]),
+                     *(f"{counts[s][0]}/{counts[s][1]}" if s in counts else "-" for s in columns),
                      describe(*span(counts))])
     return rows
+
+
+def sweep_columns(found: Counts) -> list[float]:
+    """Every strength any model's sweep ran at, in order."""
+    return sorted({a for _, counts in found.values() for a in counts})
 
 
 def readable_table(excerpts: list[dict[str, Any]]) -> list[str]:
     rows = readable_rows(excerpts)
     if not rows:
         return []
+    columns = sweep_columns(sweep_counts(excerpts))
     return [tabulate(rows, headers=["model", "prompting", "healthy unsteered",
-                                    *(f"{s:g}" for s in th.STRENGTHS[1:]), "readable range"], tablefmt="github"),
+                                    *(f"{s:g}" for s in columns), "readable range"], tablefmt="github"),
             "",
             f"_Healthy steered texts (emotion vector, short prompts, the paper's scale rule) of the prompts whose "
             f"unsteered text is healthy, per strength. Readable range: from the smallest strength up to the largest "

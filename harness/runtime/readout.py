@@ -40,11 +40,12 @@ class Reread:
 
 @torch.no_grad()
 def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations: Sequence[Sequence[int]],
-           directions: torch.Tensor | None = None, layer: int | None = None,
+           directions: torch.Tensor | None = None, layer: int | Sequence[int] | None = None,
            batch_size: int = 8, score: bool = True) -> list[Reread]:
     """Score each continuation given its prompt (no hooks but the read-out). ``directions`` is
-    ``[d]``, ``[n, d]`` or ``[n, k, d]`` (k read-outs per row, in ``projections``).
-    ``score=False`` reads the projections only: the pass stops after block ``layer`` (no
+    ``[d]``, ``[n, d]`` or ``[n, k, d]`` (k read-outs per row, in ``projections``); ``layer`` is
+    the block read (default: the middle one), or with ``[n, k, d]`` one block per read-out.
+    ``score=False`` reads the projections only: the pass stops after the last block read (no
     perplexity; nll is nan), the same states for a fraction of the compute."""
     if len(prompts) != len(continuations):
         raise HarnessError(f"reread(): {len(prompts)} prompts but {len(continuations)} continuations")
@@ -53,10 +54,20 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
         raise HarnessError("reread(): a prompt is empty")
     if not score and directions is None:
         raise HarnessError("reread(): score=False needs directions to read")
-    layer = handle.middle_layer if layer is None else layer
     dirs = None
     if directions is not None:
         dirs = directions.reshape(1, -1).expand(n, -1) if directions.dim() == 1 else directions
+    k_reads = dirs.shape[1] if dirs is not None and dirs.dim() == 3 else 1
+    if layer is None or isinstance(layer, int):
+        per_read = [handle.middle_layer if layer is None else layer] * k_reads
+    else:
+        per_read = list(layer)
+        if dirs is None or dirs.dim() != 3 or len(per_read) != k_reads:
+            raise HarnessError(f"reread(): {len(per_read)} blocks given; give one per read-out direction "
+                               f"([n, k, d] directions, k = {k_reads})")
+    if any(not 0 <= b < handle.n_layers for b in per_read):
+        raise HarnessError(f"reread(): block out of range for {handle.key} ({handle.n_layers} blocks): {per_read}")
+    blocks = sorted(set(per_read))
     # One sequence per pair, so batches go longest-first by prompt + continuation length.
     seqs = [list(p) + list(c) for p, c in zip(prompts, continuations, strict=True)]
 
@@ -68,24 +79,26 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
             fit = max(1, LOGITS_BUDGET_BYTES // (keep * vocab * 4))
             if len(batch.rows) > fit:
                 return [r for part in batch.split(fit) for r in run(part)]
-        got: dict[str, torch.Tensor] = {}
+        got: dict[int, torch.Tensor] = {}
 
-        def read(hidden: torch.Tensor) -> None:
-            got["h"] = hidden.float()
-            if not score:
-                raise StopForward
+        def reader(block: int):
+            def read(hidden: torch.Tensor) -> None:
+                got[block] = hidden.float()
+                if not score and block == blocks[-1]:
+                    raise StopForward
+            return read
 
+        hooks = {b: reader(b) for b in blocks} if dirs is not None else {}
         width = batch.width
         if score:
             # Only the positions that predict continuation tokens need logits (the output
             # matrix and softmax over the vocabulary are a large share of a small model).
             keep = min(width, max(len(continuations[i]) for i in batch.rows) + 1)
-            logits = batch.forward(handle, {layer: read} if dirs is not None else {}, head=True,
-                                   logits_to_keep=keep).logits
+            logits = batch.forward(handle, hooks, head=True, logits_to_keep=keep).logits
             off = width - keep  # column of logits[:, 0]
         else:
             with contextlib.suppress(StopForward):
-                batch.forward(handle, {layer: read})
+                batch.forward(handle, hooks)
         out = []
         for j, i in enumerate(batch.rows):
             m = len(continuations[i])
@@ -101,10 +114,18 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
                 nll = -logp.gather(-1, target[:, None]).sum().item()
             proj, projs = math.nan, ()
             if dirs is not None:
-                v = dirs[i].to(got["h"].device, torch.float32)
-                read = (got["h"][j, first:] @ (v.mT if v.dim() == 2 else v)).mean(0)
-                projs = tuple(read.tolist()) if v.dim() == 2 else ()
-                proj = projs[0] if projs else read.item()
+                h0 = got[per_read[0]]
+                v = dirs[i].to(h0.device, torch.float32)
+                if v.dim() == 2:  # one matmul per block read
+                    vals = [math.nan] * len(per_read)
+                    for b in blocks:
+                        qs = [q for q, at in enumerate(per_read) if at == b]
+                        for q, x in zip(qs, (got[b][j, first:] @ v[qs].mT).mean(0).tolist(), strict=True):
+                            vals[q] = x
+                    projs = tuple(vals)
+                    proj = projs[0]
+                else:
+                    proj = float((h0[j, first:] @ v).mean())
             out.append(Reread(proj, nll, m, projs))
         return out
 

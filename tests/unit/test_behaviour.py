@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import cache
+from dataclasses import replace
 
 import pytest
 import torch
 from scipy import stats as sps
-from steering_support import TINY_PROFILE, LengthClassifier, expected_rows
+from steering_support import (
+    LOOP,
+    PLAIN,
+    TINY_PROFILE,
+    At,
+    Fn,
+    LengthClassifier,
+    expected_rows,
+    grid,
+    make_run,
+    only,
+    recognition,
+    rising,
+    towards,
+)
 
 from harness import thresholds as th
 from harness.claims.c05_steering_moves_target import moves_check
@@ -25,12 +37,10 @@ from harness.claims.c13_scale_and_prompt_length import scale_and_length
 from harness.claims.text_health import median_ppl, newly_degenerate
 from harness.errors import HarnessError
 from harness.experiments.script_control import ScriptControl
-from harness.experiments.steering_grid import SteeringRun, SteerRow, grid_cells, run_steering
-from harness.metrics.recognition import Recognition
-from harness.metrics.textstats import text_stats
+from harness.experiments.steering_grid import run_steering
 from harness.runtime.readout import reread
 from harness.stimuli.loading import load_stimuli
-from harness.stimuli.scenarios import Scenario, load_scenarios
+from harness.stimuli.scenarios import load_scenarios
 from harness.testing import random_prompts, tiny_handle
 
 
@@ -71,6 +81,23 @@ def test_reread_with_several_directions_per_row_equals_one_call_per_direction():
     assert len(empty.projections) == 2 and all(math.isnan(p) for p in empty.projections)
 
 
+@pytest.mark.parametrize("score", [True, False])
+def test_reread_reads_each_direction_at_its_own_block(score):
+    h = tiny_handle("qwen2")
+    prompts, conts = random_prompts(4, seed=5), random_prompts(4, seed=6)
+    dirs = torch.nn.functional.normalize(torch.randn(4, 3, h.d_model, generator=torch.Generator().manual_seed(2)),
+                                         dim=-1)
+    mixed = reread(h, prompts, conts, dirs, layer=[1, 1, 0], batch_size=4, score=score)
+    at = {b: reread(h, prompts, conts, dirs, layer=b, batch_size=4, score=score) for b in (0, 1)}
+    for i, m in enumerate(mixed):
+        want = (at[1][i].projections[0], at[1][i].projections[1], at[0][i].projections[2])
+        assert m.projections == pytest.approx(want, rel=1e-5, abs=1e-6)
+    with pytest.raises(HarnessError, match="one per read-out direction"):
+        reread(h, prompts, conts, dirs, layer=[1, 0])
+    with pytest.raises(HarnessError, match="out of range"):
+        reread(h, prompts, conts, dirs, layer=[1, 1, 9])
+
+
 @pytest.mark.parametrize("family", ["llama", "gemma3_text"])
 def test_reading_without_scoring_stops_at_the_block_and_gives_the_same_projections(family):
     h = tiny_handle(family)
@@ -95,93 +122,6 @@ def test_chat_prompts_need_a_chat_template():
 
 
 # ---- claim logic on constructed runs ----
-
-PLAIN = "plain words of a normal kind"
-LOOP = "calm calm calm calm calm calm calm calm"
-
-
-def scenarios(n: int = 2) -> tuple[Scenario, ...]:
-    return (Scenario("up", "Up", "happy", 1, tuple(f"u{i}" for i in range(n))),
-            Scenario("away", "Away", "calm", -1, tuple(f"w{i}" for i in range(n))))
-
-
-@dataclass(frozen=True)
-class At:
-    """One cell of a constructed run, as the grid's functions see it."""
-
-    scenario: str
-    sign: int
-    i: int  # prompt index
-    direction: str
-    a: float  # strength
-    rule: str = "paper"
-    length: str = "short"
-
-
-@cache
-def _stats(text: str, tokens: tuple[int, ...]) -> dict:
-    return text_stats(text, list(tokens)).__dict__
-
-
-def row(scenario, i, strength, target, readout=0.0, text=PLAIN, direction="emotion", ppl=10.0, activation=0.0,
-        rule="paper", length="short", tokens=(), sign=None):
-    sign = sign if sign is not None else (1 if scenario == "up" else -1)
-    stats = dict(_stats(text, tuple(tokens)))
-    target = math.nan if stats["blank"] else target  # as run_steering: a text without words has no score
-    return SteerRow(scenario=scenario, prompt_index=i, direction=direction, strength=strength, sign=sign,
-                    text=text, n_new=5, stopped=False, readout=readout, perplexity=ppl, activation=activation,
-                    target=target, scores={}, stats=stats, readout_centred=readout, targets={"fake": target},
-                    rule=rule, length=length, tokens=list(tokens))
-
-
-def make_run(rows, scen=None, prompting="raw") -> SteeringRun:
-    return SteeringRun(model="m", prompting=prompting, method="comprehension", scale="prefill", classifier="fake 1",
-                       scorer="m", max_new_tokens=5, layer=1, scenarios=scen or scenarios(), rows=tuple(rows),
-                       classifiers=("fake",))
-
-
-Fn = Callable[[At], object]
-
-
-def grid(target: Fn = lambda c: 0.5, readout: Fn = lambda c: 0.0, text: Fn = lambda c: PLAIN,
-         ppl: Fn = lambda c: 10.0, tokens: Fn = lambda c: (), n: int = 2, scale: bool = False) -> SteeringRun:
-    """A constructed run with every cell run_steering generates (grid_cells): the emotion vector at
-    th.STRENGTHS, the random direction, the opposite emotion and the centred vector at theirs, and
-    with ``scale`` C13's scale-rule x prompt-length cells. ``n`` prompts per scenario; each function
-    maps a cell to the row's value."""
-    scen = scenarios(n)
-    prompts = [(s, i, p) for s in scen for i, p in enumerate(s.prompts)]
-    prompting = "raw" if scale else "chat"  # C13's cells are raw-only
-    rows = []
-    for c in grid_cells(prompts, prompting):
-        s, i, _ = prompts[c.k]
-        at = At(s.id, s.sign, i, c.direction, c.strength, c.rule, c.length)
-        rows.append(row(s.id, i, c.strength, target(at), readout(at), text(at), c.direction, ppl(at),
-                        rule=c.rule, length=c.length, tokens=tokens(at), sign=s.sign))
-    return make_run(rows, scen, prompting)
-
-
-def only(direction: str | tuple[str, ...], f: Fn, rest: object = 0.0) -> Fn:
-    """``f`` on the rows steered by ``direction`` (one or several), ``rest`` on the others."""
-    ds = (direction,) if isinstance(direction, str) else direction
-    return lambda c: f(c) if c.direction in ds else rest
-
-
-def towards(c: At) -> float:
-    """Moves the scenario's way with strength (0 unsteered)."""
-    return c.sign * c.a
-
-
-def rising(c: At) -> float:
-    return 0.5 + c.sign * c.a
-
-
-def recognition(**recognised: bool) -> dict[str, Recognition]:
-    return {e: Recognition(e, ("joy",), 10, 0.6 if ok else 0.1, 1 / 6, 0.8 if ok else 0.45,
-                           (0.7, 0.9) if ok else (0.3, 0.6), 0.001 if ok else 0.7, ok,
-                           "AUC 0.80 [0.70, 0.90], p 0.001" if ok else "AUC 0.45 [0.30, 0.60], p 0.7")
-            for e, ok in recognised.items()}
-
 
 def test_the_constructed_grid_has_run_steerings_cells():
     assert len(grid().rows) == expected_rows([2, 2], "chat")

@@ -9,7 +9,7 @@ import pytest
 
 from harness import thresholds as th
 from harness.claims.text_health import readable_range
-from harness.report.readable import readable_rows
+from harness.report.readable import readable_rows, sweep_columns, sweep_counts
 
 
 @pytest.mark.parametrize("shares, top", [
@@ -33,14 +33,15 @@ def test_readable_rows_count_only_prompts_healthy_unsteered_and_the_emotion_swee
         *(_excerpt(i, 0.0, None) for i in range(4)), _excerpt(4, 0.0, "loop"),  # prompt 4: unhealthy unsteered
         *(_excerpt(i, 0.005, None) for i in range(5)),
         *(_excerpt(i, 0.01, None if i < 3 else "blank") for i in range(5)),  # 3/4 < 0.8
-        *(_excerpt(i, 0.02, None) for i in range(4)),
-        _excerpt(0, 0.3, None),  # C13's strengths are not the sweep
+        *(_excerpt(i, 0.02, None) for i in range(5)),
+        _excerpt(0, 0.3, None),  # C13's strengths (a subset of the prompts) are not the sweep
         *(_excerpt(i, 0.01, "loop", direction="random") for i in range(4)),  # controls are not counted
         *(_excerpt(i, 0.01, "loop", rule="sink-robust") for i in range(4)),
     ]
     (row,) = readable_rows(excerpts)
     assert row[:3] == ["m", "raw", 4]
-    by_strength = dict(zip(th.STRENGTHS[1:], row[3:-1], strict=True))
+    assert sweep_columns(sweep_counts(excerpts)) == [0.005, 0.01, 0.02]
+    by_strength = dict(zip([0.005, 0.01, 0.02], row[3:-1], strict=True))
     assert by_strength[0.005] == "4/4" and by_strength[0.01] == "3/4" and by_strength[0.02] == "4/4"
     assert row[-1] == "up to 0.005"
     (broken,) = readable_rows([_excerpt(0, 0.0, None), _excerpt(0, 0.005, "loop")])

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from harness.errors import HarnessError
-from harness.experiments.steering_grid import grid_cells
+from harness.experiments.steering_grid import grid_cells, grid_for
 from harness.metrics.classifier import NadeClassifier, load_classifier, target_score
+from harness.protocol import get_profile
 from harness.stimuli.loading import EMOTION_ORDER, load_stimuli, stimuli_dir
 from harness.stimuli.scenarios import MIN_PROMPTS, label_map, load_scenarios
 
@@ -32,12 +33,13 @@ def test_each_profile_steers_its_scenarios_and_prompts():
         assert long.prompts[: len(short.prompts)] == short.prompts
 
 
-@pytest.mark.parametrize("profile, chat, raw", [("paper", 280, 490), ("full", 1176, 1470)])
+@pytest.mark.parametrize("profile, chat, raw", [("paper", 280, 490), ("full", 3360, 3654)])
 def test_each_profiles_grid_has_the_documented_size(profile, chat, raw):
     """docs/protocol.md (Profiles, Grid) states these sizes and the budget they cost."""
     sc = load_scenarios(profile=profile)
     prompts = [(s, i, p) for s in sc for i, p in enumerate(s.prompts)]
-    assert (len(grid_cells(prompts, "chat")), len(grid_cells(prompts, "raw"))) == (chat, raw)
+    grid = grid_for(get_profile(profile))
+    assert (len(grid_cells(prompts, "chat", grid=grid)), len(grid_cells(prompts, "raw", grid=grid))) == (chat, raw)
 
 
 def test_the_harness_scenarios_targets_have_labels_in_the_primary_classifiers_map():

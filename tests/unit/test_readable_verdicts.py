@@ -1,0 +1,117 @@
+"""The readable grid and the verdicts read inside a model's readable range (C5-C7 at the readable
+strength, against controls at the same strength; the platform's vectors beside)."""
+
+from __future__ import annotations
+
+import pytest
+from steering_support import LOOP, PLAIN, At, grid, only, recognition, rising, towards
+
+from harness import thresholds as th
+from harness.claims.c05_steering_moves_target import moves_check
+from harness.claims.c06_classifier_flips import classifier_flips
+from harness.claims.c07_dose_response import readable_dose
+from harness.claims.readable_strength import at_readable, has_readable_grid, readable_strength
+from harness.experiments.steering_grid import GRIDS, grid_cells, grid_for
+from harness.protocol import get_profile
+
+READABLE = GRIDS["readable"]
+
+
+def broken_from(a: float):
+    """Every steered text from strength ``a`` up loops; below it every text is plain."""
+    return lambda c: LOOP if c.a >= a - 1e-12 else PLAIN
+
+
+def test_profiles_name_their_grid_and_the_full_grid_runs_every_control_below_collapse():
+    assert grid_for(get_profile("paper")) is GRIDS["paper"] and GRIDS["paper"].scale == "prefill"
+    assert grid_for(get_profile("full")) is READABLE and READABLE.scale == "running"
+    prompts = [(None, 0, "p"), (None, 1, "q")]
+    cells = grid_cells(prompts, "chat", grid=READABLE)
+    have = {(c.direction, c.strength) for c in cells}
+    for d in ("random", "opposite", "centred", "platform", "platform_opposite"):
+        assert {a for dd, a in have if dd == d} >= set(th.READABLE_CONTROL_STRENGTHS), d
+    assert {a for d, a in have if d == "emotion"} == {0.0, *th.LOG_SWEEP}
+    # Every cell of the paper grid is a cell of the readable grid: the paper-strength rows read the same cells.
+    paper = {(c.k, c.direction, c.strength) for c in grid_cells(prompts, "chat")}
+    assert paper <= {(c.k, c.direction, c.strength) for c in cells}
+    assert min(th.READABLE_CONTROL_STRENGTHS) == min(th.LOG_SWEEP) == 0.001
+
+
+@pytest.mark.parametrize("breaks, top, judged", [(0.005, 0.003, 0.002), (0.02, 0.01, 0.01), (0.0075, 0.005, 0.005),
+                                                 (0.001, None, None)])
+def test_the_readable_strength_is_the_largest_control_strength_inside_the_range(breaks, top, judged):
+    run = grid(text=lambda c: broken_from(breaks)(c) if c.a > 0 else PLAIN, n=3, steer_grid=READABLE)
+    r = readable_strength(run, ("random", "emotion", "opposite"))
+    assert (r.top, r.strength) == (top, judged)
+    assert r.shares[0.001] == (0.0 if breaks == 0.001 else 1.0)
+
+
+def test_the_paper_grid_has_no_readable_rows():
+    assert not has_readable_grid(grid()) and has_readable_grid(grid(steer_grid=READABLE))
+
+
+def test_c5_at_the_readable_strength_beats_controls_at_that_strength_and_can_fail_both_ways():
+    text = broken_from(0.02)  # readable up to 0.01
+    ok = grid(readout=only("emotion", towards), text=text, n=6, steer_grid=READABLE)
+    check, ctx = at_readable(ok, ("random", "emotion", "opposite"), lambda a: moves_check(ok, a))
+    assert check.verdict == "holds" and check.details.strength == 0.01 and ctx["readable_strength"] == 0.01
+    assert [c["n"] for c in check.details.paired_controls] == [12, 12]
+    assert "readable range up to 0.01" in check.reason
+    # Any direction moving the readout the same way there: the control passes the same test.
+    same = grid(readout=towards, text=text, n=6, steer_grid=READABLE)
+    check, _ = at_readable(same, ("random", "emotion", "opposite"), lambda a: moves_check(same, a))
+    assert check.verdict == "uninformative"
+    # Moving the other way: ruled out at the readable strength (the test reaches "does not hold").
+    wrong = grid(readout=only("emotion", lambda c: -towards(c)), text=text, n=6, steer_grid=READABLE)
+    check, _ = at_readable(wrong, ("random", "emotion", "opposite"), lambda a: moves_check(wrong, a))
+    assert check.verdict == "does not hold"
+
+
+def test_without_a_readable_strength_the_row_is_inconclusive_whatever_it_reads():
+    run = grid(readout=only("emotion", towards), text=lambda c: LOOP if c.a > 0 else PLAIN, n=6,
+               steer_grid=READABLE)
+    check, ctx = at_readable(run, ("random", "emotion", "opposite"), lambda a: moves_check(run, a))
+    assert check.verdict == "inconclusive" and ctx["readable_strength"] is None
+    assert check.reason.startswith("no readable strength")
+
+
+def test_platform_rows_read_their_own_readout_and_their_own_opposite():
+    moved = grid(readout_platform=only("platform", towards), n=6, steer_grid=READABLE)
+    check = moves_check(moved, th.SCENARIO_STRENGTH, "platform")
+    assert check.verdict == "holds"
+    assert [c["name"] for c in check.details.paired_controls] == ["random direction", "opposite emotion"]
+    # The middle-block readout moving says nothing about the platform row.
+    middle = grid(readout=only("platform", towards), n=6, steer_grid=READABLE)
+    assert moves_check(middle, th.SCENARIO_STRENGTH, "platform").verdict == "does not hold"
+    # Its opposite-emotion control is the opposite emotion's platform vector.
+    opposite = grid(readout_platform=only(("platform", "platform_opposite"), towards), n=6, steer_grid=READABLE)
+    assert moves_check(opposite, th.SCENARIO_STRENGTH, "platform").verdict == "uninformative"
+
+
+def test_c6_at_the_readable_strength_against_the_random_direction_there():
+    recog = recognition(happy=True, calm=True)
+    run = grid(target=only("emotion", rising, 0.5), text=broken_from(0.02), n=8, steer_grid=READABLE)
+    check, _ = at_readable(run, ("random", "emotion"), lambda a: classifier_flips(run, recog, a))
+    assert check.details.strength == 0.01 and (check.details.flips, check.details.n) == (16, 16)
+    assert check.verdict == "holds"  # 16/16: interval 0.79-1, consistent with the paper's 92%
+    same = grid(target=rising, text=broken_from(0.02), n=8, steer_grid=READABLE)
+    check, _ = at_readable(same, ("random", "emotion"), lambda a: classifier_flips(same, recog, a))
+    assert check.verdict == "uninformative" and check.details.random_flips == 16
+
+
+def test_c7_inside_the_readable_range_needs_three_strengths():
+    recog = recognition(happy=True, calm=True)
+
+    def target(c: At) -> float:
+        return rising(c) if c.direction == "emotion" else 0.5
+
+    wide = grid(target=target, text=broken_from(0.02), n=6, steer_grid=READABLE)  # 0.001-0.01: six strengths
+    check, ctx = readable_dose(wide, recog, "fake", "emotion")
+    assert check.verdict == "holds" and check.details.judged == [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01]
+    assert check.details.control_strengths == [0.001, 0.002, 0.005, 0.01] and ctx["readable_range_top"] == 0.01
+    narrow = grid(target=target, text=broken_from(0.003), n=6, steer_grid=READABLE)  # 0.001-0.002: two
+    check, _ = readable_dose(narrow, recog, "fake", "emotion")
+    assert check.verdict == "inconclusive" and "fewer than 3 strengths" in check.reason
+    flat = grid(target=lambda c: 0.5 - c.sign * c.a if c.direction == "emotion" else 0.5, text=broken_from(0.02),
+                n=6, steer_grid=READABLE)
+    assert readable_dose(flat, recog, "fake", "emotion")[0].verdict == "does not hold"
