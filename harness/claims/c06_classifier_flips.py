@@ -309,7 +309,7 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         m = parse_details(ModelFlipsDetails, r.details)
         direction = m.direction if m else "emotion"
         excluded = ", ".join(r.details.get("excluded") or {}) or "—"
-        rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}",
+        rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}" + (" (readable strength)" if r.metric.endswith(READABLE_LABEL) else ""),
                      f"{d.collapsed}/{d.n_readable}" if d.n_readable else "—", f"{d.flips}/{d.n}",
                      fmt_ci(r.value, r.details.get("interval"), 2), f"{d.random_flips}/{d.random_n}",
                      fmt(d.mcnemar.get("p"), 2), excluded, r.verdict])

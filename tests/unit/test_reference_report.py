@@ -1,6 +1,8 @@
-"""The committed reference report obeys the verdict rule in both directions: every "does not
+"""The committed reference reports obey the verdict rule in both directions: every "does not
 hold" names a statistic whose interval lies outside the claim's region, and every "holds" names
-a control that fails the same test (checked from results.json alone, as a reader could)."""
+a control that fails the same test (checked from results.json alone, as a reader could).
+``reports/reference`` is the paper profile; ``reports/reference-full``, where present, the full
+profile (the readable grid), one model at a time."""
 
 from __future__ import annotations
 
@@ -11,12 +13,16 @@ import pytest
 
 from harness.claims.ruling import excludes
 
-RESULTS = Path(__file__).resolve().parents[2] / "reports" / "reference" / "results.json"
-RECORDS = json.loads(RESULTS.read_text())["records"]
+REPORTS = Path(__file__).resolve().parents[2] / "reports"
+RESULTS = REPORTS / "reference" / "results.json"
+FULL = REPORTS / "reference-full" / "results.json"
+RUNS = [f for f in (RESULTS, FULL) if f.exists()]
+BY_RUN = {f: json.loads(f.read_text()) for f in RUNS}
+RECORDS = [r for f in RUNS for r in BY_RUN[f]["records"]]
 
 
 def _id(r: dict) -> str:
-    return f"{r['claim']}|{r['model']}|{r['details'].get('method')}|{r['metric']}"
+    return f"{r['details'].get('profile')}|{r['claim']}|{r['model']}|{r['details'].get('method')}|{r['metric']}"
 
 
 @pytest.mark.parametrize("rec", [r for r in RECORDS if r["verdict"] == "does not hold"], ids=_id)
@@ -55,20 +61,42 @@ def test_no_steering_record_counts_a_collapsed_text_as_not_moved():
             assert d["n_readable"] == 0, f"{_id(r)}: collapsed texts make it inconclusive, not inapplicable"
 
 
-def test_the_reference_was_steered_on_its_profiles_scenarios():
+@pytest.mark.parametrize("results", RUNS, ids=lambda f: f.parent.name)
+def test_the_reference_was_steered_on_its_profiles_scenarios(results):
     """Adding prompts or scenarios to the file leaves the reference's profile steering what it steered."""
     from harness.stimuli.scenarios import load_scenarios, scenarios_hash
 
-    profile = json.loads(RESULTS.read_text())["run"]["profile"]
-    recorded = {r["details"]["scenarios"] for r in RECORDS if "scenarios" in r["details"]}
+    profile = BY_RUN[results]["run"]["profile"]
+    recorded = {r["details"]["scenarios"] for r in BY_RUN[results]["records"] if "scenarios" in r["details"]}
     assert recorded == {scenarios_hash(load_scenarios(profile=profile))[:12]}
 
 
-def test_the_reference_summary_shows_each_models_readable_range():
+@pytest.mark.parametrize("results", RUNS, ids=lambda f: f.parent.name)
+def test_the_reference_summary_shows_each_models_readable_range(results):
     from harness.report.readable import READABLE_TITLE
 
-    summary = (RESULTS.parent / "summary.md").read_text()
+    summary = (results.parent / "summary.md").read_text()
     assert f"### {READABLE_TITLE}" in summary
-    models = {r["model"] for r in RECORDS if r["claim"] == "C5" and r["verdict"] != "not applicable"}
+    models = {r["model"] for r in BY_RUN[results]["records"] if r["claim"] == "C5" and r["verdict"] != "not applicable"}
     section = summary.split(f"### {READABLE_TITLE}", 1)[1].split("\n## ", 1)[0]
     assert all(f"| {m} " in section for m in models)
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="no full-profile reference committed")
+def test_the_full_reference_judges_c5_to_c7_at_the_readable_strength_against_same_strength_controls():
+    from harness.claims.readable_strength import LABEL
+
+    records = BY_RUN[FULL]["records"]
+    steered = [r for r in records if r["claim"] in ("C5", "C6", "C7") and r["verdict"] != "not applicable"]
+    for r in steered:  # every steering record names its grid, scale mode and vector
+        assert r["details"]["grid"] == "readable" and r["details"]["scale"] == "running" and r["details"]["vector"]
+    readable = [r for r in steered if r["metric"].endswith(LABEL)]
+    pairs = {(r["claim"], r["model"], r["details"]["method"]) for r in steered}
+    assert {(r["claim"], r["model"], r["details"]["method"]) for r in readable} == pairs
+    for r in readable:
+        d = r["details"]
+        if r["claim"] == "C5" and d["readable_strength"] is not None:
+            assert d["strength"] == d["readable_strength"] <= d["readable_range_top"]
+            assert {c["name"] for c in d["paired_controls"]} == {"random direction", "opposite emotion"}
+        if r["claim"] == "C7" and r["verdict"] != "inconclusive":
+            assert len(d["judged"]) >= 3 and max(d["judged"]) <= d["readable_range_top"]
