@@ -207,7 +207,7 @@ def _c5_check(ev: Evidence, prompting: str) -> list[Finding]:
         out.append(C5.finding(ev, moves_check(run, th.SCENARIO_STRENGTH, "platform"),
                               vector_context(ctx, run, "platform"), metric=PLATFORM_METRIC_C5))
     for direction, metric in arms:
-        check, extra = at_readable(run, ("random", direction, OPPOSITE_OF[direction]),
+        check, extra = at_readable(run, direction, ("random", OPPOSITE_OF[direction]),
                                    lambda a, d=direction: moves_check(run, a, d))
         out.append(C5.finding(ev, check, {**vector_context(ctx, run, direction), **extra},
                               metric=f"{metric} {READABLE_LABEL}"))

@@ -211,7 +211,7 @@ def _readable_and_platform(ev: Evidence, run: SteeringRun, recog: dict[str, Reco
         out.append(C6.finding(ev, classifier_flips(run, recog, th.SCENARIO_STRENGTH, name, "platform"),
                               vector_context(ctx, run, "platform"), metric=PLATFORM_METRIC_C6))
     for direction, metric in arms:
-        check, extra = at_readable(run, ("random", direction),
+        check, extra = at_readable(run, direction, ("random",),
                                    lambda a, d=direction: classifier_flips(run, recog, a, name, d))
         out.append(C6.finding(ev, check, {**vector_context(ctx, run, direction), **extra},
                               metric=f"{metric} {READABLE_LABEL}"))

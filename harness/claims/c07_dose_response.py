@@ -240,7 +240,7 @@ def readable_dose(run: SteeringRun, recog: dict[str, Recognition] | None, classi
     top of the range, against the random direction at the strengths in it where both ran; fewer
     than READABLE_MIN_STRENGTHS strengths in the range: inconclusive (read over the smallest ones
     for the record)."""
-    r = readable_strength(run, ("random", direction))
+    r = readable_strength(run, direction, ("random",))
     ctx = {"readable_range_top": r.top, "readable_shares": {f"{a:g}": v for a, v in sorted(r.shares.items())}}
     own = [a for a in run.strengths(direction) if a > 0]
     inside = [a for a in own if r.top is not None and a <= r.top + 1e-12]
@@ -253,10 +253,10 @@ def readable_dose(run: SteeringRun, recog: dict[str, Recognition] | None, classi
     c = dose_response(run, recog, classifier, direction, inside, both)
     if short:
         return replace(c, outcome="inconclusive", ruled_out=None,
-                       reason=f"{r.words() if r.top is None else f'readable range up to {r.top:g}'}: fewer than "
+                       reason=f"{r.of(direction) if r.top is None else f'{direction} vectors readable up to {r.top:g}'}: fewer than "
                               f"{th.READABLE_MIN_STRENGTHS} strengths in it with the random direction beside; read "
                               f"over {inside} for the record: {c.reason}"), ctx
-    return replace(c, reason=f"readable range up to {r.top:g}: {c.reason}"), ctx
+    return replace(c, reason=f"{direction} vectors readable up to {r.top:g}: {c.reason}"), ctx
 
 
 def _c7_paper(model: str, family: str, axis_value: str = "") -> PaperRef:

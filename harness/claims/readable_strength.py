@@ -1,10 +1,11 @@
 """The strength C5-C7 are read at inside a model's readable range (docs/protocol.md, Readable range).
 
-Per model and prompting mode, the top of the readable range is the largest sweep strength that,
-with every smaller one, keeps at least READABLE_SHARE of the prompts whose unsteered text is
-healthy still healthy. A claim is read there only against controls at the same strength, so the
-readable strength is the largest strength at or below that top at which every control of the
-claim ran. Where even the smallest strength breaks more texts, nothing is readable: the row is
+Per model, prompting mode and steering vector, the top of the readable range is the largest
+strength that, with every smaller one, keeps at least READABLE_SHARE of the prompts whose
+unsteered text is healthy still healthy under that vector (each arm its own: the platform's
+vectors break text sooner than the neutral-baseline ones). A claim is read there only against
+controls at the same strength, so the readable strength is the largest strength at or below
+that top at which the vector and every control of the claim ran. Where even the smallest strength breaks more texts, nothing is readable: the row is
 read at the smallest strength for the record and is inconclusive.
 """
 
@@ -38,14 +39,17 @@ class Readable:
         return (f"readable range up to {self.top:g} (healthy texts kept: {kept}); judged at {self.strength:g}, "
                 "the largest strength in it with every control")
 
+    def of(self, steered: str) -> str:
+        return f"{steered} vectors: {self.words()}"
 
-def health_shares(run: SteeringRun) -> dict[float, float]:
-    """Per steered strength of the target's vector: the share of the prompts healthy unsteered
-    whose steered text stays healthy."""
+
+def health_shares(run: SteeringRun, direction: Direction = "emotion") -> dict[float, float]:
+    """Per strength ``direction`` ran at: the share of the prompts healthy unsteered whose text
+    steered by it stays healthy."""
     out = {}
-    for a in run.strengths("emotion"):
+    for a in run.strengths(direction):
         if a > 0:
-            broken, n = newly_degenerate(run, "emotion", a)
+            broken, n = newly_degenerate(run, direction, a)
             out[a] = 1 - broken / n if n else float("nan")
     return out
 
@@ -55,31 +59,31 @@ def has_readable_grid(run: SteeringRun) -> bool:
     return any(a < th.SCENARIO_STRENGTH for a in run.strengths("random"))
 
 
-def readable_strength(run: SteeringRun, directions: Sequence[Direction]) -> Readable:
-    """The readable range of the run and the strength a claim with these directions (the
-    steered one and its controls) is judged at."""
-    shares = health_shares(run)
+def readable_strength(run: SteeringRun, steered: Direction, controls: Sequence[Direction]) -> Readable:
+    """The readable range of the ``steered`` vector and the strength a claim comparing it with
+    ``controls`` is judged at."""
+    shares = health_shares(run, steered)
     top = readable_range(shares)
-    common = set(run.strengths(directions[0]))
-    for d in directions[1:]:
+    common = set(run.strengths(steered))
+    for d in controls:
         common &= set(run.strengths(d))
     common.discard(0.0)
     if not common:
-        raise ValueError(f"{run.model}: no strength at which {', '.join(directions)} all ran")
+        raise ValueError(f"{run.model}: no strength at which {steered} and {', '.join(controls)} all ran")
     inside = sorted(a for a in common if top is not None and a <= top + 1e-12)
     return Readable(top, inside[-1] if inside else None, shares, min(common))
 
 
-def at_readable(run: SteeringRun, directions: Sequence[Direction], check: Callable[[float], Check[D]]
-                ) -> tuple[Check[D], dict[str, Any]]:
-    """``check`` at the run's readable strength for these directions, with the range in its reason
-    and context; inconclusive at the smallest strength when nothing is readable."""
-    r = readable_strength(run, directions)
+def at_readable(run: SteeringRun, steered: Direction, controls: Sequence[Direction],
+                check: Callable[[float], Check[D]]) -> tuple[Check[D], dict[str, Any]]:
+    """``check`` at the readable strength of ``steered`` against ``controls``, with the range in its
+    reason and context; inconclusive at the smallest strength when nothing is readable."""
+    r = readable_strength(run, steered, controls)
     ctx = {"readable_range_top": r.top, "readable_strength": r.strength,
            "readable_shares": {f"{a:g}": v for a, v in sorted(r.shares.items())}}
     if r.strength is None:
         c = check(r.smallest)
-        return replace(c, outcome="inconclusive", reason=f"{r.words()}; read at {r.smallest:g} for the record: "
+        return replace(c, outcome="inconclusive", reason=f"{r.of(steered)}; read at {r.smallest:g} for the record: "
                                                          f"{c.reason}", ruled_out=None), ctx
     c = check(r.strength)
-    return replace(c, reason=f"{r.words()}: {c.reason}"), ctx
+    return replace(c, reason=f"{r.of(steered)}: {c.reason}"), ctx

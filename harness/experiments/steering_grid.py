@@ -12,6 +12,7 @@ and cached content-addressed, so a warm rerun generates nothing.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
@@ -142,8 +143,11 @@ class SteeringRun:
     vectors: dict[str, str] = field(default_factory=dict)  # direction -> its baseline and block, in words
 
     def strengths(self, direction: Direction = "emotion") -> list[float]:
-        """The strengths ``direction`` ran at in the main grid (short prompts, the main rule)."""
-        return sorted({r.strength for r in self.select(direction)})
+        """The strengths ``direction`` ran at on every prompt of the main grid (short prompts, the
+        main rule; C13's extra strengths on a few prompts are not the grid's)."""
+        n = len(self.select("emotion", 0.0))
+        count = Counter(r.strength for r in self.select(direction))
+        return sorted(a for a, k in count.items() if k == n)
 
     def select(self, direction: Direction = "emotion", strength: float | None = None,
                scenario: str | None = None, rule: ScaleRule | None = None, length: Length = "short"

@@ -41,7 +41,7 @@ def test_profiles_name_their_grid_and_the_full_grid_runs_every_control_below_col
                                                  (0.001, None, None)])
 def test_the_readable_strength_is_the_largest_control_strength_inside_the_range(breaks, top, judged):
     run = grid(text=lambda c: broken_from(breaks)(c) if c.a > 0 else PLAIN, n=3, steer_grid=READABLE)
-    r = readable_strength(run, ("random", "emotion", "opposite"))
+    r = readable_strength(run, "emotion", ("random", "opposite"))
     assert (r.top, r.strength) == (top, judged)
     assert r.shares[0.001] == (0.0 if breaks == 0.001 else 1.0)
 
@@ -53,26 +53,26 @@ def test_the_paper_grid_has_no_readable_rows():
 def test_c5_at_the_readable_strength_beats_controls_at_that_strength_and_can_fail_both_ways():
     text = broken_from(0.02)  # readable up to 0.01
     ok = grid(readout=only("emotion", towards), text=text, n=6, steer_grid=READABLE)
-    check, ctx = at_readable(ok, ("random", "emotion", "opposite"), lambda a: moves_check(ok, a))
+    check, ctx = at_readable(ok, "emotion", ("random", "opposite"), lambda a: moves_check(ok, a))
     assert check.verdict == "holds" and check.details.strength == 0.01 and ctx["readable_strength"] == 0.01
     assert [c["n"] for c in check.details.paired_controls] == [12, 12]
-    assert "readable range up to 0.01" in check.reason
+    assert "emotion vectors: readable range up to 0.01" in check.reason
     # Any direction moving the readout the same way there: the control passes the same test.
     same = grid(readout=towards, text=text, n=6, steer_grid=READABLE)
-    check, _ = at_readable(same, ("random", "emotion", "opposite"), lambda a: moves_check(same, a))
+    check, _ = at_readable(same, "emotion", ("random", "opposite"), lambda a: moves_check(same, a))
     assert check.verdict == "uninformative"
     # Moving the other way: ruled out at the readable strength (the test reaches "does not hold").
     wrong = grid(readout=only("emotion", lambda c: -towards(c)), text=text, n=6, steer_grid=READABLE)
-    check, _ = at_readable(wrong, ("random", "emotion", "opposite"), lambda a: moves_check(wrong, a))
+    check, _ = at_readable(wrong, "emotion", ("random", "opposite"), lambda a: moves_check(wrong, a))
     assert check.verdict == "does not hold"
 
 
 def test_without_a_readable_strength_the_row_is_inconclusive_whatever_it_reads():
     run = grid(readout=only("emotion", towards), text=lambda c: LOOP if c.a > 0 else PLAIN, n=6,
                steer_grid=READABLE)
-    check, ctx = at_readable(run, ("random", "emotion", "opposite"), lambda a: moves_check(run, a))
+    check, ctx = at_readable(run, "emotion", ("random", "opposite"), lambda a: moves_check(run, a))
     assert check.verdict == "inconclusive" and ctx["readable_strength"] is None
-    assert check.reason.startswith("no readable strength")
+    assert check.reason.startswith("emotion vectors: no readable strength")
 
 
 def test_platform_rows_read_their_own_readout_and_their_own_opposite():
@@ -91,11 +91,11 @@ def test_platform_rows_read_their_own_readout_and_their_own_opposite():
 def test_c6_at_the_readable_strength_against_the_random_direction_there():
     recog = recognition(happy=True, calm=True)
     run = grid(target=only("emotion", rising, 0.5), text=broken_from(0.02), n=8, steer_grid=READABLE)
-    check, _ = at_readable(run, ("random", "emotion"), lambda a: classifier_flips(run, recog, a))
+    check, _ = at_readable(run, "emotion", ("random",), lambda a: classifier_flips(run, recog, a))
     assert check.details.strength == 0.01 and (check.details.flips, check.details.n) == (16, 16)
     assert check.verdict == "holds"  # 16/16: interval 0.79-1, consistent with the paper's 92%
     same = grid(target=rising, text=broken_from(0.02), n=8, steer_grid=READABLE)
-    check, _ = at_readable(same, ("random", "emotion"), lambda a: classifier_flips(same, recog, a))
+    check, _ = at_readable(same, "emotion", ("random",), lambda a: classifier_flips(same, recog, a))
     assert check.verdict == "uninformative" and check.details.random_flips == 16
 
 
@@ -115,3 +115,25 @@ def test_c7_inside_the_readable_range_needs_three_strengths():
     flat = grid(target=lambda c: 0.5 - c.sign * c.a if c.direction == "emotion" else 0.5, text=broken_from(0.02),
                 n=6, steer_grid=READABLE)
     assert readable_dose(flat, recog, "fake", "emotion")[0].verdict == "does not hold"
+
+
+def test_each_vector_is_judged_inside_its_own_readable_range():
+    """The platform's vectors break text sooner here (from 0.005) than the neutral-baseline ones
+    (from 0.02): each arm's row sits inside its own range."""
+    def text(c: At) -> str:
+        breaks = 0.005 if c.direction.startswith("platform") else 0.02
+        return LOOP if c.a >= breaks else PLAIN
+
+    run = grid(text=text, readout_platform=only("platform", towards), n=6, steer_grid=READABLE)
+    assert readable_strength(run, "emotion", ("random", "opposite")).strength == 0.01
+    r = readable_strength(run, "platform", ("random", "platform_opposite"))
+    assert (r.top, r.strength) == (0.002, 0.002)
+    check, _ = at_readable(run, "platform", ("random", "platform_opposite"),
+                           lambda a: moves_check(run, a, "platform"))
+    assert check.details.strength == 0.002 and check.verdict == "holds"
+
+
+def test_the_grid_strengths_leave_out_c13s_extra_strengths():
+    raw = grid(scale=True, n=3, steer_grid=READABLE)  # C13 adds 0.3 and 0.6 on two raw prompts of three
+    assert raw.strengths("emotion") == [0.0, *th.LOG_SWEEP]
+    assert 0.3 not in readable_strength(raw, "emotion", ("random",)).shares
