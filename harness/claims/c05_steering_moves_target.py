@@ -25,7 +25,7 @@ from harness.claims.base import (
 )
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.readable_strength import LABEL as READABLE_LABEL
-from harness.claims.readable_strength import at_readable, has_readable_grid
+from harness.claims.readable_strength import at_readable, has_readable_grid, readable_tag
 from harness.claims.record import ClaimRecord
 from harness.claims.ruling import above, all_of
 from harness.claims.steering_rows import (
@@ -264,7 +264,7 @@ def c5_controls_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         cen = d.centred_readout
         collapsed = (f"{d.degenerate_steered}/{d.n_readable} {fmt_ci(d.degenerate_steered / d.n_readable, d.collapse_interval, 2)}"
                      if d.n_readable else "—")
-        rows.append([r.model, r.method, f"{d.direction} @ {d.strength}" + (" (readable strength)" if r.metric.endswith(READABLE_LABEL) else ""), collapsed,
+        rows.append([r.model, r.method, f"{d.direction} @ {d.strength}" + readable_tag(r.metric, r.details), collapsed,
                      f"{d.moved}/{d.n} {fmt_ci(r.value, r.details.get('interval'), 2)}",
                      cell["random direction"], cell["opposite emotion"],
                      f"{fmt(cen['mean_delta'], 3)} (vs random {p_text(cen.get('p_beats_random', math.nan))}"

@@ -24,7 +24,7 @@ from harness.claims.base import (
 from harness.claims.flips import flip_flags, flip_keys, flip_outcomes, unrecognised_targets
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.readable_strength import LABEL as READABLE_LABEL
-from harness.claims.readable_strength import at_readable, has_readable_grid
+from harness.claims.readable_strength import at_readable, has_readable_grid, readable_tag
 from harness.claims.record import ClaimRecord, is_pooled, pooled_key
 from harness.claims.ruling import Bound, all_of
 from harness.claims.steering_rows import (
@@ -309,7 +309,7 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         m = parse_details(ModelFlipsDetails, r.details)
         direction = m.direction if m else "emotion"
         excluded = ", ".join(r.details.get("excluded") or {}) or "—"
-        rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}" + (" (readable strength)" if r.metric.endswith(READABLE_LABEL) else ""),
+        rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}" + readable_tag(r.metric, r.details),
                      f"{d.collapsed}/{d.n_readable}" if d.n_readable else "—", f"{d.flips}/{d.n}",
                      fmt_ci(r.value, r.details.get("interval"), 2), f"{d.random_flips}/{d.random_n}",
                      fmt(d.mcnemar.get("p"), 2), excluded, r.verdict])

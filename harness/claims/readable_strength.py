@@ -87,3 +87,13 @@ def at_readable(run: SteeringRun, steered: Direction, controls: Sequence[Directi
                                                          f"{c.reason}", ruled_out=None), ctx
     c = check(r.strength)
     return replace(c, reason=f"{r.of(steered)}: {c.reason}"), ctx
+
+
+def readable_tag(metric: str, details: dict[str, Any]) -> str:
+    """How a table labels a readable-strength row: the judged strength, or that none is readable
+    (the row then reads the smallest strength for the record)."""
+    if not metric.endswith(LABEL):
+        return ""
+    if details.get("readable_strength") is None:
+        return " (nothing readable: read for the record, inconclusive)"
+    return " (readable strength)"
