@@ -242,14 +242,15 @@ def readable_dose(run: SteeringRun, recog: dict[str, Recognition] | None, classi
     for the record)."""
     r = readable_strength(run, direction, ("random",))
     ctx = {"readable_range_top": r.top, "readable_shares": {f"{a:g}": v for a, v in sorted(r.shares.items())}}
+    n = th.READABLE_MIN_STRENGTHS
     own = [a for a in run.strengths(direction) if a > 0]
+    random = set(run.strengths("random"))
     inside = [a for a in own if r.top is not None and a <= r.top + 1e-12]
-    both = [a for a in inside if a in set(run.strengths("random"))]
-    short = len(inside) < th.READABLE_MIN_STRENGTHS or len(both) < th.READABLE_MIN_STRENGTHS
-    if short:
-        n = th.READABLE_MIN_STRENGTHS
+    both = [a for a in inside if a in random]
+    short = len(inside) < n or len(both) < n
+    if short:  # the smallest strengths instead, for the record
         inside = inside if len(inside) >= n else own[:n]
-        both = both if len(both) >= n else [a for a in own if a in set(run.strengths("random"))][:n]
+        both = both if len(both) >= n else [a for a in own if a in random][:n]
     c = dose_response(run, recog, classifier, direction, inside, both)
     if short:
         return replace(c, outcome="inconclusive", ruled_out=None,

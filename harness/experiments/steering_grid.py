@@ -145,9 +145,18 @@ class SteeringRun:
     def strengths(self, direction: Direction = "emotion") -> list[float]:
         """The strengths ``direction`` ran at on every prompt of the main grid (short prompts, the
         main rule; C13's extra strengths on a few prompts are not the grid's)."""
+        return list(self._strengths.get(direction, ()))
+
+    @cached_property
+    def _strengths(self) -> dict[str, tuple[float, ...]]:
+        # Read once: every steering claim asks for it, several times per record.
         n = len(self.select("emotion", 0.0))
-        count = Counter(r.strength for r in self.select(direction))
-        return sorted(a for a, k in count.items() if k == n)
+        count = Counter((r.direction, r.strength) for r in self.rows if r.rule == self.rule and r.length == "short")
+        out: dict[str, list[float]] = {}
+        for (d, a), k in count.items():
+            if k == n:
+                out.setdefault(d, []).append(a)
+        return {d: tuple(sorted(v)) for d, v in out.items()}
 
     def select(self, direction: Direction = "emotion", strength: float | None = None,
                scenario: str | None = None, rule: ScaleRule | None = None, length: Length = "short"
