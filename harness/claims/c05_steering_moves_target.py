@@ -176,7 +176,7 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
               f"the readout delta is > 0 in {moved}/{n} of the rest (95% interval {fmt(ci[0], 2)}-{fmt(ci[1], 2)}, "
               f"needs > {th.MOST:.0%}; {any_text}/{len(run.select(direction, strength))} of every prompt reading "
               "collapsed texts as texts); "
-              + "; ".join(f"{c['name']} {c['moved']}/{c['n']} (emotion beats it: {p_text(c['p_beaten'])})"
+              + "; ".join(f"{c['name']} {c['moved']}/{c['n']} ({direction} vectors beat it: {p_text(c['p_beaten'])})"
                           for c in controls)
               + (f"; unsteered chat refusals {refusals:.0%}"
                  + (" (above 25%: the baseline is a refusal, not a text)" if refusals > th.REFUSAL_FLAG else "")

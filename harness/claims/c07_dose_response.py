@@ -29,7 +29,7 @@ from harness.claims.figures import per_record, pyplot
 from harness.claims.flips import flip_keys, flip_outcomes, unrecognised_targets
 from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.readable_strength import LABEL as READABLE_LABEL
-from harness.claims.readable_strength import has_readable_grid, readable_strength
+from harness.claims.readable_strength import has_readable_grid, readable_strength, readable_tag
 from harness.claims.record import ClaimRecord
 from harness.claims.ruling import above, all_of
 from harness.claims.steering_rows import (
@@ -175,7 +175,7 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
         emotion_rho_same_strengths=mean_finite(e_same),
         p_beats_random=p_rand, rho_healthy=statistics.fmean(rhos) if rhos else math.nan,
         degenerate_texts=n_deg, pooled_rho=pooled, flip_points=points, random_flip_points=rnd_points,
-        excluded=excluded, target_curve=curve, readout_curve=readout_curve, strengths=list(th.DOSE_STRENGTHS),
+        excluded=excluded, target_curve=curve, readout_curve=readout_curve, strengths=[0.0, *sweep],
         sweep=grid, per_scenario=per_scenario,
         rho_all_texts=statistics.fmean(all_texts) if all_texts else math.nan, n_readable=len(keys),
         direction=direction, judged=sweep if judged else None, control_strengths=common if own_common else None)
@@ -277,7 +277,8 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         d = parse_details(DoseDetails, r.details)
         if d is None:
             continue
-        over = f"{d.direction} over {d.judged}" if d.judged else f"{d.direction} over the paper's sweep"
+        over = (f"{d.direction} over {d.judged}" if d.judged else f"{d.direction} over the paper's sweep") \
+            + readable_tag(r.metric, r.details)
         rows.append([r.model, r.method, d.classifier, over, fmt_ci(r.value, d.rho_interval, 2),
                      f"{fmt(d.random_rho, 2)} ({p_text(d.p_beats_random)})", fmt(d.rho_all_texts, 2),
                      ", ".join(f"{k}: {fmt(v)}" for k, v in d.flip_points.items()) or "—",
@@ -287,11 +288,13 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                                    "random direction rho", "rho reading collapsed texts as texts", "flip points",
                                    "random direction flip points", "verdict"]), "",
                       steering_caption(recs, "countable prompts: healthy unsteered text with words, recognised "
-                                       "target; per prompt: Spearman over the paper's sweep (0.005-0.05) of the paired "
+                                       "target; per prompt: Spearman over the strengths named in the row (the paper's sweep "
+                                       f"{list(th.PAPER_SWEEP)} unless named) of the paired "
                                        "delta (steered - unsteered of the same prompt, signed), on its healthy steered "
                                        "texts (three or more); interval: bootstrap "
                                        "over prompts; the random direction is compared on its own strengths "
-                                       f"{list(th.RANDOM_STRENGTHS)} (the emotion vector's rho there, paired "
+                                       f"({list(th.RANDOM_STRENGTHS)} on the paper's sweep, the row's strengths where "
+                                       "it ran inside a readable range; the steering vector's rho there, paired "
                                        "permutation test); flip point = lowest strength at which most of a scenario's "
                                        "prompts flip and still do at the next")])
 

@@ -64,5 +64,11 @@ def steering_caption(records: Sequence[ClaimRecord], what: str) -> str:
     cls = sorted({str(r.classifier) for r in records if r.classifier})
     vm = sorted({str(r.vector_method) for r in records if r.vector_method})
     scorers = sorted({str(r.details.get("scorer")) for r in records if r.details.get("scorer")})
-    return provenance(records, what, f"vectors: {', '.join(vm) or '?'} (neutral baseline, middle block)",
+    # Records name their own vector (baseline and block); older ones steered with the middle
+    # block's neutral-baseline vectors only.
+    named = sorted({str(r.details["vector"]) for r in records if r.details.get("vector")})
+    vectors = "; ".join(named) if named else "neutral baseline, middle block"
+    scales = sorted({str(r.details.get("scale")) for r in records if r.details.get("scale")})
+    return provenance(records, what, f"vectors: {', '.join(vm) or '?'} ({vectors})",
+                      f"scale {', '.join(scales) or '?'}",
                       f"classifier {', '.join(cls) or '?'}", f"perplexity scored by {', '.join(scorers) or '?'}")

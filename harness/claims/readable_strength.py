@@ -94,6 +94,14 @@ def readable_tag(metric: str, details: dict[str, Any]) -> str:
     (the row then reads the smallest strength for the record)."""
     if not metric.endswith(LABEL):
         return ""
+    if "readable_strength" not in details:  # C7 reads a range of strengths, not one
+        top, judged = details.get("readable_range_top"), details.get("judged") or []
+        if top is None:
+            return " (nothing readable: read for the record, inconclusive)"
+        if any(a > top + 1e-12 for a in judged):
+            return (f" (readable range up to {top:g}: under {th.READABLE_MIN_STRENGTHS} strengths in it, read for "
+                    "the record, inconclusive)")
+        return f" (readable range up to {top:g})"
     if details.get("readable_strength") is None:
         return " (nothing readable: read for the record, inconclusive)"
     return " (readable strength)"

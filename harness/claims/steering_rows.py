@@ -30,15 +30,35 @@ def zero_if_missing(v: float) -> float:
     return 0.0 if v is None or math.isnan(v) else v
 
 
+# Readings that are functions of the continuation alone (the activation delta is read with the
+# hooks on, so it differs even where the steered text does not).
+TEXT_READINGS = frozenset({"readout", "readout_centred", "readout_platform", "perplexity", "target"})
+
+
+def same_text(row: SteerRow, base: SteerRow) -> bool:
+    """The steered continuation is the unsteered one, token for token (rows without token ids,
+    from older results, are never taken as unchanged)."""
+    return bool(row.tokens) and row.tokens == base.tokens
+
+
 def signed(run: SteeringRun, row: SteerRow, attr: str) -> float:
-    """sign * (steered - unsteered) of a row attribute: > 0 means it moved the scenario's way."""
-    return row.sign * (getattr(row, attr) - getattr(run.baseline(row), attr))
+    """sign * (steered - unsteered) of a row attribute: > 0 means it moved the scenario's way.
+    A reading of the text is exactly 0 where the text did not change: re-reading the same tokens
+    in another batch differs by float noise (~1e-6), which must not count as movement."""
+    base = run.baseline(row)
+    if attr in TEXT_READINGS and same_text(row, base):
+        return 0.0
+    return row.sign * (getattr(row, attr) - getattr(base, attr))
 
 
 def signed_target(run: SteeringRun, row: SteerRow, classifier: str | None = None) -> float:
     """sign * (target score - unsteered target score) of the same prompt under one classifier
-    (nan when either text has no words)."""
-    return row.sign * (run.target_of(row, classifier) - run.target_of(run.baseline(row), classifier))
+    (nan when either text has no words; 0 where the text did not change, as in ``signed``)."""
+    base = run.baseline(row)
+    steered, unsteered = run.target_of(row, classifier), run.target_of(base, classifier)
+    if same_text(row, base) and not math.isnan(steered):
+        return 0.0
+    return row.sign * (steered - unsteered)
 
 
 def mean_finite(values: Sequence[float]) -> float:

@@ -16,20 +16,34 @@ READABLE_TITLE = "Readable range: how hard the vector can push before text break
 Counts = dict[tuple[str, str], tuple[int, dict[float, list[int]]]]
 
 
-def sweep_counts(excerpts: list[dict[str, Any]]) -> Counts:
+# The steering arms with a readable range of their own: the neutral-baseline vectors and the
+# paper platform's (readable grid only).
+ARMS = (("emotion", "neutral-baseline, middle block"), ("platform", "platform (centred, block 2L/3)"))
+
+
+def sweep_counts(excerpts: list[dict[str, Any]], direction: str = "emotion") -> Counts:
     """Per model and prompting mode, over the prompts whose unsteered text is healthy: how many of
-    their emotion-vector texts stay healthy at each sweep strength (short prompts, the paper's rule)."""
+    their texts steered by ``direction`` stay healthy at each sweep strength (short prompts, the
+    paper's rule)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    unsteered: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
     for e in excerpts:
         # Older results lack length and rule: their rows were all short prompts under the paper's rule.
-        if e["direction"] == "emotion" and e.get("length", "short") == "short" and e.get("rule", "paper") == "paper":
+        if e.get("length", "short") != "short" or e.get("rule", "paper") != "paper":
+            continue
+        if e["strength"] == 0 and e["direction"] == "emotion" and e["degenerate"] is None:
+            unsteered[(e["model"], e["prompting"])].add((e["scenario"], e["prompt_index"]))
+        if e["direction"] == direction or (e["strength"] == 0 and e["direction"] == "emotion"):
             groups[(e["model"], e["prompting"])].append(e)
     out: Counts = {}
     for group, items in sorted(groups.items()):
-        healthy = {(e["scenario"], e["prompt_index"]) for e in items if e["strength"] == 0 and e["degenerate"] is None}
+        if not any(e["direction"] == direction and e["strength"] > 0 for e in items):
+            continue
+        healthy = unsteered[group]
         # The sweep is the strengths every prompt ran at (C13 adds a few on a subset of prompts).
         per = Counter(e["strength"] for e in items)
         sweep = {a for a, k in per.items() if a > 0 and k == per[0.0]}
+        items = [e for e in items if e["direction"] == direction]
         counts: dict[float, list[int]] = {}
         for e in items:
             if e["strength"] in sweep and (e["scenario"], e["prompt_index"]) in healthy:
@@ -52,20 +66,22 @@ def describe(smallest: float | None, top: float | None) -> str:
     return f"below {smallest:g} (the smallest strength run)" if smallest is not None else "-"
 
 
+def _found(excerpts: list[dict[str, Any]]) -> dict[tuple[str, str, str], tuple[int, dict[float, list[int]]]]:
+    return {(model, prompting, arm): v for arm, _ in ARMS for (model, prompting), v in sweep_counts(excerpts, arm).items()}
+
+
 def readable_rows(excerpts: list[dict[str, Any]]) -> list[list[str]]:
-    """One row per model and prompting mode: per sweep strength, healthy steered texts of the
-    prompts whose unsteered text is healthy, and the range's top."""
-    found = sweep_counts(excerpts)
+    """One row per model, prompting mode and steering arm: per sweep strength, healthy steered
+    texts of the prompts whose unsteered text is healthy, and the range's top."""
+    found = _found(excerpts)
     columns = sweep_columns(found)
-    rows = []
-    for (model, prompting), (healthy, counts) in found.items():
-        rows.append([model, prompting, healthy,
-                     *(f"{counts[s][0]}/{counts[s][1]}" if s in counts else "-" for s in columns),
-                     describe(*span(counts))])
-    return rows
+    words = dict(ARMS)
+    return [[model, prompting, words[arm], healthy,
+             *(f"{counts[s][0]}/{counts[s][1]}" if s in counts else "-" for s in columns), describe(*span(counts))]
+            for (model, prompting, arm), (healthy, counts) in sorted(found.items())]
 
 
-def sweep_columns(found: Counts) -> list[float]:
+def sweep_columns(found: dict[Any, tuple[int, dict[float, list[int]]]]) -> list[float]:
     """Every strength any model's sweep ran at, in order."""
     return sorted({a for _, counts in found.values() for a in counts})
 
@@ -74,11 +90,11 @@ def readable_table(excerpts: list[dict[str, Any]]) -> list[str]:
     rows = readable_rows(excerpts)
     if not rows:
         return []
-    columns = sweep_columns(sweep_counts(excerpts))
-    return [tabulate(rows, headers=["model", "prompting", "healthy unsteered",
+    columns = sweep_columns(_found(excerpts))
+    return [tabulate(rows, headers=["model", "prompting", "vectors", "healthy unsteered",
                                     *(f"{s:g}" for s in columns), "readable range"], tablefmt="github"),
             "",
-            f"_Healthy steered texts (emotion vector, short prompts, the paper's scale rule) of the prompts whose "
+            f"_Healthy steered texts (short prompts, the paper's scale rule) of the prompts whose "
             f"unsteered text is healthy, per strength. Readable range: from the smallest strength up to the largest "
             f"at which this and every smaller strength keep at least {th.READABLE_SHARE:.0%} of them healthy "
             f"(`READABLE_SHARE`)._", ""]

@@ -82,7 +82,7 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: li
         "",
         f"Harness {run.get('harness_version', '?')}, profile `{run.get('profile', '?')}`, "
         f"device `{run.get('device', '?')}`, dtype `{run.get('dtype', '?')}`, run {run.get('date', '?')}. "
-        + merged + "Also: [summary.html](summary.html) (this report as one page, plots inline), "
+        + merged + _steering_line(records) + "Also: [summary.html](summary.html) (this report as one page, plots inline), "
         "[results.json](results.json), [results.csv](results.csv).",
         "",
         "## Verdicts",
@@ -108,6 +108,14 @@ def render_summary(run: dict[str, Any], records: list[ClaimRecord], excerpts: li
     if records:
         parts += ["## Every record", "", claims_table(records), ""]
     return "\n".join(parts)
+
+
+def _steering_line(records: list[ClaimRecord]) -> str:
+    """The steering grids and scale modes the steering records ran under (older records name none)."""
+    ran = sorted({(str(r.details["grid"]), str(r.details.get("scale", "?"))) for r in records if r.details.get("grid")})
+    if not ran:
+        return ""
+    return "Steering: " + "; ".join(f"grid `{g}`, scale `{s}`" for g, s in ran) + ". "
 
 
 MODEL_HEADERS = ("model", "family", "kind", "source", "dtype", "fingerprint")

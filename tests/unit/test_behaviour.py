@@ -175,6 +175,24 @@ def test_empty_continuations_count_as_not_moved():
     assert moves_check(make_run(rows, run.scenarios)).value == 0.0
 
 
+def test_an_unchanged_text_is_not_moved_whatever_float_noise_its_reread_carries():
+    # The random direction leaves every text token-identical; its re-read differs by float noise only.
+    noise = only("random", lambda c: c.sign * 1e-7, 0.0)
+    same = lambda c: (7, 8, 9)  # noqa: E731
+    run = grid(readout=lambda c: towards(c) if c.direction == "emotion" else noise(c),
+               tokens=lambda c: (7, 8, int(c.a * 1e4)) if c.direction == "emotion" and c.a > 0 else same(c), n=5)
+    check = moves_check(run)
+    rnd = {c["name"]: c for c in check.details.paired_controls}["random direction"]
+    assert rnd["moved"] == 0 and check.verdict == "holds"
+    # The same noise on a changed text is a reading like any other.
+    changed = grid(readout=lambda c: towards(c) if c.direction == "emotion" else noise(c),
+                   tokens=lambda c: (7, 8, int(c.a * 1e4)) if c.a > 0 else same(c), n=5)
+    assert {c["name"]: c for c in moves_check(changed).details.paired_controls}["random direction"]["moved"] == 10
+    # A classifier score of an unchanged text does not flip either.
+    flat = grid(target=lambda c: 0.5 + c.sign * 1e-7 * (c.a > 0), tokens=same, n=24)
+    assert flip_rate(flat, th.SCENARIO_STRENGTH)[0] == 0.0
+
+
 # C6
 
 

@@ -39,10 +39,25 @@ def test_readable_rows_count_only_prompts_healthy_unsteered_and_the_emotion_swee
         *(_excerpt(i, 0.01, "loop", rule="sink-robust") for i in range(4)),
     ]
     (row,) = readable_rows(excerpts)
-    assert row[:3] == ["m", "raw", 4]
+    assert row[:4] == ["m", "raw", "neutral-baseline, middle block", 4]
     assert sweep_columns(sweep_counts(excerpts)) == [0.005, 0.01, 0.02]
-    by_strength = dict(zip([0.005, 0.01, 0.02], row[3:-1], strict=True))
+    by_strength = dict(zip([0.005, 0.01, 0.02], row[4:-1], strict=True))
     assert by_strength[0.005] == "4/4" and by_strength[0.01] == "3/4" and by_strength[0.02] == "4/4"
     assert row[-1] == "up to 0.005"
     (broken,) = readable_rows([_excerpt(0, 0.0, None), _excerpt(0, 0.005, "loop")])
     assert broken[-1] == "below 0.005 (the smallest strength run)"
+
+
+def test_the_platform_arm_gets_its_own_readable_row_over_the_same_unsteered_texts():
+    excerpts = [
+        *(_excerpt(i, 0.0, None) for i in range(5)),
+        *(_excerpt(i, a, None) for i in range(5) for a in (0.001, 0.002, 0.005)),
+        *(_excerpt(i, 0.001, None, direction="platform") for i in range(5)),
+        *(_excerpt(i, 0.002, None if i < 3 else "loop", direction="platform") for i in range(5)),  # 3/5 < 0.8
+        *(_excerpt(i, 0.005, None, direction="platform") for i in range(5)),
+    ]
+    emotion, platform = readable_rows(excerpts)
+    assert emotion[2].startswith("neutral-baseline") and emotion[-1] == "up to 0.005"
+    assert platform[2].startswith("platform") and platform[3] == 5
+    assert platform[4:-1] == ["5/5", "3/5", "5/5"] and platform[-1] == "up to 0.001"
+    assert sweep_counts(excerpts, "platform")[("m", "raw")][1][0.002] == [3, 5]
