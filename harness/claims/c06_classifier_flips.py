@@ -74,6 +74,7 @@ class ModelFlipsDetails(FlipsDetails):
 class PooledFlipsDetails(FlipsDetails):
     models: list[str] = field(default_factory=list)
     excluded: dict[str, str] = field(default_factory=dict)
+    strengths: dict[str, float] = field(default_factory=dict)  # model -> its readable strength (readable pools)
 
 
 def flip_rate(run: SteeringRun, strength: float, direction: Direction = "emotion",
@@ -241,11 +242,13 @@ def _counts(d: dict[str, Any]) -> dict[str, int]:
 
 
 def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, classifier: str,
-               excluded: dict[str, str], strength: float = th.SCENARIO_STRENGTH) -> tuple[str, Finding]:
+               excluded: dict[str, str], strength: float = th.SCENARIO_STRENGTH,
+               strengths: dict[str, float] | None = None, metric: str | None = None) -> tuple[str, Finding]:
     """The pooled C6 finding from each model's flip counts (flips, n, random_flips, and the
     McNemar discordant counts emotion_only / random_only): a live run and a merge of runs
     (:func:`pooled_records`) compute it the same way. The pooled value depends on which
-    models are pooled, so the set is part of its name (and of its baseline and expected outcome)."""
+    models are pooled, so the set is part of its name (and of its baseline and expected outcome).
+    ``strengths``: each model read at its own strength (the readable pool), named in the reason."""
     k, n, rk, rn, only_e, only_r, collapsed, readable = (
         sum(c.get(f, 0) for c in counts.values())
         for f in ("flips", "n", "random_flips", "random_n", "emotion_only", "random_only", "collapsed", "n_readable"))
@@ -255,7 +258,10 @@ def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, 
     details = PooledFlipsDetails(strength=strength, flips=k, n=n, random_flips=rk, random_n=rn,
                                  classifier=classifier, random_rate=rk / rn if rn else None,
                                  mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p},
-                                 collapsed=collapsed, n_readable=readable, models=models, excluded=excluded)
+                                 collapsed=collapsed, n_readable=readable, models=models, excluded=excluded,
+                                 strengths=dict(sorted((strengths or {}).items())))
+    at = (f"each model's readable strength ({', '.join(f'{m} {a:g}' for m, a in details.strengths.items())})"
+          if strengths else f"strength {strength}")
     name = pooled_key(models)
     if n == 0:
         check: Check[Any] = Check(None, None, "no readable steered text to count in any model", details,
@@ -265,14 +271,14 @@ def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, 
         passes, ruled = all_of([bound])
         ci = bound.interval
         ctrl = _random_control(rk, rn, p)
-        check = Check(passes, k / n, f"{k}/{n} flips pooled over {', '.join(models)} at strength {strength}, of "
+        check = Check(passes, k / n, f"{k}/{n} flips pooled over {', '.join(models)} at {at}, of "
                       f"{readable} countable prompts of which {collapsed} collapsed (95% interval {fmt(ci[0], 2)}-"
                       f"{fmt(ci[1], 2)}: ruled out below the paper's {th.FLIP_RATE_MIN:.0%}, shown from "
                       f"{th.FLIP_RATE_FLOOR:.0%}); random direction {rk}/{rn} ({p_text(p)})"
                       + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else ""),
                       details, outcome=decide(passes, [ctrl]), interval=ci,
                       controls=shown(passes, [ctrl]), ruled_out=ruled)
-    return name, Finding(C6.metric, check, {"method": prompting, "profile": profile}, _c6_paper(name, ""))
+    return name, Finding(metric or C6.metric, check, {"method": prompting, "profile": profile}, _c6_paper(name, ""))
 
 
 def pooled_records(records: Sequence[ClaimRecord]) -> list[ClaimRecord]:
@@ -288,6 +294,29 @@ def pooled_records(records: Sequence[ClaimRecord]) -> list[ClaimRecord]:
         name, finding = pool_flips({r.model: _counts(r.details) for r in recs}, prompting, d.get("profile", ""),
                                    d.get("classifier", ""), d.get("excluded", {}), d.get("strength", th.SCENARIO_STRENGTH))
         out.append(to_record(C6.id, name, finding))
+    return out
+
+
+def pooled_readable_records(records: Sequence[ClaimRecord]) -> list[ClaimRecord]:
+    """C6 at the readable strength pooled over the models that have one, each model read at its
+    own readable strength against the random direction there, per prompting mode and steering arm
+    (two models or more). A reading beside the paper-strength pool, built from the per-model
+    records alike by a live run and a merge; models with nothing readable stay out of it."""
+    out = []
+    for arm in (C6.metric, PLATFORM_METRIC_C6):
+        metric = f"{arm} {READABLE_LABEL}"
+        per_model = [r for r in records if r.claim == C6.id and r.metric == metric and not is_pooled(r.model)
+                     and r.details.get("readable_strength") is not None]
+        for prompting in PROMPTINGS:
+            recs = sorted((r for r in per_model if r.details.get("method") == prompting), key=lambda r: r.model)
+            if len(recs) < 2:
+                continue
+            d = recs[0].details
+            excluded = {s: w for r in recs for s, w in (r.details.get("excluded") or {}).items()}
+            name, finding = pool_flips({r.model: _counts(r.details) for r in recs}, prompting, d.get("profile", ""),
+                                       d.get("classifier", ""), excluded, math.nan,
+                                       {r.model: float(r.details["readable_strength"]) for r in recs}, metric)
+            out.append(to_record(C6.id, name, finding))
     return out
 
 
@@ -307,9 +336,13 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         if d is None:
             continue
         m = parse_details(ModelFlipsDetails, r.details)
-        direction = m.direction if m else "emotion"
+        direction = m.direction if m else "platform" if r.metric.startswith(PLATFORM_METRIC_C6) else "emotion"
         excluded = ", ".join(r.details.get("excluded") or {}) or "—"
-        rows.append([r.model, r.method, d.classifier, f"{direction} @ {d.strength}" + readable_tag(r.metric, r.details),
+        pooled = parse_details(PooledFlipsDetails, r.details) if is_pooled(r.model) else None
+        at = (f"{direction} @ each model's readable strength ("
+              + ", ".join(f"{mm} {a:g}" for mm, a in pooled.strengths.items()) + ")"
+              if pooled and pooled.strengths else f"{direction} @ {d.strength}" + readable_tag(r.metric, r.details))
+        rows.append([r.model, r.method, d.classifier, at,
                      f"{d.collapsed}/{d.n_readable}" if d.n_readable else "—", f"{d.flips}/{d.n}",
                      fmt_ci(r.value, r.details.get("interval"), 2), f"{d.random_flips}/{d.random_n}",
                      fmt(d.mcnemar.get("p"), 2), excluded, r.verdict])

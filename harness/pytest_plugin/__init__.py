@@ -127,6 +127,7 @@ def run_metadata(config: pytest.Config, store: RunStore) -> dict[str, Any]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from harness.claims.c06_classifier_flips import pooled_readable_records
     from harness.report.results import write_results
     from harness.report.summary import write_report
 
@@ -141,8 +142,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return  # all-skipped runs leave the last report alone
     out = report_dir(config)
     run = run_metadata(config, store)
-    write_results(out / "results.json", run, store.records, store.excerpts)
-    write_report(out, run, store.records, store.excerpts)
+    # Readings pooled from the per-model records, as a merge of runs computes them.
+    records = [*store.records, *pooled_readable_records(store.records)]
+    write_results(out / "results.json", run, records, store.excerpts)
+    write_report(out, run, records, store.excerpts)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

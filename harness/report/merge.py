@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.claims.c06_classifier_flips import pooled_records
+from harness.claims.c06_classifier_flips import pooled_readable_records, pooled_records
 from harness.claims.record import ClaimRecord, is_pooled
 from harness.errors import HarnessError
 from harness.report.results import read_excerpts, read_results
@@ -76,7 +76,7 @@ def merge_runs(paths: Sequence[Path]) -> tuple[dict[str, Any], list[ClaimRecord]
                                    "give each model's run once")
             seen[model] = f
     records = [r for _, _, recs, _ in runs for r in recs if not is_pooled(r.model)]
-    records += pooled_records(records)
+    records += pooled_records(records) + pooled_readable_records(records)
     merged = dict(run0)
     # Each model keeps the precision it ran in; runs in different precisions merge as "mixed".
     merged["models"] = dict(sorted({m: {**v, "dtype": v.get("dtype", run.get("dtype"))}

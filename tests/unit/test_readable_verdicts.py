@@ -99,6 +99,42 @@ def test_c6_at_the_readable_strength_against_the_random_direction_there():
     assert check.verdict == "uninformative" and check.details.random_flips == 16
 
 
+def test_c6_pooled_at_each_models_readable_strength_leaves_out_models_with_nothing_readable(tmp_path):
+    from dataclasses import replace
+
+    from harness.claims.base import Finding, to_record
+    from harness.claims.c06_classifier_flips import C6, flips_table, pooled_readable_records
+    from harness.claims.readable_strength import LABEL
+    from harness.report.merge import merge_runs
+    from harness.report.results import write_results
+
+    recog = recognition(happy=True, calm=True)
+    metric = f"{C6.metric} {LABEL}"
+    ctx = {"method": "chat", "profile": "full", "stimuli": "s" * 12, "scenarios": "x" * 12}
+
+    def readable_record(model: str, breaks: float):
+        run = replace(grid(target=only("emotion", rising, 0.5), text=broken_from(breaks), n=8, steer_grid=READABLE),
+                      model=model)
+        check, extra = at_readable(run, "emotion", ("random",), lambda a: classifier_flips(run, recog, a))
+        return to_record("C6", model, Finding(metric, check, {**ctx, **extra}, None))
+
+    a, b, none = readable_record("a", 0.02), readable_record("b", 0.0075), readable_record("c", 0.001)
+    assert (a.details["readable_strength"], b.details["readable_strength"], none.details["readable_strength"]) == \
+        (0.01, 0.005, None)
+    (pooled,) = pooled_readable_records([a, b, none])
+    assert pooled.model == "pooled(a,b)" and pooled.metric == metric
+    assert pooled.details["strengths"] == {"a": 0.01, "b": 0.005} and pooled.value == 1.0
+    assert (pooled.details["flips"], pooled.details["n"]) == (32, 32) and pooled.verdict == "holds"
+    assert "each model's readable strength (a 0.01, b 0.005)" in pooled.details["reason"]
+    assert pooled_readable_records([a, none]) == []  # one model with a readable strength: no pool
+    assert "emotion @ each model's readable strength (a 0.01, b 0.005)" in flips_table([a, b, pooled], {})
+    run = {"protocol_version": 1, "profile": "full"}
+    for r in (a, b):
+        write_results(tmp_path / r.model / "results.json", {**run, "models": {r.model: {}}}, [r])
+    _, merged, _ = merge_runs([tmp_path / "a", tmp_path / "b"])
+    assert [r.to_dict() for r in merged if r.model == "pooled(a,b)"] == [pooled.to_dict()]
+
+
 def test_c7_inside_the_readable_range_needs_three_strengths():
     recog = recognition(happy=True, calm=True)
 
