@@ -160,8 +160,14 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.target) for r in run.select("emotion", a)) for a in grid}
     readout_curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.readout) for r in run.select("emotion", a))
                      for a in grid}
+    def healthy_target(rows: Sequence[Any]) -> float:
+        return mean_finite([r.target for r in rows if not is_degenerate(r)])
+
     per_scenario = {s.id: {
         "target": [statistics.fmean(zero_if_missing(r.target) for r in run.select("emotion", a, s.id)) for a in grid],
+        # The plot draws the healthy texts' mean and marks where most texts collapsed.
+        "target_healthy": [healthy_target(run.select("emotion", a, s.id)) for a in grid],
+        "collapsed": [share_of([is_degenerate(r) for r in run.select("emotion", a, s.id)]) for a in grid],
         "readout": [statistics.fmean(zero_if_missing(r.readout) for r in run.select("emotion", a, s.id)) for a in grid],
         "random_target": {str(a): statistics.fmean(zero_if_missing(r.target) for r in run.select("random", a, s.id))
                           for a in run.strengths("random")}}
@@ -307,7 +313,15 @@ def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]
         fig, axes = pyplot().subplots(1, len(per), figsize=(3.0 * len(per), 3.2), sharey=True, squeeze=False)
         axes = list(axes[0])
         for ax, (sid, curves) in zip(axes, per.items(), strict=True):
-            ax.plot(sweep, curves["target"], "o-", color="tab:blue", label="target score")
+            if "target_healthy" in curves:  # older records: every text's mean only
+                ax.plot(sweep, curves["target"], "-", color="tab:blue", alpha=0.25, lw=1,
+                        label="target score, every text")
+                ax.plot(sweep, curves["target_healthy"], "o-", color="tab:blue", label="target score, healthy texts")
+                broken = [a for a, c in zip(sweep, curves["collapsed"], strict=True) if c > 0.5]
+                ax.plot(broken, [0.03] * len(broken), "v", color="tab:red", ms=5, transform=ax.get_xaxis_transform(),
+                        label="most texts collapsed")
+            else:
+                ax.plot(sweep, curves["target"], "o-", color="tab:blue", label="target score")
             rnd = curves.get("random_target", {})
             ax.plot([float(a) for a in rnd], list(rnd.values()), "x", color="grey", label="random direction")
             ax.set_xscale("symlog", linthresh=0.005)
@@ -319,7 +333,7 @@ def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]
             fp = d.flip_points.get(sid)
             if fp is not None:
                 ax.axvline(fp, color="green", ls=":", label="flip point")
-            ax.axvspan(0.0, 0.05, color="grey", alpha=0.06, lw=0)
+            ax.axvspan(min(th.PAPER_SWEEP), max(th.PAPER_SWEEP), color="grey", alpha=0.06, lw=0)
         axes[0].set_ylabel("classifier target score")
         axes[0].legend(fontsize=6, loc="upper left")
         fig.suptitle(f"{r.model}, {r.method} prompts: dose-response ({r.classifier}); "
