@@ -18,7 +18,7 @@ def test_the_readme_is_short_and_opens_with_the_two_commands():
     lines = README.splitlines()
     assert len(lines) <= 200
     first = next(i for i, ln in enumerate(lines, 1) if "pytest evals --models embedded" in ln)
-    second = next(i for i, ln in enumerate(lines, 1) if ln.strip() == "pytest tests")
+    second = next(i for i, ln in enumerate(lines, 1) if ln.strip() == "pytest tests -n auto")
     assert first < second < 40
     assert "pip install torch==2.13.0" in lines[first - 1]  # CPU torch before the package
 
