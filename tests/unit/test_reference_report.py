@@ -87,7 +87,9 @@ def test_the_full_reference_judges_c5_to_c7_at_the_readable_strength_against_sam
     from harness.claims.readable_strength import LABEL
 
     records = BY_RUN[FULL]["records"]
-    steered = [r for r in records if r["claim"] in ("C5", "C6", "C7") and r["verdict"] != "not applicable"]
+    # Pooled records pool the per-model ones below, which name their own grid, scale and vector.
+    steered = [r for r in records if r["claim"] in ("C5", "C6", "C7") and r["verdict"] != "not applicable"
+               and not r["model"].startswith("pooled(")]
     for r in steered:  # every steering record names its grid, scale mode and vector
         assert r["details"]["grid"] == "readable" and r["details"]["scale"] == "running" and r["details"]["vector"]
     readable = [r for r in steered if r["metric"].endswith(LABEL)]
