@@ -94,6 +94,19 @@ def flip_bound(k: int, n: int) -> Bound:
                      f"{th.FLIP_RATE_FLOOR} (the paper's own 37/40 clears it)")
 
 
+def flip_ruling(k: int, n: int) -> tuple[Bound, bool | None, Bound | None, str]:
+    """flip_bound's ruling, undecided where even n/n flips could not show the paper's rate: a
+    count too small to reach "holds" does not earn "does not hold" either (with
+    FLIP_RATE_FLOOR 0.75, under 13 texts). Returns (bound, passes, ruled-out bound, note)."""
+    bound = flip_bound(k, n)
+    passes, ruled = all_of([bound])
+    best = proportion_interval(n, n)[0]
+    if best >= th.FLIP_RATE_FLOOR:
+        return bound, passes, ruled, ""
+    return bound, None, None, (f"; at {n} texts even {n}/{n} flips could not show the paper's rate (interval from "
+                               f"{fmt(best, 2)}, under {th.FLIP_RATE_FLOOR:.0%}): neither answer is reachable")
+
+
 def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                      strength: float = th.SCENARIO_STRENGTH, classifier: str | None = None,
                      direction: Direction = "emotion") -> Check[ModelFlipsDetails]:
@@ -133,8 +146,7 @@ def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = No
         # section 7); no countable prompt at all: the classifier cannot read the claim here.
         return Check(None, None, f"{name}: no readable steered text to count ({why})", details,
                      outcome="inconclusive" if keys else None)
-    bound = flip_bound(k, n)
-    passes, ruled = all_of([bound])
+    bound, passes, ruled, small = flip_ruling(k, n)
     ctrl = _random_control(rk, rn, p)
     ci = bound.interval
     reason = (f"{name}, over the {len(keys)} countable prompts (healthy unsteered text with words, recognised "
@@ -143,7 +155,7 @@ def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = No
               f"{th.FLIP_RATE_MIN:.0%}, shown from {th.FLIP_RATE_FLOOR:.0%}; {k_any}/{len(keys)} reading collapsed "
               f"texts as texts); random direction {rk}/{rn} on the prompts where both texts are healthy "
               f"(emotion-only {only_e}, random-only {only_r}, {p_text(p)})"
-              + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else ""))
+              + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else "") + small)
     return Check(passes, k / n, reason, details, outcome=decide(passes, [ctrl]), interval=ci,
                  controls=shown(passes, [ctrl]), ruled_out=ruled)
 
@@ -267,15 +279,14 @@ def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, 
         check: Check[Any] = Check(None, None, "no readable steered text to count in any model", details,
                                   outcome="inconclusive" if readable else None)
     else:
-        bound = flip_bound(k, n)
-        passes, ruled = all_of([bound])
+        bound, passes, ruled, small = flip_ruling(k, n)
         ci = bound.interval
         ctrl = _random_control(rk, rn, p)
         check = Check(passes, k / n, f"{k}/{n} flips pooled over {', '.join(models)} at {at}, of "
                       f"{readable} countable prompts of which {collapsed} collapsed (95% interval {fmt(ci[0], 2)}-"
                       f"{fmt(ci[1], 2)}: ruled out below the paper's {th.FLIP_RATE_MIN:.0%}, shown from "
                       f"{th.FLIP_RATE_FLOOR:.0%}); random direction {rk}/{rn} ({p_text(p)})"
-                      + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else ""),
+                      + (f"; left out: {', '.join(excluded)} (target not recognised)" if excluded else "") + small,
                       details, outcome=decide(passes, [ctrl]), interval=ci,
                       controls=shown(passes, [ctrl]), ruled_out=ruled)
     return name, Finding(metric or C6.metric, check, {"method": prompting, "profile": profile}, _c6_paper(name, ""))

@@ -191,3 +191,14 @@ def test_the_dose_plot_draws_healthy_texts_apart_from_collapsed_ones(tmp_path):
     rec = to_record("C7", "m", Finding(C7.metric, dose_response(run), {"method": "chat"}, None))
     (path,) = dose_response_plots([rec], tmp_path).values()
     assert (tmp_path / path).stat().st_size > 0
+
+
+@pytest.mark.parametrize("k, n, verdict", [(0, 2, "inconclusive"), (4, 8, "inconclusive"), (0, 12, "inconclusive"),
+                                           (0, 13, "does not hold"), (13, 13, "holds")])
+def test_c6_never_rules_out_at_a_count_that_could_not_have_shown_the_paper_rate(k, n, verdict):
+    from harness.claims.base import decide
+    from harness.claims.c06_classifier_flips import flip_ruling
+
+    _, passes, _, note = flip_ruling(k, n)
+    assert decide(passes, []) == verdict
+    assert bool(note) == (n < 13)  # 12/12 has an interval from 0.74, under FLIP_RATE_FLOOR 0.75
