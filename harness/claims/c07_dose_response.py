@@ -160,18 +160,18 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.target) for r in run.select("emotion", a)) for a in grid}
     readout_curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.readout) for r in run.select("emotion", a))
                      for a in grid}
-    def healthy_target(rows: Sequence[Any]) -> float:
-        return mean_finite([r.target for r in rows if not is_degenerate(r)])
+    def curves(sid: str) -> dict[str, Any]:
+        at = [run.select("emotion", a, sid) for a in grid]  # one scan per strength, read four ways
+        return {
+            "target": [statistics.fmean(zero_if_missing(r.target) for r in rows) for rows in at],
+            # The plot draws the healthy texts' mean and marks where most texts collapsed.
+            "target_healthy": [mean_finite([r.target for r in rows if not is_degenerate(r)]) for rows in at],
+            "collapsed": [share_of([is_degenerate(r) for r in rows]) for rows in at],
+            "readout": [statistics.fmean(zero_if_missing(r.readout) for r in rows) for rows in at],
+            "random_target": {str(a): statistics.fmean(zero_if_missing(r.target) for r in run.select("random", a, sid))
+                              for a in run.strengths("random")}}
 
-    per_scenario = {s.id: {
-        "target": [statistics.fmean(zero_if_missing(r.target) for r in run.select("emotion", a, s.id)) for a in grid],
-        # The plot draws the healthy texts' mean and marks where most texts collapsed.
-        "target_healthy": [healthy_target(run.select("emotion", a, s.id)) for a in grid],
-        "collapsed": [share_of([is_degenerate(r) for r in run.select("emotion", a, s.id)]) for a in grid],
-        "readout": [statistics.fmean(zero_if_missing(r.readout) for r in run.select("emotion", a, s.id)) for a in grid],
-        "random_target": {str(a): statistics.fmean(zero_if_missing(r.target) for r in run.select("random", a, s.id))
-                          for a in run.strengths("random")}}
-        for s in run.scenarios}
+    per_scenario = {s.id: curves(s.id) for s in run.scenarios}
     points = flip_points(run, direction, sweep if judged else None, classifier, excluded)
     rnd_points = flip_points(run, "random", common, classifier, excluded)
     mean = statistics.fmean(rhos) if rhos else math.nan

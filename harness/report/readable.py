@@ -74,7 +74,11 @@ def readable_rows(excerpts: list[dict[str, Any]]) -> list[list[str]]:
     """One row per model, prompting mode and steering arm: per sweep strength, healthy steered
     texts of the prompts whose unsteered text is healthy, and the range's top."""
     found = _found(excerpts)
-    columns = sweep_columns(found)
+    return _rows(found, sweep_columns(found))
+
+
+def _rows(found: dict[tuple[str, str, str], tuple[int, dict[float, list[int]]]], columns: list[float]
+          ) -> list[list[str]]:
     words = dict(ARMS)
     return [[model, prompting, words[arm], healthy,
              *(f"{counts[s][0]}/{counts[s][1]}" if s in counts else "-" for s in columns), describe(*span(counts))]
@@ -87,10 +91,11 @@ def sweep_columns(found: dict[Any, tuple[int, dict[float, list[int]]]]) -> list[
 
 
 def readable_table(excerpts: list[dict[str, Any]]) -> list[str]:
-    rows = readable_rows(excerpts)
+    found = _found(excerpts)  # counted once for the rows and the columns
+    columns = sweep_columns(found)
+    rows = _rows(found, columns)
     if not rows:
         return []
-    columns = sweep_columns(_found(excerpts))
     return [tabulate(rows, headers=["model", "prompting", "vectors", "healthy unsteered",
                                     *(f"{s:g}" for s in columns), "readable range"], tablefmt="github"),
             "",
