@@ -14,9 +14,10 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import torch
 from filelock import FileLock
@@ -167,3 +168,41 @@ def load_entry(kind: str, key: str) -> tuple[dict[str, Any], dict[str, Any]] | N
         path.unlink(missing_ok=True)
         return None
     return tensors, meta
+
+
+D = TypeVar("D")
+
+
+class Journal(Generic[D]):
+    """The finished batches of one long computation (harness.runtime.batching.BatchMemo), each
+    saved as its own entry under ``kind`` the moment it is done, so a run stopped part-way (a
+    killed job, a session that ends) resumes at the first unfinished batch. A batch is addressed
+    by the whole computation's cache key and its rows; ``clear`` deletes the batches once the whole
+    is cached. ``cls``: the frozen dataclass of one result (its list fields come back as tuples)."""
+
+    def __init__(self, kind: str, key: str, cls: type[D]):
+        self.kind, self.key, self.cls = kind, key, cls
+        self._parts: set[str] = set()
+
+    def _part(self, rows: list[int]) -> str:
+        part = entry_key(whole=self.key, rows=list(rows))
+        self._parts.add(part)
+        return part
+
+    def get(self, rows: list[int]) -> list[D] | None:
+        hit = load_entry(self.kind, self._part(rows))
+        if hit is None:
+            return None
+        items = hit[1]["items"]
+        if len(items) != len(rows):  # not this batch: recompute, never trust
+            return None
+        return [self.cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in x.items()}) for x in items]
+
+    def put(self, rows: list[int], items: Sequence[D]) -> None:
+        save_entry(self.kind, self._part(rows), {"rows": torch.tensor(list(rows))},
+                   {"items": [asdict(x) for x in items]})  # type: ignore[call-overload]
+
+    def clear(self) -> None:
+        for part in self._parts:
+            (cache_root() / self.kind / f"{part}.safetensors").unlink(missing_ok=True)
+        self._parts.clear()

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import torch
 
 from harness import progress
-from harness.cache import entry_key, load_entry, save_entry
+from harness.cache import Journal, entry_key, load_entry, save_entry
 from harness.models.loading import ModelHandle
 from harness.runtime.batching import text_ids
 from harness.runtime.generate import plain_ids
-from harness.runtime.readout import reread
+from harness.runtime.readout import Reread, reread
 
 # Bump when the way prompt and continuation are joined for the scorer changes.
 JOIN_VERSION = 2
@@ -58,7 +58,10 @@ def perplexities(scorer: ModelHandle, pairs: Sequence[tuple[str, str]], promptin
     if hit is not None:
         return hit[0]["ppl"].tolist()
     ids = [scorer_pair(scorer, p, c, prompting) for p, c in pairs]
+    journal = Journal("perplexity-parts", key, Reread)  # a stopped run resumes at its first unscored batch
     with progress.phase(label, f"perplexity under {scorer.key}"):
-        ppl = [r.perplexity for r in reread(scorer, [p for p, _ in ids], [c for _, c in ids], batch_size=batch_size)]
+        ppl = [r.perplexity for r in reread(scorer, [p for p, _ in ids], [c for _, c in ids], batch_size=batch_size,
+                                            memo=journal)]
     save_entry("perplexity", key, {"ppl": torch.tensor(ppl, dtype=torch.float64)}, {"n": len(ppl)})
+    journal.clear()
     return ppl

@@ -22,7 +22,7 @@ import torch
 
 from harness import progress
 from harness import thresholds as th
-from harness.cache import entry_key, load_entry, save_entry
+from harness.cache import Journal, entry_key, load_entry, save_entry
 from harness.errors import HarnessError
 from harness.experiments.extraction import Method, extract, supports
 from harness.experiments.scoring import perplexities, reader_continuation
@@ -31,7 +31,7 @@ from harness.metrics.textstats import degeneration, text_stats
 from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile, platform_block
-from harness.runtime.generate import chat_ids, plain_ids
+from harness.runtime.generate import Generation, chat_ids, plain_ids
 from harness.runtime.readout import reread
 from harness.runtime.steering import (
     SCALE_RULES,
@@ -322,10 +322,13 @@ def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scen
         rows = [SteerRow(**{**r, "stats": asdict(text_stats(r["text"], r["tokens"]))}) for r in hit[1]["rows"]]
         diagnostics = hit[1]["diagnostics"]
     else:
+        # Generation is most of a grid's cost: each finished batch is kept, so a stopped run resumes.
+        journal = Journal("steering-parts", key, Generation)
         rows, diagnostics = _compute(handle, stimuli, scenarios, profile, prompting, clfs, maps, scorer, scale, forms,
-                                     rule, grid)
+                                     rule, grid, journal)
         save_entry("steering", key, {"strengths": torch.tensor([r.strength for r in rows])},
                    {"rows": [asdict(r) for r in rows], "diagnostics": diagnostics, **meta})
+        journal.clear()
     if scorer is not handle:  # scored apart (harness.experiments.scoring), cached by scorer and texts
         rows = _scored(handle, scorer, rows, scenarios, forms, prompting, profile)
     return SteeringRun(scenarios=scenarios, rows=tuple(rows), diagnostics=diagnostics, **meta)
@@ -348,7 +351,8 @@ def _scored(handle: ModelHandle, scorer: ModelHandle, rows: Sequence[SteerRow], 
 
 def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, ...], profile: Profile,
              prompting: Prompting, classifiers: list[Classifier], maps: list[LabelMap], scorer: ModelHandle,
-             scale: Scale, forms: PromptForms, rule: ScaleRule, grid: Grid) -> tuple[list[SteerRow], dict[str, Any]]:
+             scale: Scale, forms: PromptForms, rule: ScaleRule, grid: Grid, journal: Journal[Generation] | None = None
+             ) -> tuple[list[SteerRow], dict[str, Any]]:
     vectors = steering_vectors(handle, stimuli, profile)
     centred = steering_vectors(handle, stimuli, profile, baseline="centred")
     names = list(stimuli.names)
@@ -380,7 +384,7 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
     step = f"steering {prompting}:"
     with progress.phase(handle.key, f"{step} generate ({profile.steer_max_new_tokens} new tokens)"):
         gens = generate_steered(handle, cell_ids, cell_dirs, cell_alpha, profile.steer_max_new_tokens,
-                                scale=scale, batch_size=profile.gen_batch_size, rule=cell_rule)
+                                scale=scale, batch_size=profile.gen_batch_size, rule=cell_rule, memo=journal)
     with progress.phase(handle.key, f"{step} re-read the readout"):
         # With an external scorer the steered model's own perplexity is never used: read the
         # middle block and stop.

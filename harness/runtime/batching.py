@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import torch
 
@@ -138,12 +138,28 @@ def _batches(seqs: Sequence[Sequence[int]], idx: list[int], batch_size: int, pad
         progress.advance(len(rows))  # the caller has finished this batch
 
 
+class BatchMemo(Protocol[T]):
+    """Keeps each finished batch's results, so a loop interrupted part-way resumes at the first
+    batch it has not finished (harness.cache.Journal). A batch is named by its rows: the same
+    rows in the same batch give the same floats, so a resumed loop equals an uninterrupted one."""
+
+    def get(self, rows: list[int]) -> Sequence[T] | None: ...
+
+    def put(self, rows: list[int], items: Sequence[T]) -> None: ...
+
+
 def map_batches(handle: ModelHandle, seqs: Sequence[Sequence[int]], batch_size: int,
                 fn: Callable[[Batch], Sequence[T]], order: Order = "longest_first",
-                new_tokens: int = 0) -> list[T]:
-    """``fn``'s results, one per batch row, back in input order."""
+                new_tokens: int = 0, memo: BatchMemo[T] | None = None) -> list[T]:
+    """``fn``'s results, one per batch row, back in input order; ``memo``: batches already
+    finished are read from it, and each new one is written to it as soon as it is done."""
     out: list[T | None] = [None] * len(seqs)
     for batch in batches(handle, seqs, batch_size, order, new_tokens):
-        for i, item in zip(batch.rows, fn(batch), strict=True):
+        got = memo.get(batch.rows) if memo is not None else None
+        if got is None:
+            got = fn(batch)
+            if memo is not None:
+                memo.put(batch.rows, got)
+        for i, item in zip(batch.rows, got, strict=True):
             out[i] = item
     return out  # type: ignore[return-value]  # every index was filled: the order is a permutation

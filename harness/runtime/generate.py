@@ -11,7 +11,7 @@ from transformers import StoppingCriteria, StoppingCriteriaList
 from harness import progress
 from harness.errors import HarnessError
 from harness.models.loading import ModelHandle
-from harness.runtime.batching import Batch, map_batches, pad_id, text_ids
+from harness.runtime.batching import Batch, BatchMemo, map_batches, pad_id, text_ids
 from harness.runtime.hooks import LayerHook, attach
 
 
@@ -68,12 +68,13 @@ BatchHooks = Callable[[list[int], torch.Tensor], Mapping[int, LayerHook]]
 @torch.no_grad()
 def generate(handle: ModelHandle, prompts: Sequence[Sequence[int]], max_new_tokens: int,
              batch_size: int = 8, hooks: Mapping[int, LayerHook] | BatchHooks | None = None,
-             use_cache: bool = True) -> list[Generation]:
+             use_cache: bool = True, memo: BatchMemo[Generation] | None = None) -> list[Generation]:
     """Greedy continuations of token-id prompts, in input order.
 
     Rows of a batch are left-padded; each stops at its first stop token. Results equal
     one-prompt-at-a-time generation (tests check it token for token). ``use_cache=False``
     recomputes the whole sequence at every step (the paper's per-step steering loop).
+    ``memo`` keeps finished batches, so an interrupted run resumes (see :class:`BatchMemo`).
     """
     if max_new_tokens < 1:
         raise HarnessError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
@@ -106,4 +107,4 @@ def generate(handle: ModelHandle, prompts: Sequence[Sequence[int]], max_new_toke
             ))
         return out
 
-    return map_batches(handle, prompts, batch_size, run, new_tokens=max_new_tokens)
+    return map_batches(handle, prompts, batch_size, run, new_tokens=max_new_tokens, memo=memo)

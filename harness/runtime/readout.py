@@ -17,7 +17,7 @@ import torch
 
 from harness.errors import HarnessError
 from harness.models.loading import ModelHandle
-from harness.runtime.batching import Batch, map_batches
+from harness.runtime.batching import Batch, BatchMemo, map_batches
 from harness.runtime.hooks import StopForward
 
 # A scoring pass holds logits for every kept position of every row ([rows, positions, vocab],
@@ -41,12 +41,13 @@ class Reread:
 @torch.no_grad()
 def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations: Sequence[Sequence[int]],
            directions: torch.Tensor | None = None, layer: int | Sequence[int] | None = None,
-           batch_size: int = 8, score: bool = True) -> list[Reread]:
+           batch_size: int = 8, score: bool = True, memo: BatchMemo[Reread] | None = None) -> list[Reread]:
     """Score each continuation given its prompt (no hooks but the read-out). ``directions`` is
     ``[d]``, ``[n, d]`` or ``[n, k, d]`` (k read-outs per row, in ``projections``); ``layer`` is
     the block read (default: the middle one), or with ``[n, k, d]`` one block per read-out.
     ``score=False`` reads the projections only: the pass stops after the last block read (no
-    perplexity; nll is nan), the same states for a fraction of the compute."""
+    perplexity; nll is nan), the same states for a fraction of the compute. ``memo`` keeps
+    finished batches (resumable; harness.runtime.batching.BatchMemo)."""
     if len(prompts) != len(continuations):
         raise HarnessError(f"reread(): {len(prompts)} prompts but {len(continuations)} continuations")
     n = len(prompts)
@@ -129,4 +130,4 @@ def reread(handle: ModelHandle, prompts: Sequence[Sequence[int]], continuations:
             out.append(Reread(proj, nll, m, projs))
         return out
 
-    return map_batches(handle, seqs, batch_size, run)
+    return map_batches(handle, seqs, batch_size, run, memo=memo)

@@ -37,7 +37,7 @@ import torch
 
 from harness.errors import HarnessError
 from harness.models.loading import ModelHandle
-from harness.runtime.batching import batches
+from harness.runtime.batching import BatchMemo, batches
 from harness.runtime.generate import Generation, generate
 from harness.runtime.hooks import LayerHook, StopForward
 
@@ -186,9 +186,10 @@ def _rows(directions: torch.Tensor, alphas: Sequence[float], n: int, d: int) -> 
 def generate_steered(handle: ModelHandle, prompts: Sequence[Sequence[int]], directions: torch.Tensor,
                      alphas: Sequence[float], max_new_tokens: int, scale: Scale = "prefill",
                      layers: Sequence[int] | None = None, batch_size: int = 8,
-                     rule: ScaleRule | Sequence[ScaleRule] = "paper") -> list[Generation]:
+                     rule: ScaleRule | Sequence[ScaleRule] = "paper",
+                     memo: BatchMemo[Generation] | None = None) -> list[Generation]:
     """Greedy generation with per-row steering; ``directions`` is ``[d]`` or ``[n, d]`` (unit);
-    ``rule`` is one scale rule or one per row."""
+    ``rule`` is one scale rule or one per row; ``memo`` keeps finished batches (resumable)."""
     dirs, a = _rows(directions, alphas, len(prompts), handle.d_model)
     blocks = list(range(handle.n_layers)) if layers is None else list(layers)
     rules = [rule] * len(prompts) if isinstance(rule, str) else list(rule)
@@ -202,7 +203,7 @@ def generate_steered(handle: ModelHandle, prompts: Sequence[Sequence[int]], dire
         return steer.hooks(blocks)
 
     return generate(handle, prompts, max_new_tokens, batch_size=batch_size, hooks=batch_hooks,
-                    use_cache=scale != "per_step")
+                    use_cache=scale != "per_step", memo=memo)
 
 
 def scale_series(handle: ModelHandle, prompts: Sequence[Sequence[int]], directions: torch.Tensor,

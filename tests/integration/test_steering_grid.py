@@ -82,3 +82,41 @@ def test_another_external_scorer_rescores_without_generating_again(monkeypatch):
     assert [r.text for r in second.rows] == [r.text for r in first.rows]
     assert second.scorer == "tiny-qwen2" and first.scorer == "tiny-gemma2"
     assert [r.perplexity for r in second.rows] != [r.perplexity for r in first.rows]
+
+
+def test_a_run_stopped_part_way_resumes_at_its_first_unfinished_batch(monkeypatch, tmp_path):
+    h = tiny_handle("llama", init=GENERATION_INIT, chat_template=TINY_CHAT)
+    stimuli, scenarios = load_stimuli(), load_scenarios()
+    labels = label_map("nade", stimuli)[1]
+
+    def steer():
+        return run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", LengthClassifier(), labels,
+                            scorer=tiny_handle("gemma2"))
+
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path / "whole"))
+    whole = steer()
+    n_batches = math.ceil(len(whole.rows) / TINY_PROFILE.gen_batch_size)
+    assert n_batches >= 3
+
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path / "stopped"))
+    real, calls = h.model.generate, []
+
+    def stops_at_the_third_batch(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the job is killed inside its third batch
+        return real(*a, **k)
+
+    monkeypatch.setattr(h.model, "generate", stops_at_the_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        steer()
+    parts = tmp_path / "stopped" / "steering-parts"
+    assert len(list(parts.glob("*.safetensors"))) == 2
+    calls.clear()
+    monkeypatch.setattr(h.model, "generate", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    resumed = steer()
+    assert len(calls) == n_batches - 2  # the two finished batches were not generated again
+    assert [seen(r) for r in resumed.rows] == [seen(r) for r in whole.rows]
+    assert [r.tokens for r in resumed.rows] == [r.tokens for r in whole.rows]
+    assert [r.perplexity for r in resumed.rows] == [r.perplexity for r in whole.rows]
+    assert not list(parts.glob("*.safetensors"))  # the whole is cached: its parts are gone

@@ -116,3 +116,50 @@ def test_hooks_are_gone_after_every_batched_pass(h):
     steered_last_states(h, prompts(3), torch.ones(h.d_model), [0.1] * 3, layer=1)  # stops mid-pass
     reread(h, prompts(3), prompts(3, seed=1), torch.ones(h.d_model), layer=1)
     assert all(not block._forward_hooks for block in decoder_layers(h.model))
+
+
+class _Memo:
+    def __init__(self):
+        self.kept: dict[tuple[int, ...], list] = {}
+
+    def get(self, rows):
+        return self.kept.get(tuple(rows))
+
+    def put(self, rows, items):
+        self.kept[tuple(rows)] = list(items)
+
+
+def test_reread_with_a_memo_resumes_after_a_stop_and_equals_a_plain_run():
+    from harness.cache import Journal
+    from harness.runtime.readout import Reread, reread
+
+    h = tiny_handle("qwen2")
+    prompts = [[1, 2, 3][: 1 + i % 3] for i in range(7)]
+    conts = [[4, 5, 6, 7][: 1 + i % 4] for i in range(7)]
+    plain = reread(h, prompts, conts, batch_size=2)
+    memo, done = _Memo(), []
+
+    def stop_after_two(rows, items):
+        if len(done) == 2:
+            raise KeyboardInterrupt
+        done.append(rows)
+        _Memo.put(memo, rows, items)
+
+    memo.put = stop_after_two  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        reread(h, prompts, conts, batch_size=2, memo=memo)
+    assert len(memo.kept) == 2
+    del memo.put
+    resumed = reread(h, prompts, conts, batch_size=2, memo=memo)
+    def nll(rs):
+        return [(r.nll, r.n_tokens) for r in rs]
+
+    assert nll(resumed) == nll(plain) and len(memo.kept) == 4
+    # The cache-backed memo keeps the same items (tuples back as tuples) and deletes them on clear.
+    journal = Journal("reread-parts", "k", Reread)
+    journal.put([0, 1], plain[:2])
+    back = journal.get([0, 1])
+    assert back is not None and nll(back) == nll(plain[:2]) and journal.get([1, 0]) is None
+    assert all(isinstance(r.projections, tuple) for r in back)
+    journal.clear()
+    assert Journal("reread-parts", "k", Reread).get([0, 1]) is None
