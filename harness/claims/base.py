@@ -200,6 +200,9 @@ class Claim(Generic[D]):
     test: str = ""
     control: str = ""
     thresholds: tuple[str, ...] = ()
+    # The count behind a share, from the decisive record's typed details ("0/2, 45 collapsed"):
+    # the verdict matrix shows it in place of the bare share, which hides how few texts it rests on.
+    count: Callable[[Any], str] | None = None
 
     def finding(self, ev: Evidence, check: Check[Any], context: dict[str, Any], metric: str | None = None
                 ) -> Finding:

@@ -302,6 +302,7 @@ C5: Claim[MovesDetails] = Claim(
     control=("the random direction and the opposite emotion's vector on the same prompts, each "
              "beaten by an exact one-sided McNemar test; centred vectors as an ablation and the "
              "centred readout beside"),
-    thresholds=("SCENARIO_STRENGTH", "MOST", "CONTROL_ALPHA", "MIN_PAIRS", "REFUSAL_FLAG"))
+    thresholds=("SCENARIO_STRENGTH", "MOST", "CONTROL_ALPHA", "MIN_PAIRS", "REFUSAL_FLAG"),
+    count=lambda d: f"{d.moved}/{d.n}" + (f", {d.degenerate_steered} collapsed" if d.degenerate_steered else ""))
 
 

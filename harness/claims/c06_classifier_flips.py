@@ -419,6 +419,7 @@ C6: Claim[FlipsDetails] = Claim(
     control=("the random direction's flips on the same prompts (exact one-sided McNemar); the "
              "second classifier and the two classifiers' agreement beside"),
     thresholds=("FLIP_RATE_MIN", "FLIP_RATE_FLOOR", "SCENARIO_STRENGTH", "CONTROL_ALPHA", "MIN_PAIRS",
-                "RECOGNITION_ALPHA"))
+                "RECOGNITION_ALPHA"),
+    count=lambda d: f"{d.flips}/{d.n}" + (f", {d.collapsed} collapsed" if d.collapsed else ""))
 
 

@@ -143,4 +143,5 @@ C9: Claim[SafeDetails] = Claim(
           "(bootstrap interval) below Table 5's largest perplexity at 0.005"),
     control=("the unsteered texts of the same prompts (only prompts healthy unsteered are read; "
              "texts that heal are shown, never netted)"),
-    thresholds=("SAFE_STRENGTH", "SAFE_MAX_BROKEN", "SAFE_PPL_CAP"))
+    thresholds=("SAFE_STRENGTH", "SAFE_MAX_BROKEN", "SAFE_PPL_CAP"),
+    count=lambda d: f"{d.broken}/{d.n_readable}")

@@ -80,7 +80,7 @@ def verdict_matrix(records: list[ClaimRecord]) -> str:
                 pooled = f"{r.model}: " if m == "pooled" else ""
                 parts.append(f'<span class="v {VERDICT_CLASS.get(r.verdict, "na")}" title="{_esc(r.metric)}">'
                              f"<b>{_esc(SHORT.get(r.method, r.method))}: {_esc(r.verdict)}</b> "
-                             + ("" if r.verdict == "not applicable" else _esc(short_value(r))) + (f"<small>{_esc(pooled + control)}</small>" if control or
+                             + ("" if r.verdict == "not applicable" else _esc(short_value(r, row.source))) + (f"<small>{_esc(pooled + control)}</small>" if control or
                                                             pooled else "") + "</span>")
             cells.append(f"<td>{''.join(parts) or '—'}</td>")
         out.append(f'<tr><td class="claim"><a href="#{row.claim}">{row.claim}</a> {_esc(row.short)}'
@@ -88,7 +88,8 @@ def verdict_matrix(records: list[ClaimRecord]) -> str:
     out.append("</table>")
     legend = "".join(f'<span class="{c}">{_esc(v)}</span>' for v, c in VERDICT_CLASS.items())
     return "\n".join(out) + (f'<p class="legend caption">{legend} Each cell: the decisive record per extraction '
-                             "method or prompting mode, its value, and the control that decided it under the same test "
+                             "method or prompting mode, its value (a share as its count: healthy texts that pass of those read, "
+                             "and how many collapsed), and the control that decided it under the same test "
                              "(every control is in the records table and in the claim's section).</p>")
 
 

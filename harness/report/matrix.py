@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from tabulate import tabulate
 
 from harness.claims import CLAIMS
+from harness.claims.base import Claim, parse_details
 from harness.claims.markdown import fmt
 from harness.claims.record import ClaimRecord
 
@@ -21,6 +22,7 @@ SHORT = {"comprehension": "comp", "generation": "gen", "generation vs comprehens
 class Row:
     claim: str
     short: str
+    source: Claim  # type: ignore[type-arg]
     statement: str
     cells: dict[str, list[ClaimRecord]]  # model -> decisive records, in axis order
 
@@ -41,7 +43,7 @@ def matrix(records: list[ClaimRecord]) -> tuple[list[str], list[Row]]:
                 cells.setdefault(column(r.model), []).append(r)
         for recs in cells.values():
             recs.sort(key=lambda r: order.get(r.method, len(order)))
-        rows.append(Row(claim.id, claim.short, claim.statement, cells))
+        rows.append(Row(claim.id, claim.short, claim, claim.statement, cells))
     models = sorted({m for row in rows for m in row.cells})
     return sorted(models, key=lambda m: (m == POOLED, m)), rows
 
@@ -54,19 +56,24 @@ def column(model: str) -> str:
     return POOLED if model.startswith("pooled(") else model
 
 
-def short_value(r: ClaimRecord) -> str:
+def short_value(r: ClaimRecord, claim: Claim | None = None) -> str:  # type: ignore[type-arg]
+    """The record's count where its claim gives one (``0/2, 45 collapsed``), else its value."""
+    if claim is not None and claim.count is not None:
+        d = parse_details(claim.details, r.details)
+        if d is not None:
+            return claim.count(d)
     return "—" if r.value is None else fmt(r.value, 2)
 
 
-def cell_text(recs: list[ClaimRecord]) -> str:
-    """``comp: holds (0.0001); gen: inconclusive (0.0001)``."""
+def cell_text(recs: list[ClaimRecord], claim: Claim | None = None) -> str:  # type: ignore[type-arg]
+    """``comp: holds (0.0001); gen: inconclusive (0.0001)``; a share as its count: ``raw: inconclusive (0/2, 45 collapsed)``."""
     return "; ".join(f"{SHORT.get(r.method, r.method)}: {r.verdict}"
-                     + ("" if r.verdict == "not applicable" else f" ({short_value(r)})") for r in recs) or "—"
+                     + ("" if r.verdict == "not applicable" else f" ({short_value(r, claim)})") for r in recs) or "—"
 
 
 def matrix_markdown(records: list[ClaimRecord], tablefmt: str = "github") -> str:
     models, rows = matrix(records)
-    body = [[f"{row.claim} {row.short}", *(cell_text(row.cells.get(m, [])) for m in models)] for row in rows
+    body = [[f"{row.claim} {row.short}", *(cell_text(row.cells.get(m, []), row.source) for m in models)] for row in rows
             if row.cells]
     return tabulate(body, headers=("claim", *models), tablefmt=tablefmt)
 
@@ -76,6 +83,6 @@ def matrix_text(records: list[ClaimRecord]) -> str:
     models, rows = matrix(records)
     blocks = []
     for m in models:
-        body = [[f"{row.claim} {row.short}", cell_text(row.cells[m])] for row in rows if m in row.cells]
+        body = [[f"{row.claim} {row.short}", cell_text(row.cells[m], row.source)] for row in rows if m in row.cells]
         blocks.append(tabulate(body, headers=("claim", m), tablefmt="simple"))
     return "\n\n".join(blocks)

@@ -130,3 +130,21 @@ def test_matrix_keeps_one_column_for_pooled_checks():
     assert models == ["tiny-a", "tiny-b", POOLED]
     c9 = next(r for r in rows if r.claim == "C9")
     assert [r.model for r in c9.cells[POOLED]] == ["pooled(tiny-a,tiny-b)"]
+
+
+def test_matrix_shows_a_share_as_the_count_it_rests_on():
+    from harness.claims import CLAIMS
+    from harness.report.matrix import cell_text
+
+    by_id = {c.id: c for c in CLAIMS}
+    for r in records():
+        if r.claim == "C5":
+            d = r.details
+            expected = f"{d['moved']}/{d['n']}" + (f", {d['degenerate_steered']} collapsed"
+                                                   if d.get("degenerate_steered") else "")
+            assert f"({expected})" in cell_text([r], by_id["C5"])
+    c6 = next(r for r in records() if r.claim == "C6" and r.metric == by_id["C6"].metric)
+    few = ClaimRecord.from_dict({**c6.to_dict(), "value": 0.0,
+                                 "details": {**c6.details, "flips": 0, "n": 2, "collapsed": 45}})
+    assert cell_text([few], by_id["C6"]).endswith("(0/2, 45 collapsed)")  # not a bare "(0)"
+    assert cell_text([few]).endswith("(0)")  # the share alone, as before, when no claim is named
