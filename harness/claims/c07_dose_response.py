@@ -34,6 +34,7 @@ from harness.claims.record import ClaimRecord
 from harness.claims.ruling import above, all_of
 from harness.claims.steering_rows import (
     Key,
+    finite_count,
     key_of,
     mean_finite,
     p_text,
@@ -193,10 +194,12 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                      outcome="inconclusive" if keys else None)
     passes, ruled = all_of([above("mean per-prompt Spearman", mean, ci, 0.0)])
     measured = not math.isnan(p_rand)
-    ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} vs {direction} "
-                          f"{fmt(details.emotion_rho_same_strengths, 2)} at {common} over {n_pairs} prompts; "
-                          + (f"beaten {p_text(p_rand)}" if measured else f"not measured (needs {th.MIN_PAIRS} prompts "
-                                                                      "with both)"),
+    # Each mean is over the prompts that keep three healthy texts under that direction; the test pairs
+    # the prompts that keep them under both.
+    ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} over {finite_count(r_same)} "
+                          f"prompts vs {direction} {fmt(details.emotion_rho_same_strengths, 2)} over "
+                          f"{finite_count(e_same)} at {common}; {n_pairs} prompts keep three healthy texts under both: "
+                          + (f"beaten {p_text(p_rand)}" if measured else f"not compared (needs {th.MIN_PAIRS})"),
                           p_rand >= th.CONTROL_ALPHA if measured else None)
     if passes and not measured:
         ctrl = ControlReading(ctrl.name, ctrl.value, None, undecided=True)  # a pass it could not check: open

@@ -66,6 +66,10 @@ def mean_finite(values: Sequence[float]) -> float:
     return statistics.fmean(vals) if vals else math.nan
 
 
+def finite_count(values: Sequence[float]) -> int:
+    return sum(not math.isnan(v) for v in values)
+
+
 def fraction(k: int, n: int) -> float:
     return k / n if n else math.nan
 

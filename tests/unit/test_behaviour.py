@@ -279,6 +279,13 @@ def test_c7_is_the_mean_per_prompt_spearman_of_paired_deltas():
     assert check.details.n_prompts == 6
     assert check.value == pytest.approx(statistics.fmean(per_prompt * 2))
     assert check.details.random_rho == 0.0  # the random direction leaves every score as it was
+    assert "mean rho 0 over 6 prompts vs emotion" in check.reason and "6 prompts keep three healthy texts" in check.reason
+    # The random direction collapses every text: nothing to compare, and the reason says so
+    # instead of reading means "over 0 prompts".
+    broken = dose_response(grid(target=target, n=3, text=only("random", lambda c: LOOP, PLAIN)))
+    assert "mean rho n/a over 0 prompts vs emotion" in broken.reason
+    assert "0 prompts keep three healthy texts under both: not compared (needs 5)" in broken.reason
+    assert broken.verdict == "inconclusive"  # its pass could not be checked against the control
     # Pooled over every (strength, delta) point: on the paired deltas, a prompt's own starting
     # score drops out (on the raw scores, the offsets 0.2 apart would swamp deltas <= 0.05).
     rising_all = dose_response(grid(target=lambda c: 0.2 * c.i + (c.sign * c.a if c.direction == "emotion" else 0.0),
