@@ -169,8 +169,15 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
             "target_healthy": [mean_finite([r.target for r in rows if not is_degenerate(r)]) for rows in at],
             "collapsed": [share_of([is_degenerate(r) for r in rows]) for rows in at],
             "readout": [statistics.fmean(zero_if_missing(r.readout) for r in rows) for rows in at],
+            # What the plot draws: healthy texts only, each mean with its count, the readout signed
+            # the scenario's way (a blank text has no reading; it is not a reading of 0).
+            "n_healthy": [sum(not is_degenerate(r) for r in rows) for rows in at],
+            "readout_healthy": [mean_finite([r.sign * r.readout for r in rows if not is_degenerate(r)]) for rows in at],
             "random_target": {str(a): statistics.fmean(zero_if_missing(r.target) for r in run.select("random", a, sid))
-                              for a in run.strengths("random")}}
+                              for a in run.strengths("random")},
+            "random_target_healthy": {str(a): mean_finite([r.target for r in run.select("random", a, sid)
+                                                           if not is_degenerate(r)])
+                                      for a in run.strengths("random")}}
 
     per_scenario = {s.id: curves(s.id) for s in run.scenarios}
     points = flip_points(run, direction, sweep if judged else None, classifier, excluded)
@@ -309,38 +316,79 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
 
 
 def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]:
-    """Per scenario: classifier target score and readout projection vs strength, flip point marked."""
+    """Per scenario: the healthy texts' target score and signed readout vs strength (log axis, the
+    unsteered text at its own tick), the random direction beside, collapse, flip point and the
+    readable range marked."""
+    tops = {(r.model, r.method): r.details.get("readable_range_top") for r in records
+            if r.claim == C7.id and r.metric == f"{C7.metric} {READABLE_LABEL}"}
 
     def draw(r: ClaimRecord, d: DoseDetails):
+        from matplotlib.ticker import NullFormatter
+
         per, sweep = d.per_scenario, d.sweep
-        fig, axes = pyplot().subplots(1, len(per), figsize=(3.0 * len(per), 3.2), sharey=True, squeeze=False)
+        positive = [a for a in sweep if a > 0]
+        zero_at = min(positive) / 2  # strength 0 on a log axis: its own tick, left of the smallest strength
+
+        def x(values: Sequence[float]) -> list[float]:
+            return [a if a > 0 else zero_at for a in values]
+
+        fig, axes = pyplot().subplots(1, len(per), figsize=(3.0 * len(per), 4.0), sharey=True, squeeze=False)
         axes = list(axes[0])
+        top = tops.get((r.model, r.method))
+        twins = []
         for ax, (sid, curves) in zip(axes, per.items(), strict=True):
-            if "target_healthy" in curves:  # older records: every text's mean only
-                ax.plot(sweep, curves["target"], "-", color="tab:blue", alpha=0.25, lw=1,
+            tw = ax.twinx()
+            twins.append(tw)
+            if "n_healthy" in curves:
+                ns = curves["n_healthy"]
+                ax.plot(x(sweep), curves["target"], "-", color="tab:blue", alpha=0.25, lw=1,
                         label="target score, every text")
-                ax.plot(sweep, curves["target_healthy"], "o-", color="tab:blue", label="target score, healthy texts")
-                broken = [a for a, c in zip(sweep, curves["collapsed"], strict=True) if c > 0.5]
+                ax.plot(x(sweep), curves["target_healthy"], "-", color="tab:blue")
+                few = [n < 3 for n in ns]  # a mean on one or two texts: drawn hollow
+                for hollow, label in ((False, "target score, healthy texts (3 or more)"),
+                                      (True, "target score, 1-2 healthy texts")):
+                    pts = [(a, v) for a, v, f in zip(x(sweep), curves["target_healthy"], few, strict=True) if f == hollow]
+                    ax.plot([a for a, _ in pts], [v for _, v in pts], "o", color="tab:blue", ms=5, label=label,
+                            mfc="white" if hollow else "tab:blue")
+                rnd = curves.get("random_target_healthy", {})
+                ax.plot(x([float(a) for a in rnd]), list(rnd.values()), "x", color="grey",
+                        label="random direction, healthy texts")
+                tw.plot(x(sweep), curves["readout_healthy"], "s--", color="tab:orange", ms=3,
+                        label="readout projection, signed, healthy texts (right axis)")
+            else:  # older records: every text's means, the readout unsigned
+                ax.plot(x(sweep), curves.get("target_healthy", curves["target"]), "o-", color="tab:blue",
+                        label="target score")
+                rnd = curves.get("random_target", {})
+                ax.plot(x([float(a) for a in rnd]), list(rnd.values()), "x", color="grey", label="random direction")
+                tw.plot(x(sweep), curves["readout"], "s--", color="tab:orange", ms=3,
+                        label="readout projection, every text (right axis)")
+            if "collapsed" in curves:
+                broken = [a for a, c in zip(x(sweep), curves["collapsed"], strict=True) if c > 0.5]
                 ax.plot(broken, [0.03] * len(broken), "v", color="tab:red", ms=5, transform=ax.get_xaxis_transform(),
                         label="most texts collapsed")
-            else:
-                ax.plot(sweep, curves["target"], "o-", color="tab:blue", label="target score")
-            rnd = curves.get("random_target", {})
-            ax.plot([float(a) for a in rnd], list(rnd.values()), "x", color="grey", label="random direction")
-            ax.set_xscale("symlog", linthresh=0.005)
+            tw.tick_params(labelsize=6)
+            ax.set_xscale("log")
+            ticks = [zero_at, *(t for t in (0.001, 0.01, 0.1) if min(positive) <= t <= max(positive) * 1.01)]
+            ax.set_xticks(ticks, ["0", *(f"{t:g}" for t in ticks[1:])], fontsize=7)
+            ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_title(sid, fontsize=8)
             ax.set_xlabel("strength alpha", fontsize=8)
-            tw = ax.twinx()
-            tw.plot(sweep, curves["readout"], "s--", color="tab:orange", ms=3, label="readout projection")
-            tw.tick_params(labelsize=6)
             fp = d.flip_points.get(sid)
             if fp is not None:
                 ax.axvline(fp, color="green", ls=":", label="flip point")
             ax.axvspan(min(th.PAPER_SWEEP), max(th.PAPER_SWEEP), color="grey", alpha=0.06, lw=0)
+            if top is not None:
+                ax.plot([min(positive), top], [0.97, 0.97], "-", color="tab:green", lw=4, alpha=0.6,
+                        transform=ax.get_xaxis_transform(), solid_capstyle="butt", label="readable range")
         axes[0].set_ylabel("classifier target score")
-        axes[0].legend(fontsize=6, loc="upper left")
-        fig.suptitle(f"{r.model}, {r.method} prompts: dose-response ({r.classifier}); "
-                     "shaded: the paper's sweep", fontsize=9)
+        twins[-1].set_ylabel("readout projection", fontsize=7)
+        handles, labels = axes[0].get_legend_handles_labels()
+        twin_h, twin_l = twins[0].get_legend_handles_labels()
+        fig.legend(handles + twin_h, labels + twin_l, fontsize=6.5, loc="lower center", ncol=4, frameon=False)
+        fig.subplots_adjust(bottom=0.25, top=0.84, wspace=0.45)
+        fig.suptitle(f"{r.model}, {r.method} prompts: dose-response ({r.classifier}); shaded: the paper's sweep"
+                     + ("" if top is not None else "; nothing readable" if (r.model, r.method) in tops else ""),
+                     fontsize=9)
         return fig
 
     return per_record(records, C7, "dose", out, draw)

@@ -295,6 +295,17 @@ def test_c7_is_the_mean_per_prompt_spearman_of_paired_deltas():
     assert raw < 0.5
 
 
+def test_c7_plot_curves_read_healthy_texts_only_with_their_count_and_the_readout_signed():
+    run = grid(readout=lambda c: c.sign * 2.0, n=3,
+               text=lambda c: "" if (c.direction, c.a) == ("emotion", 0.05) else PLAIN)
+    curves = dose_response(run).details.per_scenario
+    at = run.strengths("emotion").index(0.05)
+    for c in curves.values():
+        assert c["n_healthy"][at] == 0 and math.isnan(c["readout_healthy"][at])  # a blank text is not a 0
+        assert c["n_healthy"][0] == 3 and c["readout_healthy"][0] == 2.0  # signed: +2 for both scenarios
+        assert set(c["random_target_healthy"]) == {str(a) for a in run.strengths("random")}
+
+
 def test_c7_flip_point_needs_the_flip_to_persist_at_the_next_strength():
     once = grid(target=only("emotion", lambda c: 0.5 + c.sign * (0.1 if c.a == 0.02 else 0.0), 0.5))
     assert flip_points(once) == {"up": None, "away": None}
