@@ -66,8 +66,16 @@ def steering_caption(records: Sequence[ClaimRecord], what: str) -> str:
     scorers = sorted({str(r.details.get("scorer")) for r in records if r.details.get("scorer")})
     # Records name their own vector (baseline and block); older ones steered with the middle
     # block's neutral-baseline vectors only.
-    named = sorted({str(r.details["vector"]) for r in records if r.details.get("vector")})
-    vectors = "; ".join(named) if named else "neutral baseline, middle block"
+    # Blocks differ by model, so with several models each model's vectors are named under it.
+    by_model: dict[str, set[str]] = {}
+    for r in records:
+        if r.details.get("vector"):
+            by_model.setdefault(r.model, set()).add(str(r.details["vector"]))
+    singles = {m: v for m, v in by_model.items() if not is_pooled(m)} or by_model
+    if len(singles) > 1:
+        vectors = " | ".join(f"{m}: {'; '.join(sorted(v))}" for m, v in sorted(singles.items()))
+    else:
+        vectors = "; ".join(sorted(next(iter(singles.values()), set()))) or "neutral baseline, middle block"
     scales = sorted({str(r.details.get("scale")) for r in records if r.details.get("scale")})
     return provenance(records, what, f"vectors: {', '.join(vm) or '?'} ({vectors})",
                       f"scale {', '.join(scales) or '?'}",

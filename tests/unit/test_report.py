@@ -148,3 +148,17 @@ def test_matrix_shows_a_share_as_the_count_it_rests_on():
                                  "details": {**c6.details, "flips": 0, "n": 2, "collapsed": 45}})
     assert cell_text([few], by_id["C6"]).endswith("(0/2, 45 collapsed)")  # not a bare "(0)"
     assert cell_text([few]).endswith("(0)")  # the share alone, as before, when no claim is named
+
+
+def test_a_steering_caption_over_several_models_names_each_models_vectors():
+    from harness.claims.markdown import steering_caption
+
+    base = next(r for r in records() if r.claim == "C5").to_dict()
+
+    def at(model, vector):
+        return ClaimRecord.from_dict({**base, "model": model, "details": {**base["details"], "vector": vector}})
+
+    two = steering_caption([at("a", "centred, block 12"), at("b", "centred, block 20"), at("b", "baseline, block 15")],
+                           "what")
+    assert "a: centred, block 12 | b: baseline, block 15; centred, block 20" in two
+    assert "(centred, block 12)" in steering_caption([at("a", "centred, block 12")], "what")
