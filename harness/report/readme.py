@@ -55,7 +55,11 @@ def readable_ranges(root: Path) -> str:
             "_Readable range in the reference run: the strengths, from the smallest of the sweep up, at which at "
             f"least {th.READABLE_SHARE:.0%} of the prompts with healthy unsteered text keep a healthy steered text. `export` prints it "
             "with a suggested ALPHA for llama.cpp (`--control-vector-scaled FILE ALPHA`); where it reads \"below\", "
-            "no strength the sweep ran is readable; nothing below it has been measured._\n")
+            "no strength the sweep ran is readable; nothing below it has been measured. These ranges were measured "
+            "under the `prefill` scale, s_l fixed from the prompt, which is what `export`'s per-block scale and "
+            "llama.cpp's fixed control vector reproduce; the `full` profile's ranges from 0.001 "
+            "([reports/reference-full](reports/reference-full/summary.md)) use the paper's `running` scale, which "
+            "pushes less late in a continuation, so they do not carry over to an exported vector._\n")
 
 
 BLOCKS: dict[str, Callable[[Path], str]] = {"verdict-matrix": verdict_matrix, "readable-range": readable_ranges,
