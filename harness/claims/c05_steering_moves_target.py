@@ -63,7 +63,7 @@ class PairedControl:
     name: str
     moved: int
     n: int
-    mean_delta: float
+    moved_share: float  # moved / n (records before 2026-12-05 named it mean_delta)
     p_beaten: float  # one-sided paired p that the emotion vector does more than this control
 
 
