@@ -110,9 +110,13 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
     s = regime_summary(run)
     corners = [(x, y) for x in (*s.ppl_ratio_interval, s.ppl_ratio) for y in (*s.newly_degenerate_interval,
                                                                               s.newly_degenerate)]
+    # Texts without words get no perplexity here, but the paper's procedure (an external scorer over
+    # every text) would score them: a label that turns on that choice is not decided either way.
+    corners += [(s.ppl_ratio_blank_scored, y) for y in (*s.newly_degenerate_interval, s.newly_degenerate)]
     ends = {classify_regime(x, y) for x, y in corners if not math.isnan(x) and not math.isnan(y)}
-    # The regime's "interval": every label the two statistics' intervals can reach.
-    bound = Bound("regime within the intervals of the PPL ratio and the newly degenerate share", s.regime,
+    # The regime's "interval": every label the two statistics' intervals can reach, blank texts scored or not.
+    bound = Bound("regime within the intervals of the PPL ratio and the newly degenerate share, blank texts "
+                  "scored or not", s.regime,
                   tuple(sorted(ends or {s.regime})), {"in": [paper_label or "?"]})
     passes, ruled = all_of([bound]) if paper_label is not None else (None, None)
     # The unsteered text is inside the rule (newly degenerate); a random direction of the same
@@ -126,7 +130,7 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
               f"newly degenerate at 0.05: {fmt(s.newly_degenerate, 2)} [{fmt(s.newly_degenerate_interval[0], 2)}, "
               f"{fmt(s.newly_degenerate_interval[1], 2)}] of the {s.healthy_unsteered} prompts healthy unsteered "
               f"(unsteered degenerate {fmt(s.degenerate_unsteered, 2)}) -> {s.regime} (paper: {paper_label}"
-              f"{'; the label changes within the intervals: ' + ', '.join(sorted(ends)) if len(ends) > 1 else ''}); "
+              f"{'; the label changes within the intervals or with blank texts scored: ' + ', '.join(sorted(ends)) if len(ends) > 1 else ''}); "
               f"random direction: {s.random_regime}; collapse point {s.collapse_point}; with the "
               f"{s.blank_texts.get(str(th.REGIME_HIGH), 0)} blank texts at 0.05 scored too, the ratio would be "
               f"{fmt(s.ppl_ratio_blank_scored, 3)}")

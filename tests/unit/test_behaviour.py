@@ -378,6 +378,26 @@ def test_newline_only_texts_are_newly_degenerate_and_get_no_perplexity():
     assert s.ppl_by_strength["0.05"] == 20.0
 
 
+def test_c8_is_inconclusive_when_the_label_turns_on_scoring_the_blank_texts():
+    """The SmolLM2 case: at 0.05 nearly every text is a newline run. Left out of the perplexity,
+    the rest read as repetitive; scored, as the paper's procedure scores every text, the newline
+    runs' perplexity makes the ratio explosive. Neither label is earned over the other."""
+    def blank(c: At) -> bool:
+        return c.a == 0.05 and c.direction == "emotion" and c.i < 9
+
+    run = grid(text=lambda c: "\n\n\n\n" if blank(c) else PLAIN, ppl=lambda c: 5000.0 if blank(c) else 10.0, n=10)
+    s = regime_summary(run)
+    assert s.regime == "repetitive" and s.ppl_ratio == 1.0 and s.ppl_ratio_blank_scored == 500.0
+    for paper in ("explosive", "repetitive"):
+        check = regime(run, paper)
+        assert check.verdict == "inconclusive", paper
+        assert "with blank texts scored: explosive, repetitive" in check.reason
+    assert regime(run, "surgical").verdict == "does not hold"  # reachable under neither reading
+    # Blank texts the scorer rates like the rest do not move the label: still decided.
+    calm = grid(text=lambda c: "\n\n\n\n" if blank(c) else PLAIN, ppl=lambda c: 10.0, n=10)
+    assert regime(calm, "explosive").verdict == "does not hold"
+
+
 # C9
 
 
