@@ -119,7 +119,7 @@ def _report(args: argparse.Namespace) -> None:
         return
     if not args.out:
         raise HarnessError("merging runs needs --out DIR for the combined report")
-    run, records, excerpts = merge_runs([Path(p) for p in args.results_dirs])
+    run, records, excerpts = merge_runs([Path(p) for p in args.results_dirs], replace=args.replace)
     out = Path(args.out)
     write_results(out / "results.json", run, records, excerpts)
     print(f"merged {len(args.results_dirs)} runs ({len(run['models'])} models, {len(records)} records); "
@@ -308,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="a report folder (holding results.json) or the results.json itself; several are merged "
                         "(same protocol, profile and stimuli; checks pooled over models are recomputed)")
     r.add_argument("--out", help="write there instead of beside results.json (required when merging)")
+    r.add_argument("--replace", action="store_true",
+                   help="merging: a model in several runs is taken from the last of them (a model rerun replaces "
+                        "its older records and texts); without it a model in two runs is an error")
     r.set_defaults(run=_report)
     c = sub.add_parser("compare", help="two runs side by side: verdicts that changed and values beyond the "
                                        "baselines' tolerance (exit status 1 when a verdict changed)")

@@ -52,8 +52,11 @@ def differing_key(ident: dict[str, Any], ident0: dict[str, Any]) -> str | None:
     return None
 
 
-def merge_runs(paths: Sequence[Path]) -> tuple[dict[str, Any], list[ClaimRecord], list[dict[str, Any]]]:
-    """The merged run metadata, records and excerpts of several runs' results.json files."""
+def merge_runs(paths: Sequence[Path], replace: bool = False
+               ) -> tuple[dict[str, Any], list[ClaimRecord], list[dict[str, Any]]]:
+    """The merged run metadata, records and excerpts of several runs' results.json files.
+    ``replace``: a model in several runs is taken from the last of them (a model rerun on newer code
+    replaces its older records and texts); otherwise a model in two runs is an error."""
     if len(paths) < 2:
         raise HarnessError("merging needs two runs or more; give each run's report folder")
     runs = []
@@ -63,19 +66,20 @@ def merge_runs(paths: Sequence[Path]) -> tuple[dict[str, Any], list[ClaimRecord]
         runs.append((f, run, records, read_excerpts(f)))
     first, run0, recs0, _ = runs[0]
     ident0 = _identity(run0, recs0)
-    seen: dict[str, Path] = {}
-    for f, run, records, _ in runs:
+    owner: dict[str, int] = {}
+    for i, (f, run, records, _) in enumerate(runs):
         ident = _identity(run, records)
         if (k := differing_key(ident, ident0)) is not None:
             raise HarnessError(f"cannot merge {f} with {first}: {k.replace('_', ' ')} {_show(ident[k])} vs "
                                f"{_show(ident0[k])}; rerun it with the same harness, profile and stimuli")
         # Record models, not run["models"]: a run also loads its perplexity scorer.
         for model in sorted({r.model for r in records if not is_pooled(r.model)}):
-            if model in seen:
-                raise HarnessError(f"cannot merge {f} with {seen[model]}: both ran {model}; "
-                                   "give each model's run once")
-            seen[model] = f
-    records = [r for _, _, recs, _ in runs for r in recs if not is_pooled(r.model)]
+            if model in owner and not replace:
+                raise HarnessError(f"cannot merge {f} with {runs[owner[model]][0]}: both ran {model}; "
+                                   "give each model's run once, or --replace to take it from the later run")
+            owner[model] = i
+    records = [r for i, (_, _, recs, _) in enumerate(runs) for r in recs
+               if not is_pooled(r.model) and owner.get(r.model) == i]
     records += pooled_records(records) + pooled_readable_records(records)
     merged = dict(run0)
     # Each model keeps the precision it ran in; runs in different precisions merge as "mixed".
@@ -83,11 +87,17 @@ def merge_runs(paths: Sequence[Path]) -> tuple[dict[str, Any], list[ClaimRecord]
                                     for _, run, _, _ in runs for m, v in run.get("models", {}).items()}.items()))
     dtypes = {run.get("dtype") for _, run, _, _ in runs}
     merged["dtype"] = dtypes.pop() if len(dtypes) == 1 else "mixed"
-    merged["merged_from"] = [{"results": str(f), "date": run.get("date"), "device": run.get("device"),
-                              "dtype": run.get("dtype"), "platform": run.get("platform"),
-                              "models": sorted({r.model for r in recs if not is_pooled(r.model)})}
-                             for f, run, recs, _ in runs]
-    excerpts = [e for *_, ex in runs for e in ex]
+    sources = []
+    for i, (f, run, _, _) in enumerate(runs):
+        kept = {m for m, j in owner.items() if j == i}
+        # A run that is itself a merge lists the runs it came from: keep them, with the models kept.
+        for src in run.get("merged_from") or [{"results": str(f), "date": run.get("date"), "device": run.get("device"),
+                                               "dtype": run.get("dtype"), "platform": run.get("platform")}]:
+            models = sorted(kept & set(src.get("models", kept)))
+            if models:
+                sources.append({**src, "models": models})
+    merged["merged_from"] = sources
+    excerpts = [e for i, (*_, ex) in enumerate(runs) for e in ex if owner.get(e.get("model")) == i]
     return merged, records, excerpts
 
 

@@ -67,3 +67,22 @@ def test_runs_in_different_precisions_merge_with_each_models_dtype(tmp_path):
     assert run["dtype"] == "mixed" and run["models"]["m1"]["dtype"] == "float32"
     assert run["models"]["m2"]["dtype"] == "bfloat16"
     assert [m["dtype"] for m in run["merged_from"]] == ["float32", "bfloat16"]
+
+
+def test_replace_takes_a_rerun_model_from_the_later_run_and_keeps_the_merge_history(tmp_path):
+    a, b = write_run(tmp_path / "a", "m1"), write_run(tmp_path / "b", "m2")
+    both = tmp_path / "both"
+    assert main(["report", str(a), str(b), "--out", str(both)]) == 0
+    rerun = tmp_path / "rerun"
+    write_run(rerun, "m1")
+    doc = json.loads((rerun / "results.json").read_text())
+    doc["records"][0]["value"], doc["run"]["date"] = -0.4, "2026-12-06"
+    (rerun / "results.json").write_text(json.dumps(doc))
+    with pytest.raises(HarnessError, match=r"both ran m1.*--replace"):
+        merge_runs([both, rerun])
+    run, records, _ = merge_runs([both, rerun], replace=True)
+    assert [(r.model, r.value) for r in records] == [("m2", -0.3), ("m1", -0.4)]
+    # The earlier merge's own sources stay listed, each with the models it still gives.
+    assert [(m["results"].split("/")[-2], m["models"]) for m in run["merged_from"]] == [("b", ["m2"]),
+                                                                                         ("rerun", ["m1"])]
+    assert run["merged_from"][-1]["date"] == "2026-12-06"
