@@ -27,7 +27,7 @@ from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.readable_strength import LABEL as READABLE_LABEL
 from harness.claims.readable_strength import at_readable, has_readable_grid, readable_tag
 from harness.claims.record import ClaimRecord
-from harness.claims.ruling import above, all_of
+from harness.claims.ruling import Bound, above, whatever_the_unread
 from harness.claims.steering_rows import (
     Key,
     p_text,
@@ -129,7 +129,12 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
     rate = moved / n if n else math.nan
     ci = proportion_interval(moved, n)
     collapse_ci = proportion_interval(collapsed, len(keys))
-    passes, ruled = all_of([above("share of readable prompts moved", rate, ci, th.MOST)]) if n else (None, None)
+    def moved_bound(k: int, m: int) -> Bound:
+        return above("share of readable prompts moved", k / m, proportion_interval(k, m), th.MOST)
+
+    # A collapsed text is neither moved nor not: the verdict must hold however the collapsed would have read.
+    passes, ruled, unread = (whatever_the_unread(moved_bound, moved, n, collapsed, ("moved", "not moved")) if n
+                             else (None, None, ""))
     ctrl_dirs: list[tuple[str, Direction]] = [("random direction", "random")]
     opposite = OPPOSITE_OF.get(direction)
     if opposite and run.select(opposite, strength):
@@ -180,7 +185,7 @@ def moves_check(run: SteeringRun, strength: float = th.SCENARIO_STRENGTH,
                           for c in controls)
               + (f"; unsteered chat refusals {refusals:.0%}"
                  + (" (above 25%: the baseline is a refusal, not a text)" if refusals > th.REFUSAL_FLAG else "")
-                 if refusals is not None else ""))
+                 if refusals is not None else "") + unread)
     return Check(passes, rate, reason, MovesDetails(
         strength=strength, direction=direction, moved=moved, n=n,
         mean_delta=statistics.fmean(deltas) if deltas else math.nan,

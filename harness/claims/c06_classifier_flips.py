@@ -26,7 +26,7 @@ from harness.claims.markdown import fmt, fmt_ci, steering_caption, table
 from harness.claims.readable_strength import LABEL as READABLE_LABEL
 from harness.claims.readable_strength import at_readable, has_readable_grid, readable_tag
 from harness.claims.record import ClaimRecord, is_pooled, pooled_key
-from harness.claims.ruling import Bound, all_of
+from harness.claims.ruling import Bound, whatever_the_unread
 from harness.claims.steering_rows import (
     p_text,
     share_of,
@@ -94,15 +94,16 @@ def flip_bound(k: int, n: int) -> Bound:
                      f"{th.FLIP_RATE_FLOOR} (the paper's own 37/40 clears it)")
 
 
-def flip_ruling(k: int, n: int) -> tuple[Bound, bool | None, Bound | None, str]:
-    """flip_bound's ruling, undecided where even n/n flips could not show the paper's rate: a
-    count too small to reach "holds" does not earn "does not hold" either (with
-    FLIP_RATE_FLOOR 0.75, under 13 texts). Returns (bound, passes, ruled-out bound, note)."""
+def flip_ruling(k: int, n: int, collapsed: int = 0) -> tuple[Bound, bool | None, Bound | None, str]:
+    """flip_bound's ruling, undecided where even n/n flips could not show the paper's rate (a
+    count too small to reach "holds" does not earn "does not hold" either: with FLIP_RATE_FLOOR
+    0.75, under 13 texts), and where the ``collapsed`` steered texts, read either way, would change
+    it. Returns (bound, passes, ruled-out bound, note)."""
     bound = flip_bound(k, n)
-    passes, ruled = all_of([bound])
     best = proportion_interval(n, n)[0]
     if best >= th.FLIP_RATE_FLOOR:
-        return bound, passes, ruled, ""
+        passes, ruled, note = whatever_the_unread(flip_bound, k, n, collapsed, ("flips", "non-flips"))
+        return bound, passes, ruled, note
     return bound, None, None, (f"; at {n} texts even {n}/{n} flips could not show the paper's rate (interval from "
                                f"{fmt(best, 2)}, under {th.FLIP_RATE_FLOOR:.0%}): neither answer is reachable")
 
@@ -146,7 +147,7 @@ def classifier_flips(run: SteeringRun, recog: dict[str, Recognition] | None = No
         # section 7); no countable prompt at all: the classifier cannot read the claim here.
         return Check(None, None, f"{name}: no readable steered text to count ({why})", details,
                      outcome="inconclusive" if keys else None)
-    bound, passes, ruled, small = flip_ruling(k, n)
+    bound, passes, ruled, small = flip_ruling(k, n, collapsed)
     ctrl = _random_control(rk, rn, p)
     ci = bound.interval
     reason = (f"{name}, over the {len(keys)} countable prompts (healthy unsteered text with words, recognised "
@@ -279,7 +280,7 @@ def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, 
         check: Check[Any] = Check(None, None, "no readable steered text to count in any model", details,
                                   outcome="inconclusive" if readable else None)
     else:
-        bound, passes, ruled, small = flip_ruling(k, n)
+        bound, passes, ruled, small = flip_ruling(k, n, collapsed)
         ci = bound.interval
         ctrl = _random_control(rk, rn, p)
         check = Check(passes, k / n, f"{k}/{n} flips pooled over {', '.join(models)} at {at}, of "

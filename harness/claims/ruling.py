@@ -15,7 +15,7 @@ Regions are small dicts so that a record can be checked without the code: any of
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,3 +148,22 @@ def between(name: str, value: float, interval: Sequence[float], low: float, high
             how: str = "interval") -> Bound:
     """The claim puts the statistic inside [low, high]."""
     return Bound(name, value, (interval[0], interval[1]), {"ge": low, "le": high}, how=how)
+
+
+def whatever_the_unread(bound_of: Callable[[int, int], Bound], k: int, n: int, unread: int,
+                        words: tuple[str, str]) -> tuple[bool | None, Bound | None, str]:
+    """``all_of([bound_of(k, n)])`` over ``k`` successes in ``n`` read outcomes, kept only where it
+    holds whatever the ``unread`` outcomes would have been (steered texts that collapsed: the
+    survivors may be the prompts the push moved least). A pass must survive every unread one
+    failing, a ruling-out every one succeeding; otherwise undecided. ``words``: (success, failure)
+    as the note names them. Returns (passes, the ruling-out bound, a note for the reason)."""
+    passes, ruled = all_of([bound_of(k, n)])
+    if not unread or passes is None:
+        return passes, ruled, ""
+    hits, word = (k, words[1]) if passes else (k + unread, words[0])
+    other = bound_of(hits, n + unread)
+    if all_of([other])[0] is passes:
+        return passes, ruled, ""
+    lo, hi = other.interval
+    return None, None, (f"; with the {unread} collapsed texts read as {word}, {hits}/{n + unread} [{lo:.2f}, "
+                        f"{hi:.2f}] would not {'show' if passes else 'rule out'} it: the verdict turns on them")

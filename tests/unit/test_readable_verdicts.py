@@ -202,3 +202,35 @@ def test_c6_never_rules_out_at_a_count_that_could_not_have_shown_the_paper_rate(
     _, passes, _, note = flip_ruling(k, n)
     assert decide(passes, []) == verdict
     assert bool(note) == (n < 13)  # 12/12 has an interval from 0.74, under FLIP_RATE_FLOOR 0.75
+
+
+@pytest.mark.parametrize("k, n, collapsed, verdict", [
+    (10, 21, 21, "does not hold"),  # SmolLM2 chat at 0.02: even all 21 collapsed as flips, 31/42 [0.58, 0.86]
+    (10, 21, 60, "inconclusive"),   # 70/81 [0.76, 0.93] would reach the paper's rate: the survivors may mislead
+    (30, 30, 0, "holds"),
+    (30, 30, 10, "inconclusive"),   # 30/40 [0.59, 0.87] if every collapsed text was a non-flip
+    (40, 40, 2, "holds"),           # 40/42 [0.84, 0.99] still shows it
+])
+def test_c6_holds_or_rules_out_only_whatever_the_collapsed_texts_would_have_read(k, n, collapsed, verdict):
+    from harness.claims.base import decide
+    from harness.claims.c06_classifier_flips import flip_ruling
+
+    _, passes, _, note = flip_ruling(k, n, collapsed)
+    assert decide(passes, []) == verdict
+    assert ("the verdict turns on them" in note) == (verdict == "inconclusive")
+
+
+def test_c5_is_undecided_when_its_share_turns_on_the_collapsed_texts():
+    from harness.claims.c05_steering_moves_target import moves_check
+
+    # 10 prompts per scenario, 20 healthy unsteered: at 0.02 prompts 0-6 collapse (14 texts) and
+    # the other 6 all move the readout. 6/6 [0.54, 1] is above one half, 6/20 is not.
+    run = grid(readout=only("emotion", lambda c: c.sign * c.a), n=10,
+               text=lambda c: LOOP if c.a == 0.02 and c.direction == "emotion" and c.i < 7 else PLAIN)
+    check = moves_check(run)
+    assert (check.details.moved, check.details.n, check.details.degenerate_steered) == (6, 6, 14)
+    assert check.verdict == "inconclusive" and "read as not moved, 6/20" in check.reason
+    # Two collapse: 18/18 moved, and 18/20 [0.68, 0.99] would still show it (the controls do not move).
+    few = grid(readout=only("emotion", lambda c: c.sign * c.a), n=10,
+               text=lambda c: LOOP if c.a == 0.02 and c.direction == "emotion" and c.i < 1 else PLAIN)
+    assert moves_check(few).verdict == "holds"
