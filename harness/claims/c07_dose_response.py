@@ -41,12 +41,14 @@ from harness.claims.steering_rows import (
     rows_by_prompt,
     share_of,
     shown,
+    signed,
     signed_target,
     steering_applies,
     vector_context,
     zero_if_missing,
 )
 from harness.claims.text_health import (
+    healthy_keys,
     is_degenerate,
 )
 from harness.experiments.steering_grid import PROMPTINGS, Direction, SteeringRun
@@ -83,6 +85,9 @@ class DoseDetails:
     direction: str = "emotion"  # the vectors whose dose-response is read
     judged: list[float] | None = None  # the strengths of the per-prompt Spearman (None: the paper's sweep)
     control_strengths: list[float] | None = None  # where the random direction is compared (None: RANDOM_STRENGTHS)
+    # Prompts keeping three healthy texts under both the vector and the random direction there: the
+    # paired test's sample, over which random_rho and emotion_rho_same_strengths are means.
+    n_pairs: int | None = None
 
 
 def _rho(xs: Sequence[float], ys: Sequence[float]) -> float:
@@ -147,6 +152,9 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     e_same = _prompt_rhos(run, keys, direction, common, classifier, healthy_only=True)
     r_same = _prompt_rhos(run, keys, "random", common, classifier, healthy_only=True)
     n_pairs = finite_pairs(e_same, r_same)
+    # The means the paired test compares: over the prompts that keep three healthy texts under both.
+    both = [i for i, (e, r) in enumerate(zip(e_same, r_same, strict=True)) if not (math.isnan(e) or math.isnan(r))]
+    paired_e, paired_r = [e_same[i] for i in both], [r_same[i] for i in both]
     p_rand = paired_greater(e_same, r_same) if n_pairs >= th.MIN_PAIRS else math.nan
     xs, ys = [], []
     for a in sweep:
@@ -161,23 +169,34 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.target) for r in run.select("emotion", a)) for a in grid}
     readout_curve = {str(a): statistics.fmean(zero_if_missing(r.sign * r.readout) for r in run.select("emotion", a))
                      for a in grid}
+    base_ok = set(healthy_keys(run))  # prompts whose unsteered text is healthy: the ones the tests read
+
+    def read(rows: list[Any]) -> list[Any]:
+        return [r for r in rows if key_of(r) in base_ok and not is_degenerate(r)]
+
     def curves(sid: str) -> dict[str, Any]:
-        at = [run.select("emotion", a, sid) for a in grid]  # one scan per strength, read four ways
+        at = [run.select("emotion", a, sid) for a in grid]  # one scan per strength, read several ways
+        ok = [read(rows) for rows in at]
+        n_base = sum(key_of(r) in base_ok for r in at[0]) if at else 0
         return {
+            # Every text's means (what plots of records before 2026-12-05 draw).
             "target": [statistics.fmean(zero_if_missing(r.target) for r in rows) for rows in at],
-            # The plot draws the healthy texts' mean and marks where most texts collapsed.
             "target_healthy": [mean_finite([r.target for r in rows if not is_degenerate(r)]) for rows in at],
             "collapsed": [share_of([is_degenerate(r) for r in rows]) for rows in at],
             "readout": [statistics.fmean(zero_if_missing(r.readout) for r in rows) for rows in at],
-            # What the plot draws: healthy texts only, each mean with its count, the readout signed
-            # the scenario's way (a blank text has no reading; it is not a reading of 0).
-            "n_healthy": [sum(not is_degenerate(r) for r in rows) for rows in at],
-            "readout_healthy": [mean_finite([r.sign * r.readout for r in rows if not is_degenerate(r)]) for rows in at],
             "random_target": {str(a): statistics.fmean(zero_if_missing(r.target) for r in run.select("random", a, sid))
                               for a in run.strengths("random")},
-            "random_target_healthy": {str(a): mean_finite([r.target for r in run.select("random", a, sid)
-                                                           if not is_degenerate(r)])
-                                      for a in run.strengths("random")}}
+            # What the plot draws, over the prompts whose unsteered text is healthy, as the tests
+            # read them: the healthy steered texts' means with their count, the readout as the
+            # signed paired delta (an offset-free reading), and the share that collapsed.
+            "n_base": n_base,
+            "n_read": [len(rows) for rows in ok],
+            "newly_collapsed": [sum(key_of(r) in base_ok and is_degenerate(r) for r in rows) / n_base if n_base
+                                else math.nan for rows in at],
+            "target_read": [mean_finite([r.target for r in rows]) for rows in ok],
+            "readout_delta_read": [mean_finite([signed(run, r, "readout") for r in rows]) for rows in ok],
+            "random_target_read": {str(a): mean_finite([r.target for r in read(run.select("random", a, sid))])
+                                   for a in run.strengths("random")}}
 
     per_scenario = {s.id: curves(s.id) for s in run.scenarios}
     points = flip_points(run, direction, sweep if judged else None, classifier, excluded)
@@ -185,8 +204,8 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
     mean = statistics.fmean(rhos) if rhos else math.nan
     ci = bootstrap_interval(rhos)
     details = DoseDetails(
-        classifier=name, n_prompts=len(rhos), rho_interval=list(ci), random_rho=mean_finite(r_same),
-        emotion_rho_same_strengths=mean_finite(e_same),
+        classifier=name, n_prompts=len(rhos), rho_interval=list(ci), random_rho=mean_finite(paired_r),
+        emotion_rho_same_strengths=mean_finite(paired_e), n_pairs=n_pairs,
         p_beats_random=p_rand, rho_healthy=statistics.fmean(rhos) if rhos else math.nan,
         degenerate_texts=n_deg, pooled_rho=pooled, flip_points=points, random_flip_points=rnd_points,
         excluded=excluded, target_curve=curve, readout_curve=readout_curve, strengths=[0.0, *sweep],
@@ -201,13 +220,15 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
                      outcome="inconclusive" if keys else None)
     passes, ruled = all_of([above("mean per-prompt Spearman", mean, ci, 0.0)])
     measured = not math.isnan(p_rand)
-    # Each mean is over the prompts that keep three healthy texts under that direction; the test pairs
-    # the prompts that keep them under both.
-    ctrl = ControlReading("random direction", f"mean rho {fmt(details.random_rho, 2)} over {finite_count(r_same)} "
-                          f"prompts vs {direction} {fmt(details.emotion_rho_same_strengths, 2)} over "
-                          f"{finite_count(e_same)} at {common}; {n_pairs} prompts keep three healthy texts under both: "
-                          + (f"beaten {p_text(p_rand)}" if measured else f"not compared (needs {th.MIN_PAIRS})"),
-                          p_rand >= th.CONTROL_ALPHA if measured else None)
+    if not n_pairs:
+        said = (f"no prompt keeps three healthy texts under both at {common} (random direction over "
+                f"{finite_count(r_same)}, {direction} over {finite_count(e_same)}): not compared")
+    else:
+        said = (f"on the {n_pairs} prompts that keep three healthy texts under both at {common}: mean rho "
+                f"{fmt(details.random_rho, 2)} vs {direction} {fmt(details.emotion_rho_same_strengths, 2)}; "
+                + ((f"beaten ({p_text(p_rand)})" if p_rand < th.CONTROL_ALPHA else f"not beaten ({p_text(p_rand)})")
+                   if measured else f"not compared (needs {th.MIN_PAIRS})"))
+    ctrl = ControlReading("random direction", said, p_rand >= th.CONTROL_ALPHA if measured else None)
     if passes and not measured:
         ctrl = ControlReading(ctrl.name, ctrl.value, None, undecided=True)  # a pass it could not check: open
     n_pts = sum(v is not None for v in points.values())
@@ -296,7 +317,9 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         over = (f"{d.direction} over {d.judged}" if d.judged else f"{d.direction} over the paper's sweep") \
             + readable_tag(r.metric, r.details)
         rows.append([r.model, r.method, d.classifier, over, fmt_ci(r.value, d.rho_interval, 2),
-                     f"{fmt(d.random_rho, 2)} ({p_text(d.p_beats_random)})", fmt(d.rho_all_texts, 2),
+                     (f"{fmt(d.random_rho, 2)} vs {fmt(d.emotion_rho_same_strengths, 2)} over {d.n_pairs} "
+                      f"({p_text(d.p_beats_random)})" if d.n_pairs is not None
+                      else f"{fmt(d.random_rho, 2)} ({p_text(d.p_beats_random)})"), fmt(d.rho_all_texts, 2),
                      ", ".join(f"{k}: {fmt(v)}" for k, v in d.flip_points.items()) or "—",
                      ", ".join(f"{k}: {fmt(v)}" for k, v in d.random_flip_points.items()) or "—", r.verdict])
     return "\n".join([table(rows, ["model", "prompting", "classifier", "vectors over strengths",
@@ -308,10 +331,11 @@ def dose_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
                                        f"{list(th.PAPER_SWEEP)} unless named) of the paired "
                                        "delta (steered - unsteered of the same prompt, signed), on its healthy steered "
                                        "texts (three or more); interval: bootstrap "
-                                       "over prompts; the random direction is compared on its own strengths "
-                                       f"({list(th.RANDOM_STRENGTHS)} on the paper's sweep, the row's strengths where "
-                                       "it ran inside a readable range; the steering vector's rho there, paired "
-                                       "permutation test); flip point = lowest strength at which most of a scenario's "
+                                       "over prompts; the random direction is compared at the strengths its reason "
+                                       f"names ({list(th.RANDOM_STRENGTHS)} on the paper's sweep; inside a readable "
+                                       "range, the strengths there where both ran), over the prompts that keep three "
+                                       "healthy texts under both: its mean rho vs the steering vector's there, over "
+                                       "that many prompts, paired permutation test); flip point = lowest strength at which most of a scenario's "
                                        "prompts flip and still do at the next")])
 
 
@@ -332,6 +356,13 @@ def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]
         def x(values: Sequence[float]) -> list[float]:
             return [a if a > 0 else zero_at for a in values]
 
+        def dots(ax: Any, ys: Sequence[float], few: Sequence[bool], marker: str, color: str, label: str) -> None:
+            """Solid where the mean rests on three texts or more, hollow on one or two."""
+            for hollow, suffix in ((False, ""), (True, ", 1-2 texts")):
+                pts = [(a, v) for a, v, f in zip(x(sweep), ys, few, strict=True) if f == hollow]
+                ax.plot([a for a, _ in pts], [v for _, v in pts], marker, color=color, ms=5 if marker == "o" else 3.5,
+                        mfc="white" if hollow else color, ls="none", label=label + suffix)
+
         fig, axes = pyplot().subplots(1, len(per), figsize=(3.0 * len(per), 4.0), sharey=True, squeeze=False)
         axes = list(axes[0])
         top = tops.get((r.model, r.method))
@@ -339,22 +370,15 @@ def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]
         for ax, (sid, curves) in zip(axes, per.items(), strict=True):
             tw = ax.twinx()
             twins.append(tw)
-            if "n_healthy" in curves:
-                ns = curves["n_healthy"]
-                ax.plot(x(sweep), curves["target"], "-", color="tab:blue", alpha=0.25, lw=1,
-                        label="target score, every text")
-                ax.plot(x(sweep), curves["target_healthy"], "-", color="tab:blue")
-                few = [n < 3 for n in ns]  # a mean on one or two texts: drawn hollow
-                for hollow, label in ((False, "target score, healthy texts (3 or more)"),
-                                      (True, "target score, 1-2 healthy texts")):
-                    pts = [(a, v) for a, v, f in zip(x(sweep), curves["target_healthy"], few, strict=True) if f == hollow]
-                    ax.plot([a for a, _ in pts], [v for _, v in pts], "o", color="tab:blue", ms=5, label=label,
-                            mfc="white" if hollow else "tab:blue")
-                rnd = curves.get("random_target_healthy", {})
-                ax.plot(x([float(a) for a in rnd]), list(rnd.values()), "x", color="grey",
-                        label="random direction, healthy texts")
-                tw.plot(x(sweep), curves["readout_healthy"], "s--", color="tab:orange", ms=3,
-                        label="readout projection, signed, healthy texts (right axis)")
+            if "n_read" in curves:
+                few = [0 < n < 3 for n in curves["n_read"]]
+                ax.plot(x(sweep), curves["target_read"], "-", color="tab:blue", lw=1)
+                dots(ax, curves["target_read"], few, "o", "tab:blue", "target score")
+                rnd = curves.get("random_target_read", {})
+                ax.plot(x([float(a) for a in rnd]), list(rnd.values()), "x", color="grey", label="random direction")
+                tw.plot(x(sweep), curves["readout_delta_read"], "--", color="tab:orange", lw=1)
+                dots(tw, curves["readout_delta_read"], few, "s", "tab:orange", "readout delta (right axis)")
+                collapsed = curves["newly_collapsed"]
             else:  # older records: every text's means, the readout unsigned
                 ax.plot(x(sweep), curves.get("target_healthy", curves["target"]), "o-", color="tab:blue",
                         label="target score")
@@ -362,31 +386,37 @@ def dose_response_plots(records: list[ClaimRecord], out: Path) -> dict[str, str]
                 ax.plot(x([float(a) for a in rnd]), list(rnd.values()), "x", color="grey", label="random direction")
                 tw.plot(x(sweep), curves["readout"], "s--", color="tab:orange", ms=3,
                         label="readout projection, every text (right axis)")
-            if "collapsed" in curves:
-                broken = [a for a, c in zip(x(sweep), curves["collapsed"], strict=True) if c > 0.5]
-                ax.plot(broken, [0.03] * len(broken), "v", color="tab:red", ms=5, transform=ax.get_xaxis_transform(),
-                        label="most texts collapsed")
+                collapsed = curves.get("collapsed", [])
+            broken = [a for a, c in zip(x(sweep), collapsed, strict=False) if c > 0.5]
+            ax.plot(broken, [0.03] * len(broken), "v", color="tab:red", ms=5, transform=ax.get_xaxis_transform(),
+                    ls="none", label="most texts collapsed")
             tw.tick_params(labelsize=6)
             ax.set_xscale("log")
             ticks = [zero_at, *(t for t in (0.001, 0.01, 0.1) if min(positive) <= t <= max(positive) * 1.01)]
             ax.set_xticks(ticks, ["0", *(f"{t:g}" for t in ticks[1:])], fontsize=7)
             ax.xaxis.set_minor_formatter(NullFormatter())
-            ax.set_title(sid, fontsize=8)
+            ax.set_title(sid + (" (left out: target not recognised)" if sid in d.excluded else ""), fontsize=8)
             ax.set_xlabel("strength alpha", fontsize=8)
             fp = d.flip_points.get(sid)
             if fp is not None:
-                ax.axvline(fp, color="green", ls=":", label="flip point")
+                ax.axvline(fp, color="green", ls=":", label="flip point (paper's sweep)")
             ax.axvspan(min(th.PAPER_SWEEP), max(th.PAPER_SWEEP), color="grey", alpha=0.06, lw=0)
             if top is not None:
                 ax.plot([min(positive), top], [0.97, 0.97], "-", color="tab:green", lw=4, alpha=0.6,
                         transform=ax.get_xaxis_transform(), solid_capstyle="butt", label="readable range")
         axes[0].set_ylabel("classifier target score")
-        twins[-1].set_ylabel("readout projection", fontsize=7)
-        handles, labels = axes[0].get_legend_handles_labels()
-        twin_h, twin_l = twins[0].get_legend_handles_labels()
-        fig.legend(handles + twin_h, labels + twin_l, fontsize=6.5, loc="lower center", ncol=4, frameon=False)
+        twins[-1].set_ylabel("readout delta vs unsteered, signed" if "n_read" in next(iter(per.values()), {})
+                             else "readout projection", fontsize=7)
+        legend: dict[str, Any] = {}
+        for a in (*axes, *twins):  # every entry once, whichever panel drew it
+            for h, label in zip(*a.get_legend_handles_labels(), strict=True):
+                legend.setdefault(label, h)
+        fig.legend(list(legend.values()), list(legend), fontsize=6.5, loc="lower center", ncol=5, frameon=False)
         fig.subplots_adjust(bottom=0.25, top=0.84, wspace=0.45)
-        fig.suptitle(f"{r.model}, {r.method} prompts: dose-response ({r.classifier}); shaded: the paper's sweep"
+        read_only = "n_read" in next(iter(per.values()), {})
+        fig.suptitle(f"{r.model}, {r.method} prompts: dose-response ({r.classifier})"
+                     + (" over the prompts whose unsteered text is healthy" if read_only else "")
+                     + "; shaded: the paper's sweep"
                      + ("" if top is not None else "; nothing readable" if (r.model, r.method) in tops else ""),
                      fontsize=9)
         return fig

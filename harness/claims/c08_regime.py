@@ -67,6 +67,7 @@ class RegimeDetails:
     degenerate_by_strength: dict[str, float]
     newly_by_strength: dict[str, float]
     scorer: str
+    random_regime_blank_scored: str | None = None  # the random direction's, blank texts scored too
 
 
 def classify_regime(ppl_ratio: float, newly_degenerate: float) -> str:
@@ -89,6 +90,7 @@ def regime_summary(run: SteeringRun) -> RegimeDetails:
     hi = run.select("emotion", th.REGIME_HIGH)
     kinds = {kind: sum(row_degeneration(r) == kind for r in hi) for kind in DEGENERATION_KINDS}
     r_ratio, _ = ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, "random")
+    r_ratio_blank, _ = ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, "random", score_blank=True)
     rk, rn = newly_degenerate(run, "random", th.REGIME_HIGH)
     return RegimeDetails(
         ppl_low=ppl_lo, ppl_high=median_ppl(hi), ppl_ratio=ratio, ppl_ratio_interval=list(ratio_ci),
@@ -98,6 +100,7 @@ def regime_summary(run: SteeringRun) -> RegimeDetails:
         regime=classify_regime(ratio, newly), regime_by_ppl_only=classify_regime(ratio, 0.0),
         ppl_ratio_blank_scored=ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, score_blank=True)[0],
         random_regime=classify_regime(r_ratio, fraction(rk, rn)), collapse_point=collapse,
+        random_regime_blank_scored=classify_regime(r_ratio_blank, fraction(rk, rn)),
         ppl_by_strength={str(a): median_ppl(run.select("emotion", a)) for a in th.STRENGTHS},
         degenerate_by_strength={str(a): degenerate_share(run.select("emotion", a)) for a in th.STRENGTHS},
         newly_by_strength={str(a): share for a, share in newly_at.items()},
@@ -122,16 +125,20 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
     # The unsteered text is inside the rule (newly degenerate); a random direction of the same
     # size that breaks the model into the same regime makes the label say nothing about
     # emotion steering: the regime is the architecture's response to any such perturbation.
+    random_labels = {s.random_regime, s.random_regime_blank_scored or s.random_regime}
+    random_said = s.random_regime if len(random_labels) == 1 else \
+        f"{s.random_regime} ({s.random_regime_blank_scored} with blank texts scored)"
     controls = (ControlReading("unsteered (strength 0)", f"degenerate {fmt(s.degenerate_unsteered, 2)}", None),
-                ControlReading("random direction at 0.05", s.random_regime,
-                               None if paper_label is None else s.random_regime == paper_label))
+                # Read both ways, as the steered texts are: in the paper's regime under either, it passes.
+                ControlReading("random direction at 0.05", random_said,
+                               None if paper_label is None else paper_label in random_labels))
     reason = (f"PPL {fmt(s.ppl_low, 3)} (0.005) -> {fmt(s.ppl_high, 3)} (0.05) by {s.scorer}, ratio "
               f"{fmt(s.ppl_ratio, 3)} [{fmt(s.ppl_ratio_interval[0], 2)}, {fmt(s.ppl_ratio_interval[1], 2)}]; "
               f"newly degenerate at 0.05: {fmt(s.newly_degenerate, 2)} [{fmt(s.newly_degenerate_interval[0], 2)}, "
               f"{fmt(s.newly_degenerate_interval[1], 2)}] of the {s.healthy_unsteered} prompts healthy unsteered "
               f"(unsteered degenerate {fmt(s.degenerate_unsteered, 2)}) -> {s.regime} (paper: {paper_label}"
               f"{'; the label changes within the intervals or with blank texts scored: ' + ', '.join(sorted(ends)) if len(ends) > 1 else ''}); "
-              f"random direction: {s.random_regime}; collapse point {s.collapse_point}; with the "
+              f"random direction: {random_said}; collapse point {s.collapse_point}; with the "
               f"{s.blank_texts.get(str(th.REGIME_HIGH), 0)} blank texts at 0.05 scored too, the ratio would be "
               f"{fmt(s.ppl_ratio_blank_scored, 3)}")
     verdict = "not applicable" if paper_label is None else decide(passes, controls)
@@ -184,7 +191,9 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
     if not recs:
         return None
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    x_max = 1000.0
+    scored = [d.ppl_ratio_blank_scored for _, d in recs if isinstance(d.ppl_ratio_blank_scored, float)
+              and math.isfinite(d.ppl_ratio_blank_scored)]
+    x_max = max([1000.0, *(2 * v for v in scored)])
     ax.axvspan(th.EXPLOSIVE_PPL_RATIO, x_max, color="tab:red", alpha=0.08, lw=0)
     ax.fill_between([0.05, th.EXPLOSIVE_PPL_RATIO], th.DEGENERATE_SHARE, 1.05, color="tab:purple", alpha=0.08, lw=0)
     ax.text(th.EXPLOSIVE_PPL_RATIO * 1.1, 0.02, "explosive", fontsize=8, color="tab:red")
@@ -194,7 +203,13 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
         ratio, deg = d.ppl_ratio, d.newly_degenerate
         if ratio is None or deg is None or (isinstance(ratio, float) and math.isnan(ratio)):
             continue
-        ax.scatter([ratio], [deg], marker="o", s=45, alpha=0.8, zorder=3, label=f"{r.model} ({r.method})")
+        dot = ax.scatter([ratio], [deg], marker="o", s=45, alpha=0.8, zorder=3, label=f"{r.model} ({r.method})")
+        alt = d.ppl_ratio_blank_scored
+        if d.blank_texts.get(str(th.REGIME_HIGH)) and isinstance(alt, float) and math.isfinite(alt) and alt != ratio:
+            # The same texts with the blank ones scored too (the paper's procedure): hollow, joined.
+            color = dot.get_facecolor()[0]
+            ax.plot([ratio, alt], [deg, deg], ":", color=color, lw=1, zorder=2)
+            ax.scatter([alt], [deg], marker="o", s=45, facecolors="none", edgecolors=[color], zorder=3)
     for model, row in paper_values()["table5_regimes"].items():
         y = 1.0 if row["regime"] == "repetitive" else 0.0  # the paper reports no degeneration share
         ax.scatter([row["ratio"]], [y], marker="x", color="black", zorder=3)
@@ -204,7 +219,7 @@ def regimes(records: list[ClaimRecord], out: Path) -> str | None:
     ax.set_xscale("log")
     ax.set(xlim=(0.05, x_max), ylim=(-0.05, 1.1), xlabel="PPL(0.05) / PPL(0.005)",
            ylabel="newly degenerate at 0.05 (of prompts healthy unsteered)",
-           title="Steering regimes: measured (o) and paper Table 5 (x, placed by its label)")
+           title="Steering regimes: measured (o; hollow: blank texts scored too) and paper Table 5 (x, by its label)")
     ax.title.set_fontsize(9)
     return save(fig, out, "regimes.png")
 

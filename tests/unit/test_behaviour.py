@@ -279,12 +279,14 @@ def test_c7_is_the_mean_per_prompt_spearman_of_paired_deltas():
     assert check.details.n_prompts == 6
     assert check.value == pytest.approx(statistics.fmean(per_prompt * 2))
     assert check.details.random_rho == 0.0  # the random direction leaves every score as it was
-    assert "mean rho 0 over 6 prompts vs emotion" in check.reason and "6 prompts keep three healthy texts" in check.reason
+    # The means the paired test compares, over the prompts it pairs, and "beaten" only when it is.
+    assert check.details.n_pairs == 6 and "on the 6 prompts that keep three healthy texts under both" in check.reason
+    assert ("not beaten" in check.reason) == (check.details.p_beats_random >= th.CONTROL_ALPHA)
     # The random direction collapses every text: nothing to compare, and the reason says so
     # instead of reading means "over 0 prompts".
     broken = dose_response(grid(target=target, n=3, text=only("random", lambda c: LOOP, PLAIN)))
-    assert "mean rho n/a over 0 prompts vs emotion" in broken.reason
-    assert "0 prompts keep three healthy texts under both: not compared (needs 5)" in broken.reason
+    assert "no prompt keeps three healthy texts under both" in broken.reason and "not compared" in broken.reason
+    assert broken.details.n_pairs == 0 and math.isnan(broken.details.random_rho)
     assert broken.verdict == "inconclusive"  # its pass could not be checked against the control
     # Pooled over every (strength, delta) point: on the paired deltas, a prompt's own starting
     # score drops out (on the raw scores, the offsets 0.2 apart would swamp deltas <= 0.05).
@@ -295,15 +297,20 @@ def test_c7_is_the_mean_per_prompt_spearman_of_paired_deltas():
     assert raw < 0.5
 
 
-def test_c7_plot_curves_read_healthy_texts_only_with_their_count_and_the_readout_signed():
-    run = grid(readout=lambda c: c.sign * 2.0, n=3,
-               text=lambda c: "" if (c.direction, c.a) == ("emotion", 0.05) else PLAIN)
+def test_c7_plot_curves_read_as_the_tests_do_with_their_counts_and_the_readout_as_a_signed_delta():
+    # Prompt 0 of each scenario loops unsteered: the tests do not read it, nor does the plot.
+    run = grid(readout=lambda c: c.sign * (2.0 if c.a > 0 else 0.5) + 100.0, n=3,
+               text=lambda c: "" if (c.direction, c.a) == ("emotion", 0.05) and c.i == 1
+               else LOOP if c.i == 0 and c.direction == "emotion" else PLAIN)
     curves = dose_response(run).details.per_scenario
-    at = run.strengths("emotion").index(0.05)
+    grid_ = run.strengths("emotion")
+    at = grid_.index(0.05)
     for c in curves.values():
-        assert c["n_healthy"][at] == 0 and math.isnan(c["readout_healthy"][at])  # a blank text is not a 0
-        assert c["n_healthy"][0] == 3 and c["readout_healthy"][0] == 2.0  # signed: +2 for both scenarios
-        assert set(c["random_target_healthy"]) == {str(a) for a in run.strengths("random")}
+        assert c["n_base"] == 2 and c["n_read"][0] == 2 and c["n_read"][at] == 1  # the blank text is not read
+        assert c["newly_collapsed"][0] == 0.0 and c["newly_collapsed"][at] == 0.5
+        # Signed paired delta: the offset of 100 drops out, +1.5 the scenario's way in both scenarios.
+        assert c["readout_delta_read"][grid_.index(0.02)] == 1.5 and c["readout_delta_read"][0] == 0.0
+        assert set(c["random_target_read"]) == {str(a) for a in run.strengths("random")}
 
 
 def test_c7_flip_point_needs_the_flip_to_persist_at_the_next_strength():
@@ -393,6 +400,17 @@ def test_c8_is_inconclusive_when_the_label_turns_on_scoring_the_blank_texts():
         assert check.verdict == "inconclusive", paper
         assert "with blank texts scored: explosive, repetitive" in check.reason
     assert regime(run, "surgical").verdict == "does not hold"  # reachable under neither reading
+    # The random direction is read both ways too: in the paper's regime under either, the label
+    # says nothing about emotion steering.
+    def random_blank(c: At) -> bool:
+        return c.a == 0.05 and c.direction == "random" and c.i < 9
+
+    exploding = grid(text=lambda c: "\n\n\n\n" if random_blank(c) else PLAIN, n=10,
+                     ppl=lambda c: 5000.0 if random_blank(c) else 500.0 if c.a >= 0.05 and c.direction == "emotion"
+                     else 10.0)
+    check = regime(exploding, "explosive")
+    assert check.details.random_regime == "repetitive" and check.details.random_regime_blank_scored == "explosive"
+    assert check.verdict == "uninformative" and "repetitive (explosive with blank texts scored)" in check.reason
     # Blank texts the scorer rates like the rest do not move the label: still decided.
     calm = grid(text=lambda c: "\n\n\n\n" if blank(c) else PLAIN, ppl=lambda c: 10.0, n=10)
     assert regime(calm, "explosive").verdict == "does not hold"
