@@ -83,8 +83,10 @@ def merge_runs(paths: Sequence[Path], replace: bool = False
     records += pooled_records(records) + pooled_readable_records(records)
     merged = dict(run0)
     # Each model keeps the precision it ran in; runs in different precisions merge as "mixed".
+    # A model's metadata comes from the run its records come from (another run may have loaded it as a scorer).
     merged["models"] = dict(sorted({m: {**v, "dtype": v.get("dtype", run.get("dtype"))}
-                                    for _, run, _, _ in runs for m, v in run.get("models", {}).items()}.items()))
+                                    for i, (_, run, _, _) in enumerate(runs) for m, v in run.get("models", {}).items()
+                                    if owner.get(m, i) == i}.items()))
     dtypes = {run.get("dtype") for _, run, _, _ in runs}
     merged["dtype"] = dtypes.pop() if len(dtypes) == 1 else "mixed"
     sources = []
