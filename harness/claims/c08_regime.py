@@ -68,6 +68,7 @@ class RegimeDetails:
     newly_by_strength: dict[str, float]
     scorer: str
     random_regime_blank_scored: str | None = None  # the random direction's, blank texts scored too
+    ppl_ratio_blank_scored_interval: list[float] | None = None  # its bootstrap interval over prompts
 
 
 def classify_regime(ppl_ratio: float, newly_degenerate: float) -> str:
@@ -89,6 +90,7 @@ def regime_summary(run: SteeringRun) -> RegimeDetails:
                      or median_ppl(run.select("emotion", a)) / ppl_lo >= th.EXPLOSIVE_PPL_RATIO), None)
     hi = run.select("emotion", th.REGIME_HIGH)
     kinds = {kind: sum(row_degeneration(r) == kind for r in hi) for kind in DEGENERATION_KINDS}
+    blank_ratio, blank_ci = ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, score_blank=True)
     r_ratio, _ = ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, "random")
     r_ratio_blank, _ = ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, "random", score_blank=True)
     rk, rn = newly_degenerate(run, "random", th.REGIME_HIGH)
@@ -98,7 +100,7 @@ def regime_summary(run: SteeringRun) -> RegimeDetails:
         newly_degenerate=newly, newly_degenerate_interval=list(newly_ci), healthy_unsteered=n, kinds_high=kinds,
         blank_texts={str(a): sum(bool(r.stats.get("blank")) for r in run.select("emotion", a)) for a in th.STRENGTHS},
         regime=classify_regime(ratio, newly), regime_by_ppl_only=classify_regime(ratio, 0.0),
-        ppl_ratio_blank_scored=ppl_ratio(run, th.REGIME_LOW, th.REGIME_HIGH, score_blank=True)[0],
+        ppl_ratio_blank_scored=blank_ratio, ppl_ratio_blank_scored_interval=list(blank_ci),
         random_regime=classify_regime(r_ratio, fraction(rk, rn)), collapse_point=collapse,
         random_regime_blank_scored=classify_regime(r_ratio_blank, fraction(rk, rn)),
         ppl_by_strength={str(a): median_ppl(run.select("emotion", a)) for a in th.STRENGTHS},
@@ -111,12 +113,13 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
     """C8: the regime (PPL ratio + degeneration in excess of the unsteered texts) equals the
     paper's label for this family; inconclusive when the label changes within the intervals."""
     s = regime_summary(run)
-    corners = [(x, y) for x in (*s.ppl_ratio_interval, s.ppl_ratio) for y in (*s.newly_degenerate_interval,
-                                                                              s.newly_degenerate)]
-    # Texts without words get no perplexity here, but the paper's procedure (an external scorer over
-    # every text) would score them: a label that turns on that choice is not decided either way.
-    corners += [(s.ppl_ratio_blank_scored, y) for y in (*s.newly_degenerate_interval, s.newly_degenerate)]
-    ends = {classify_regime(x, y) for x, y in corners if not math.isnan(x) and not math.isnan(y)}
+    ys = [y for y in (*s.newly_degenerate_interval, s.newly_degenerate) if not math.isnan(y)]
+    # Our reading (blank texts unscored): a nan ratio (every text at 0.05 blank) is not explosive,
+    # so the degenerate share decides it. The paper's reading (blank texts scored) counts where it
+    # has a ratio: a label that turns on how a blank text is read is not decided either way.
+    ours = [x for x in (*s.ppl_ratio_interval, s.ppl_ratio) if not math.isnan(x)] or [math.nan]
+    scored = [x for x in (s.ppl_ratio_blank_scored, *(s.ppl_ratio_blank_scored_interval or [])) if not math.isnan(x)]
+    ends = {classify_regime(x, y) for x in (*ours, *scored) for y in ys}
     # The regime's "interval": every label the two statistics' intervals can reach, blank texts scored or not.
     bound = Bound("regime within the intervals of the PPL ratio and the newly degenerate share, blank texts "
                   "scored or not", s.regime,
@@ -140,7 +143,9 @@ def regime(run: SteeringRun, paper_label: str | None) -> Check[RegimeDetails]:
               f"{'; the label changes within the intervals or with blank texts scored: ' + ', '.join(sorted(ends)) if len(ends) > 1 else ''}); "
               f"random direction: {random_said}; collapse point {s.collapse_point}; with the "
               f"{s.blank_texts.get(str(th.REGIME_HIGH), 0)} blank texts at 0.05 scored too, the ratio would be "
-              f"{fmt(s.ppl_ratio_blank_scored, 3)}")
+              f"{fmt(s.ppl_ratio_blank_scored, 3)}"
+              + (f" [{fmt(s.ppl_ratio_blank_scored_interval[0], 2)}, {fmt(s.ppl_ratio_blank_scored_interval[1], 2)}]"
+                 if s.ppl_ratio_blank_scored_interval else ""))
     verdict = "not applicable" if paper_label is None else decide(passes, controls)
     return Check(passes if paper_label is not None else None, s.regime, reason, s, outcome=verdict,
                  controls=shown(passes, controls), ruled_out=ruled)

@@ -152,18 +152,18 @@ def between(name: str, value: float, interval: Sequence[float], low: float, high
 
 def whatever_the_unread(bound_of: Callable[[int, int], Bound], k: int, n: int, unread: int,
                         words: tuple[str, str]) -> tuple[bool | None, Bound | None, str]:
-    """``all_of([bound_of(k, n)])`` over ``k`` successes in ``n`` read outcomes, kept only where it
-    holds whatever the ``unread`` outcomes would have been (steered texts that collapsed: the
-    survivors may be the prompts the push moved least). A pass must survive every unread one
-    failing, a ruling-out every one succeeding; otherwise undecided. ``words``: (success, failure)
-    as the note names them. Returns (passes, the ruling-out bound, a note for the reason)."""
+    """``all_of([bound_of(k, n)])`` over ``k`` successes in ``n`` read outcomes, where ``unread``
+    more (steered texts that collapsed) have no reading. Collapse comes where the push is
+    strongest, so the survivors are the prompts it moved least: they understate the claim's
+    share. A pass over them is therefore kept; a ruling-out must also hold with every unread
+    outcome read as a success, else it is undecided. ``words``: (success, failure) as the note
+    names them. Returns (passes, the ruling-out bound, a note for the reason)."""
     passes, ruled = all_of([bound_of(k, n)])
-    if not unread or passes is None:
+    if not unread or passes is not False:
         return passes, ruled, ""
-    hits, word = (k, words[1]) if passes else (k + unread, words[0])
-    other = bound_of(hits, n + unread)
-    if all_of([other])[0] is passes:
+    best = bound_of(k + unread, n + unread)
+    if all_of([best])[0] is False:
         return passes, ruled, ""
-    lo, hi = other.interval
-    return None, None, (f"; with the {unread} collapsed texts read as {word}, {hits}/{n + unread} [{lo:.2f}, "
-                        f"{hi:.2f}] would not {'show' if passes else 'rule out'} it: the verdict turns on them")
+    lo, hi = best.interval
+    return None, None, (f"; with the {unread} collapsed texts read as {words[0]}, {k + unread}/{n + unread} "
+                        f"[{lo:.2f}, {hi:.2f}] would not rule it out: the verdict turns on them")

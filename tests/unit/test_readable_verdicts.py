@@ -208,10 +208,10 @@ def test_c6_never_rules_out_at_a_count_that_could_not_have_shown_the_paper_rate(
     (10, 21, 21, "does not hold"),  # SmolLM2 chat at 0.02: even all 21 collapsed as flips, 31/42 [0.58, 0.86]
     (10, 21, 60, "inconclusive"),   # 70/81 [0.76, 0.93] would reach the paper's rate: the survivors may mislead
     (30, 30, 0, "holds"),
-    (30, 30, 10, "inconclusive"),   # 30/40 [0.59, 0.87] if every collapsed text was a non-flip
-    (40, 40, 2, "holds"),           # 40/42 [0.84, 0.99] still shows it
+    (30, 30, 10, "holds"),          # the survivors understate the rate: a pass over them stands
+    (37, 40, 3, "holds"),           # the paper's own count with three collapsed texts
 ])
-def test_c6_holds_or_rules_out_only_whatever_the_collapsed_texts_would_have_read(k, n, collapsed, verdict):
+def test_c6_rules_out_only_whatever_the_collapsed_texts_would_have_read(k, n, collapsed, verdict):
     from harness.claims.base import decide
     from harness.claims.c06_classifier_flips import flip_ruling
 
@@ -220,17 +220,21 @@ def test_c6_holds_or_rules_out_only_whatever_the_collapsed_texts_would_have_read
     assert ("the verdict turns on them" in note) == (verdict == "inconclusive")
 
 
-def test_c5_is_undecided_when_its_share_turns_on_the_collapsed_texts():
+def test_c5_rules_out_only_where_the_collapsed_texts_could_not_overturn_it():
     from harness.claims.c05_steering_moves_target import moves_check
 
     # 10 prompts per scenario, 20 healthy unsteered: at 0.02 prompts 0-6 collapse (14 texts) and
-    # the other 6 all move the readout. 6/6 [0.54, 1] is above one half, 6/20 is not.
-    run = grid(readout=only("emotion", lambda c: c.sign * c.a), n=10,
+    # none of the other 6 moves the readout. 0/6 [0, 0.46] lies below one half, 14/20 does not.
+    run = grid(readout=lambda c: 0.0, n=10,
                text=lambda c: LOOP if c.a == 0.02 and c.direction == "emotion" and c.i < 7 else PLAIN)
     check = moves_check(run)
-    assert (check.details.moved, check.details.n, check.details.degenerate_steered) == (6, 6, 14)
-    assert check.verdict == "inconclusive" and "read as not moved, 6/20" in check.reason
-    # Two collapse: 18/18 moved, and 18/20 [0.68, 0.99] would still show it (the controls do not move).
-    few = grid(readout=only("emotion", lambda c: c.sign * c.a), n=10,
+    assert (check.details.moved, check.details.n, check.details.degenerate_steered) == (0, 6, 14)
+    assert check.verdict == "inconclusive" and "read as moved, 14/20" in check.reason
+    # Two collapse: 0/18 is ruled out and 2/20 [0.01, 0.32] still is.
+    few = grid(readout=lambda c: 0.0, n=10,
                text=lambda c: LOOP if c.a == 0.02 and c.direction == "emotion" and c.i < 1 else PLAIN)
-    assert moves_check(few).verdict == "holds"
+    assert moves_check(few).verdict == "does not hold"
+    # A pass over the survivors stands: 6/6 moved with 14 collapsed.
+    moved = grid(readout=only("emotion", lambda c: c.sign * c.a), n=10,
+                 text=lambda c: LOOP if c.a == 0.02 and c.direction == "emotion" and c.i < 7 else PLAIN)
+    assert moves_check(moved).details.moved == 6 and moves_check(moved).verdict == "holds"
