@@ -179,13 +179,6 @@ def dose_response(run: SteeringRun, recog: dict[str, Recognition] | None = None,
         ok = [read(rows) for rows in at]
         n_base = sum(key_of(r) in base_ok for r in at[0]) if at else 0
         return {
-            # Every text's means (what plots of records before 2026-12-05 draw).
-            "target": [statistics.fmean(zero_if_missing(r.target) for r in rows) for rows in at],
-            "target_healthy": [mean_finite([r.target for r in rows if not is_degenerate(r)]) for rows in at],
-            "collapsed": [share_of([is_degenerate(r) for r in rows]) for rows in at],
-            "readout": [statistics.fmean(zero_if_missing(r.readout) for r in rows) for rows in at],
-            "random_target": {str(a): statistics.fmean(zero_if_missing(r.target) for r in run.select("random", a, sid))
-                              for a in run.strengths("random")},
             # What the plot draws, over the prompts whose unsteered text is healthy, as the tests
             # read them: the healthy steered texts' means with their count, the readout as the
             # signed paired delta (an offset-free reading), and the share that collapsed.

@@ -184,10 +184,11 @@ def test_the_dose_plot_draws_healthy_texts_apart_from_collapsed_ones(tmp_path):
     run = grid(target=only("emotion", rising, 0.5), text=broken_from(0.02), n=4, steer_grid=READABLE)
     curves = dose_response(run).details.per_scenario["up"]
     sweep = run.strengths("emotion")
-    broken = [a for a, c in zip(sweep, curves["collapsed"], strict=True) if c == 1.0]
+    broken = [a for a, c in zip(sweep, curves["newly_collapsed"], strict=True) if c == 1.0]
     assert broken == [a for a in sweep if a >= 0.02]
-    assert all(math.isnan(v) for v, a in zip(curves["target_healthy"], sweep, strict=True) if a in broken)
-    assert curves["target_healthy"][sweep.index(0.01)] == 0.51  # below collapse: the healthy texts' own mean
+    assert all(math.isnan(v) for v, a in zip(curves["target_read"], sweep, strict=True) if a in broken)
+    assert curves["target_read"][sweep.index(0.01)] == 0.51  # below collapse: the healthy texts' own mean
+    assert curves["n_read"][sweep.index(0.01)] == curves["n_base"]
     rec = to_record("C7", "m", Finding(C7.metric, dose_response(run), {"method": "chat"}, None))
     (path,) = dose_response_plots([rec], tmp_path).values()
     assert (tmp_path / path).stat().st_size > 0
