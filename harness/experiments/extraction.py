@@ -15,14 +15,14 @@ from typing import Any, Literal
 import torch
 
 from harness import progress
-from harness.cache import entry_key, load_entry, save_entry
+from harness.cache import Journal, entry_key, load_entry, save_entry
 from harness.errors import HarnessError
 from harness.metrics.vectors import NEUTRAL, LabelledStates
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile
 from harness.runtime.batching import text_ids
 from harness.runtime.capture import capture
-from harness.runtime.generate import chat_ids, generate
+from harness.runtime.generate import Generation, chat_ids, generate
 from harness.stimuli.loading import Stimuli
 
 Method = Literal["comprehension", "generation"]
@@ -92,12 +92,15 @@ def generation(handle: ModelHandle, stimuli: Stimuli, max_new_tokens: int,
     labels, requests = _flatten(prompts)
     params = {"max_new_tokens": max_new_tokens, "decoding": "greedy", "template": "chat",
               "short": SHORT_GENERATION}
+    # The stories are most of the cost on a CPU (hours for a 1.5B model): each finished batch
+    # is kept, so a stopped run resumes at its first unfinished one.
+    journal = Journal("story-parts", _key(handle, "generation", stimuli, params), Generation)
 
     def compute() -> Extraction:
         ids = [chat_ids(handle, r) for r in requests]
         with progress.phase(handle.key, f"generate stories ({stimuli.name}, up to {max_new_tokens} tokens)",
                             unit="stories"):
-            stories = generate(handle, ids, max_new_tokens=max_new_tokens, batch_size=batch_size)
+            stories = generate(handle, ids, max_new_tokens=max_new_tokens, batch_size=batch_size, memo=journal)
         seqs, positions = [], []
         for p, g in zip(ids, stories, strict=True):
             n = len(g.new_ids)
@@ -108,7 +111,9 @@ def generation(handle: ModelHandle, stimuli: Stimuli, max_new_tokens: int,
         return Extraction("generation", LabelledStates(res.resid, labels), res.post_norm,
                           tuple(g.text for g in stories), tuple(positions))
 
-    return _cached(handle, "generation", stimuli, params, compute)
+    ex = _cached(handle, "generation", stimuli, params, compute)
+    journal.clear()  # the whole is cached (a no-op on a cache hit)
+    return ex
 
 
 def reread_stories(handle: ModelHandle, stories: Extraction, author: ModelHandle, stimuli: Stimuli,
@@ -173,10 +178,14 @@ _PHASES = {"comprehension": "read extraction passages", "held_out": "read held-o
            "generation_story_only": "re-read stories alone"}
 
 
+def _key(handle: ModelHandle, kind: str, stimuli: Stimuli, params: dict[str, Any]) -> str:
+    return entry_key(kind=kind, model=handle.fingerprint, stimuli=stimuli.content_hash(),
+                     params=params, protocol=PROTOCOL_VERSION, dtype=str(handle.dtype))
+
+
 def _cached(handle: ModelHandle, kind: str, stimuli: Stimuli, params: dict[str, Any],
             compute: Callable[[], Extraction]) -> Extraction:
-    key = entry_key(kind=kind, model=handle.fingerprint, stimuli=stimuli.content_hash(),
-                    params=params, protocol=PROTOCOL_VERSION, dtype=str(handle.dtype))
+    key = _key(handle, kind, stimuli, params)
     hit = load_entry("activations", key)
     if hit is not None:
         tensors, meta = hit

@@ -32,7 +32,7 @@ from harness.metrics.vectors import Baseline, vectors_from_states
 from harness.models.loading import ModelHandle
 from harness.protocol import PROTOCOL_VERSION, Profile, platform_block
 from harness.runtime.generate import Generation, chat_ids, plain_ids
-from harness.runtime.readout import reread
+from harness.runtime.readout import Reread, reread
 from harness.runtime.steering import (
     SCALE_RULES,
     Scale,
@@ -322,13 +322,15 @@ def run_steering(handle: ModelHandle, stimuli: Stimuli, scenarios: Sequence[Scen
         rows = [SteerRow(**{**r, "stats": asdict(text_stats(r["text"], r["tokens"]))}) for r in hit[1]["rows"]]
         diagnostics = hit[1]["diagnostics"]
     else:
-        # Generation is most of a grid's cost: each finished batch is kept, so a stopped run resumes.
-        journal = Journal("steering-parts", key, Generation)
+        # Generation and its re-read are most of a grid's cost: each finished batch is kept, so
+        # a stopped run resumes.
+        journals = (Journal("steering-parts", key, Generation), Journal("reread-parts", key, Reread))
         rows, diagnostics = _compute(handle, stimuli, scenarios, profile, prompting, clfs, maps, scorer, scale, forms,
-                                     rule, grid, journal)
+                                     rule, grid, journals)
         save_entry("steering", key, {"strengths": torch.tensor([r.strength for r in rows])},
                    {"rows": [asdict(r) for r in rows], "diagnostics": diagnostics, **meta})
-        journal.clear()
+        for journal in journals:
+            journal.clear()
     if scorer is not handle:  # scored apart (harness.experiments.scoring), cached by scorer and texts
         rows = _scored(handle, scorer, rows, scenarios, forms, prompting, profile)
     return SteeringRun(scenarios=scenarios, rows=tuple(rows), diagnostics=diagnostics, **meta)
@@ -351,7 +353,8 @@ def _scored(handle: ModelHandle, scorer: ModelHandle, rows: Sequence[SteerRow], 
 
 def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, ...], profile: Profile,
              prompting: Prompting, classifiers: list[Classifier], maps: list[LabelMap], scorer: ModelHandle,
-             scale: Scale, forms: PromptForms, rule: ScaleRule, grid: Grid, journal: Journal[Generation] | None = None
+             scale: Scale, forms: PromptForms, rule: ScaleRule, grid: Grid,
+             journals: tuple[Journal[Generation], Journal[Reread]] | None = None
              ) -> tuple[list[SteerRow], dict[str, Any]]:
     vectors = steering_vectors(handle, stimuli, profile)
     centred = steering_vectors(handle, stimuli, profile, baseline="centred")
@@ -384,12 +387,13 @@ def _compute(handle: ModelHandle, stimuli: Stimuli, scenarios: tuple[Scenario, .
     step = f"steering {prompting}:"
     with progress.phase(handle.key, f"{step} generate ({profile.steer_max_new_tokens} new tokens)"):
         gens = generate_steered(handle, cell_ids, cell_dirs, cell_alpha, profile.steer_max_new_tokens,
-                                scale=scale, batch_size=profile.gen_batch_size, rule=cell_rule, memo=journal)
+                                scale=scale, batch_size=profile.gen_batch_size, rule=cell_rule,
+                                memo=journals[0] if journals else None)
     with progress.phase(handle.key, f"{step} re-read the readout"):
         # With an external scorer the steered model's own perplexity is never used: read the
         # middle block and stop.
         reads = reread(handle, cell_ids, [g.new_ids for g in gens], reads_on, read_blocks,
-                       batch_size=profile.batch_size, score=scorer is handle)
+                       batch_size=profile.batch_size, score=scorer is handle, memo=journals[1] if journals else None)
     # An external scorer's perplexity is filled in by run_steering (_scored), cached apart.
     ppl = [r.perplexity for r in reads] if scorer is handle else [math.nan] * len(reads)
     with progress.phase(handle.key, f"{step} steered prompt states"):

@@ -120,3 +120,51 @@ def test_a_run_stopped_part_way_resumes_at_its_first_unfinished_batch(monkeypatc
     assert [r.tokens for r in resumed.rows] == [r.tokens for r in whole.rows]
     assert [r.perplexity for r in resumed.rows] == [r.perplexity for r in whole.rows]
     assert not list(parts.glob("*.safetensors"))  # the whole is cached: its parts are gone
+
+
+def test_a_run_stopped_in_its_re_read_resumes_there_without_generating_again(monkeypatch, tmp_path):
+    h = tiny_handle("llama", init=GENERATION_INIT, chat_template=TINY_CHAT)
+    stimuli, scenarios = load_stimuli(), load_scenarios()
+    labels = label_map("nade", stimuli)[1]
+
+    def steer():
+        return run_steering(h, stimuli, scenarios, TINY_PROFILE, "chat", LengthClassifier(), labels)
+
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path / "whole"))
+    whole = steer()
+    n_batches = math.ceil(len(whole.rows) / TINY_PROFILE.batch_size)
+
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path / "stopped"))
+    real_reread, real_forward, forwards = steering_grid.reread, h.model.forward, []
+
+    def counted(stop_at):
+        def forward(*a, **k):
+            forwards.append(1)
+            if len(forwards) == stop_at:
+                raise KeyboardInterrupt  # the job is killed inside the re-read's third batch
+            return real_forward(*a, **k)
+        return forward
+
+    def reread_counting(stop_at):
+        def run(*a, **k):
+            monkeypatch.setattr(h.model, "forward", counted(stop_at))
+            try:
+                return real_reread(*a, **k)
+            finally:
+                monkeypatch.setattr(h.model, "forward", real_forward)
+        return run
+
+    monkeypatch.setattr(steering_grid, "reread", reread_counting(3))
+    with pytest.raises(KeyboardInterrupt):
+        steer()
+    parts = tmp_path / "stopped" / "reread-parts"
+    assert len(list(parts.glob("*.safetensors"))) == 2
+    forwards.clear()
+    monkeypatch.setattr(steering_grid, "reread", reread_counting(0))
+    monkeypatch.setattr(h.model, "generate", lambda *a, **k: pytest.fail("generated again"))  # all journaled
+    resumed = steer()
+    assert len(forwards) == n_batches - 2  # the two finished re-read batches were not read again
+    assert [seen(r) for r in resumed.rows] == [seen(r) for r in whole.rows]
+    assert [(r.readout, r.readout_centred, r.perplexity) for r in resumed.rows] == \
+        [(r.readout, r.readout_centred, r.perplexity) for r in whole.rows]
+    assert not list(parts.glob("*.safetensors")) and not list((tmp_path / "stopped" / "steering-parts").iterdir())

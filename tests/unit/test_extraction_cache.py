@@ -78,3 +78,32 @@ def test_cache_key_changes_with_model_stimuli_and_protocol():
     assert k == cache.entry_key(**dict(reversed(list(base.items()))))
     for change in ({"model": "abd"}, {"stimuli": "s2"}, {"protocol": 2}, {"params": {"max_new_tokens": 8}}):
         assert cache.entry_key(**{**base, **change}) != k
+
+
+def test_stories_stopped_part_way_resume_at_the_first_unfinished_batch(stimuli, monkeypatch, tmp_path):
+    h = tiny_handle("qwen2", init=GENERATION_INIT, chat_template=CHAT)
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path / "whole"))
+    whole = extraction.generation(h, stimuli, max_new_tokens=6, batch_size=64)  # 210 stories: 4 batches
+
+    monkeypatch.setenv("EMOTION_HARNESS_CACHE", str(tmp_path / "stopped"))
+    real, calls = h.model.generate, []
+
+    def stops_in_the_third_batch(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(h.model, "generate", stops_in_the_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        extraction.generation(h, stimuli, max_new_tokens=6, batch_size=64)
+    parts = tmp_path / "stopped" / "story-parts"
+    assert len(list(parts.glob("*.safetensors"))) == 2
+    assert not list((tmp_path / "stopped").glob("activations/*.safetensors"))  # nothing half-written
+    calls.clear()
+    monkeypatch.setattr(h.model, "generate", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    resumed = extraction.generation(h, stimuli, max_new_tokens=6, batch_size=64)
+    assert len(calls) == 2  # only the two unfinished batches
+    assert resumed.texts == whole.texts and resumed.positions == whole.positions
+    assert torch.equal(resumed.data.states, whole.data.states)
+    assert not list(parts.glob("*.safetensors"))  # the whole is cached: its parts are gone
