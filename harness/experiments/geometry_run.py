@@ -34,14 +34,13 @@ from harness.metrics.resampling import (
     bootstrap_mean_pairwise,
     class_codes,
     covering_interval,
-    difference_weights,
     gram,
     mean_offdiagonal,
     pc_scores_from_cosines,
     permutation_test,
+    resample_cosines,
     resample_counts,
     stratified_permutations,
-    vector_cosines,
 )
 from harness.metrics.vectors import BASELINES, LabelledStates, baseline_mean, vectors_from_states
 from harness.protocol import Profile, middle_block
@@ -172,17 +171,17 @@ def analyse(ex: Extraction, held: Extraction, neutral: Extraction, stimuli: Stim
     # Label-shuffled null: every permutation at the readout blocks, the first few at every block (curve).
     perms = stratified_permutations(codes, s_codes, c, profile.n_permutations, gen)
     n_curve = min(profile.n_permutations, th.CURVE_PERMUTATIONS)
-    null_curve = mean_offdiagonal(vector_cosines(g, difference_weights(perms[:n_curve], c, "neutral")))
-    null_cos = vector_cosines(g[blocks], difference_weights(perms, c, "neutral"))  # [P, 3, C, C]
+    null_curve = mean_offdiagonal(resample_cosines(g, perms[:n_curve], c))
+    null_cos = resample_cosines(g[blocks], perms, c)  # [P, 3, C, C]
     null_blocks = mean_offdiagonal(null_cos)
 
     # Bootstrap over samples within each class.
     boot = bootstrap_indices(codes, profile.n_bootstrap, gen)
     counts = resample_counts(boot, len(codes))
-    boot_cos = vector_cosines(g, difference_weights(codes.expand(len(boot), -1), c, "neutral", counts))
+    boot_cos = resample_cosines(g, codes.expand(len(boot), -1), c, "neutral", counts)
     boot_s = mean_offdiagonal(boot_cos)  # [B, L]
     best_depths = ((boot_s.argmin(-1) + 1) / n_layers).tolist()
-    boot_centred = vector_cosines(g[blocks], difference_weights(codes.expand(len(boot), -1), c, "centred", counts))
+    boot_centred = resample_cosines(g[blocks], codes.expand(len(boot), -1), c, "centred", counts)
 
     top1, top3, five, n_held, kind, transfer, hits = _heldout(ex, held, vectors["neutral"], names, strata)
     b_curve = mean_pairwise_cosine(neutral.data.states)
@@ -266,7 +265,7 @@ def _decided_test(s: float, null_s: torch.Tensor, g: torch.Tensor, codes: torch.
     test = permutation_test(s, null_s)
     while test.below(th.SPECIFICITY_ALPHA) is None and len(null_s) < th.MAX_PERMUTATIONS:
         more = stratified_permutations(codes, strata, c, len(null_s), gen)  # double the null
-        extra = mean_offdiagonal(vector_cosines(g[None], difference_weights(more, c, "neutral")))[:, 0]
+        extra = mean_offdiagonal(resample_cosines(g[None], more, c))[:, 0]
         null_s = torch.cat([null_s, extra])
         test = permutation_test(s, null_s)
     return test
@@ -290,7 +289,7 @@ def _specific_jackknife_se(g: torch.Tensor, codes: torch.Tensor, strata: torch.T
         keep = torch.nonzero(groups != grp).flatten()
         sub = g[keep][:, keep][None]
         both = torch.cat([codes[keep][None], perms[:, keep]])
-        sep = mean_offdiagonal(vector_cosines(sub, difference_weights(both, c, "neutral")))[:, 0]
+        sep = mean_offdiagonal(resample_cosines(sub, both, c))[:, 0]
         values.append(sep[1:].mean() - sep[0])
     v = torch.stack(values)
     m = len(v)

@@ -18,6 +18,7 @@ from harness.metrics.resampling import (
     mean_offdiagonal,
     pc_scores_from_cosines,
     permutation_test,
+    resample_cosines,
     resample_counts,
     stratified_permutations,
     vector_cosines,
@@ -122,3 +123,19 @@ def test_pc1_from_cosines_matches_pca_of_the_unit_vectors_and_spearman_matches_s
     assert torch.allclose(pc_scores_from_cosines(unit @ unit.T, 1).abs(), want[:, 1].abs(), atol=1e-8)
     coord = torch.linspace(-1, 1, 20).tolist()
     assert float(abs_spearman(got, coord)) == pytest.approx(abs(stats.spearmanr(got.numpy(), coord).statistic))
+
+
+@pytest.mark.parametrize("baseline", ["neutral", "centred"])
+def test_resample_cosines_built_in_chunks_equal_the_all_at_once_ones_bit_for_bit(baseline):
+    from harness.metrics import resampling
+
+    data, _ = labelled(layers=3)
+    codes = class_codes(data.labels, EMOTIONS)
+    gen = torch.Generator().manual_seed(3)
+    n = 2 * resampling.CHUNK + 37  # two whole chunks and a part
+    perms = stratified_permutations(codes, torch.zeros(len(codes), dtype=torch.long), len(EMOTIONS), n, gen)
+    counts = resample_counts(bootstrap_indices(codes, n, gen), len(codes))
+    g = gram(data.states)
+    for labels, c in ((perms, None), (codes.expand(n, -1), counts)):
+        whole = vector_cosines(g, difference_weights(labels, len(EMOTIONS), baseline, c))
+        assert torch.equal(resample_cosines(g, labels, len(EMOTIONS), baseline, c), whole)
