@@ -273,8 +273,9 @@ def pool_flips(counts: dict[str, dict[str, int]], prompting: str, profile: str, 
                                  mcnemar={"emotion_only": only_e, "random_only": only_r, "p": p},
                                  collapsed=collapsed, n_readable=readable, models=models, excluded=excluded,
                                  strengths=dict(sorted((strengths or {}).items())))
-    at = (f"each model's readable strength ({', '.join(f'{m} {a:g}' for m, a in details.strengths.items())})"
-          if strengths else f"strength {strength}")
+    vectors = "the platform vectors at " if (metric or "").startswith(PLATFORM_METRIC_C6) else ""
+    at = vectors + (f"each model's readable strength ({', '.join(f'{m} {a:g}' for m, a in details.strengths.items())})"
+                    if strengths else f"strength {strength}")
     name = pooled_key(models)
     if n == 0:
         check: Check[Any] = Check(None, None, "no readable steered text to count in any model", details,
@@ -347,10 +348,11 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         d = parse_details(FlipsDetails, r.details)
         if d is None:
             continue
-        m = parse_details(ModelFlipsDetails, r.details)
+        pooled = parse_details(PooledFlipsDetails, r.details) if is_pooled(r.model) else None
+        # A pooled record's details parse as a model's too, with the default direction: read its arm from the metric.
+        m = None if is_pooled(r.model) else parse_details(ModelFlipsDetails, r.details)
         direction = m.direction if m else "platform" if r.metric.startswith(PLATFORM_METRIC_C6) else "emotion"
         excluded = ", ".join(r.details.get("excluded") or {}) or "—"
-        pooled = parse_details(PooledFlipsDetails, r.details) if is_pooled(r.model) else None
         at = (f"{direction} @ each model's readable strength ("
               + ", ".join(f"{mm} {a:g}" for mm, a in pooled.strengths.items()) + ")"
               if pooled and pooled.strengths else f"{direction} @ {d.strength}" + readable_tag(r.metric, r.details))

@@ -103,7 +103,12 @@ def test_c6_pooled_at_each_models_readable_strength_leaves_out_models_with_nothi
     from dataclasses import replace
 
     from harness.claims.base import Finding, to_record
-    from harness.claims.c06_classifier_flips import C6, flips_table, pooled_readable_records
+    from harness.claims.c06_classifier_flips import (
+        C6,
+        PLATFORM_METRIC_C6,
+        flips_table,
+        pooled_readable_records,
+    )
     from harness.claims.readable_strength import LABEL
     from harness.report.merge import merge_runs
     from harness.report.results import write_results
@@ -128,6 +133,14 @@ def test_c6_pooled_at_each_models_readable_strength_leaves_out_models_with_nothi
     assert "each model's readable strength (a 0.01, b 0.005)" in pooled.details["reason"]
     assert pooled_readable_records([a, none]) == []  # one model with a readable strength: no pool
     assert "emotion @ each model's readable strength (a 0.01, b 0.005)" in flips_table([a, b, pooled], {})
+    # The platform arm pools alike and its table row and reason name its vectors (a pooled record carries no
+    # direction field of its own).
+    pa, pb = (replace(r, metric=f"{PLATFORM_METRIC_C6} {LABEL}") for r in (a, b))
+    (platform,) = [r for r in pooled_readable_records([a, b, pa, pb]) if r.metric.startswith(PLATFORM_METRIC_C6)]
+    assert "the platform vectors at each model's readable strength" in platform.details["reason"]
+    table = flips_table([a, b, pa, pb, pooled, platform], {})
+    assert "platform @ each model's readable strength (a 0.01, b 0.005)" in table
+    assert table.count("emotion @ each model's readable strength") == 1
     run = {"protocol_version": 1, "profile": "full"}
     for r in (a, b):
         write_results(tmp_path / r.model / "results.json", {**run, "models": {r.model: {}}}, [r])
