@@ -57,3 +57,34 @@ def test_proportion_interval_of_nothing_is_nan_and_bootstrap_needs_two_samples()
     assert bootstrap_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
     lo, hi = bootstrap_interval([1.0, 2.0, 3.0, 4.0])
     assert 1.0 <= lo < 2.5 < hi <= 4.0
+
+
+def test_a_paired_p_within_monte_carlo_noise_of_alpha_gets_more_sign_flips_until_decided():
+    import itertools
+
+    import numpy as np
+
+    from harness import thresholds as th
+
+    # 17 pairs: 2^17 sign flips, so the first 9999 are a Monte-Carlo draw; the exact p is 0.0492
+    # and the draw's interval holds CONTROL_ALPHA, so the flips are doubled until it does not.
+    d = np.array([5, -4, 3, -7, 8, 2, 7, 4, 8, 0, 4, -8, 4, -1, 6, 4, 1], float)
+    signs = np.array(list(itertools.product([1.0, -1.0], repeat=len(d))))
+    exact = float(((signs * d).mean(axis=1) >= d.mean() - 1e-12).mean())
+    assert 2 ** len(d) <= th.MAX_PERMUTATIONS and abs(exact - th.CONTROL_ALPHA) < 0.002
+    first = sps.permutation_test((d,), np.mean, permutation_type="samples", alternative="greater",
+                                 n_resamples=9999, random_state=np.random.default_rng(th.SEED)).pvalue
+    low, high = proportion_interval(round(first * 10000) - 1, 9999)
+    assert low <= th.CONTROL_ALPHA <= high  # the first draw alone leaves "beaten" to chance
+    p = paired_greater(d, np.zeros_like(d))
+    assert p != first and p < th.CONTROL_ALPHA  # decided, on the exact p's side
+    # A draw that the doubling ends at is decided: its interval lies below alpha.
+    n = next(n for n in (19999, 39999, 79999, 159999) if sps.permutation_test(
+        (d,), np.mean, permutation_type="samples", alternative="greater", n_resamples=n,
+        random_state=np.random.default_rng(th.SEED)).pvalue == p)
+    assert proportion_interval(round(p * (n + 1)) - 1, n)[1] < th.CONTROL_ALPHA
+    # Far from alpha the first draw decides, as before: the same p as one draw of 9999.
+    far = d + 3
+    assert paired_greater(far, np.zeros_like(far)) == sps.permutation_test(
+        (far,), np.mean, permutation_type="samples", alternative="greater", n_resamples=9999,
+        random_state=np.random.default_rng(th.SEED)).pvalue
