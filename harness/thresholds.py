@@ -117,8 +117,6 @@ CONTROL_ALPHA = 0.05
 # A paired comparison over fewer prompts than this (both readings present) is not measured:
 # a pass that could not be checked against its control is inconclusive.
 MIN_PAIRS = 5
-# Sign flips scored at once in a paired permutation test (memory: PAIRED_BATCH x prompts floats).
-PAIRED_BATCH = 20000
 # Chat-mode baselines: an unsteered reply that declines ("I'm sorry, but I can't...") is not a
 # text to steer; a model whose unsteered chat replies decline more often than this is flagged.
 REFUSAL_FLAG = 0.25

@@ -32,7 +32,7 @@ class Readable:
     smallest: float  # the smallest strength every control ran at
 
     def words(self) -> str:
-        kept = ", ".join(f"{a:g}: {v:.0%}" for a, v in sorted(self.shares.items()))
+        kept = ", ".join(f"{a:g}: {v:.1%}" for a, v in sorted(self.shares.items()))  # 39/49 is 79.6%, not 80%
         if self.top is None:
             return (f"no readable strength: even {min(self.shares):g} keeps under {th.READABLE_SHARE:.0%} of the "
                     f"healthy texts healthy ({kept})")

@@ -17,6 +17,8 @@ from scipy import stats as sps
 
 from harness import thresholds as th
 
+_BATCH = 20000  # sign flips scored at once (memory: _BATCH x prompts floats); the p does not depend on it
+
 
 def paired_greater(x: Sequence[float], y: Sequence[float], n_resamples: int = 9999, seed: int = th.SEED) -> float:
     """One-sided paired permutation p that x exceeds y: the mean of the differences against its
@@ -30,7 +32,7 @@ def paired_greater(x: Sequence[float], y: Sequence[float], n_resamples: int = 99
         return 1.0
     while True:
         res = sps.permutation_test((d,), np.mean, permutation_type="samples", alternative="greater",
-                                   n_resamples=n_resamples, batch=th.PAIRED_BATCH,
+                                   n_resamples=n_resamples, batch=_BATCH,
                                    random_state=np.random.default_rng(seed))
         p = float(res.pvalue)
         if 2 ** len(d) <= n_resamples or n_resamples >= th.MAX_PERMUTATIONS or not _holds_alpha(p, n_resamples):
