@@ -348,9 +348,9 @@ def flips_table(records: list[ClaimRecord], kinds: dict[str, str]) -> str:
         d = parse_details(FlipsDetails, r.details)
         if d is None:
             continue
-        pooled = parse_details(PooledFlipsDetails, r.details) if is_pooled(r.model) else None
-        # A pooled record's details parse as a model's too, with the default direction: read its arm from the metric.
-        m = None if is_pooled(r.model) else parse_details(ModelFlipsDetails, r.details)
+        # A pooled record's details would parse as a model's too, with the default direction: its arm is in the metric.
+        pooled, m = ((parse_details(PooledFlipsDetails, r.details), None) if is_pooled(r.model)
+                     else (None, parse_details(ModelFlipsDetails, r.details)))
         direction = m.direction if m else "platform" if r.metric.startswith(PLATFORM_METRIC_C6) else "emotion"
         excluded = ", ".join(r.details.get("excluded") or {}) or "—"
         at = (f"{direction} @ each model's readable strength ("

@@ -35,16 +35,22 @@ def paired_greater(x: Sequence[float], y: Sequence[float], n_resamples: int = 99
                                    n_resamples=n_resamples, batch=_BATCH,
                                    random_state=np.random.default_rng(seed))
         p = float(res.pvalue)
-        if 2 ** len(d) <= n_resamples or n_resamples >= th.MAX_PERMUTATIONS or not _holds_alpha(p, n_resamples):
+        decided = monte_carlo_below(round(p * (n_resamples + 1)) - 1, n_resamples, th.CONTROL_ALPHA) is not None
+        if 2 ** len(d) <= n_resamples or n_resamples >= th.MAX_PERMUTATIONS or decided:
             return p
         n_resamples = min(2 * n_resamples + 1, th.MAX_PERMUTATIONS)
 
 
-def _holds_alpha(p: float, n_resamples: int) -> bool:
-    """Whether a Monte-Carlo p = (k+1)/(N+1)'s Clopper-Pearson interval for k/N contains CONTROL_ALPHA."""
-    k = round(p * (n_resamples + 1)) - 1
-    low, high = proportion_interval(k, n_resamples)
-    return low <= th.CONTROL_ALPHA <= high
+def monte_carlo_below(k: int, n: int, alpha: float) -> bool | None:
+    """Whether a Monte-Carlo p = (k+1)/(n+1), k of n resamples at least as extreme, lies below
+    ``alpha`` beyond its Monte-Carlo doubt: True or False, or None while the Clopper-Pearson
+    interval of k/n contains alpha (more resamples would decide)."""
+    low, high = proportion_interval(k, n)
+    if (k + 1) / (n + 1) < alpha and high < alpha:
+        return True
+    if low >= alpha:
+        return False
+    return None
 
 
 def finite_pairs(x: Sequence[float], y: Sequence[float]) -> int:

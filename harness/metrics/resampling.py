@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 from scipy import stats
 
+from harness.metrics.paired import monte_carlo_below, proportion_interval
 from harness.metrics.vectors import NEUTRAL, Baseline
 
 # Resamples are processed in chunks of this many so memory stays small at any n.
@@ -161,18 +162,12 @@ class PermutationTest:
 
     @property
     def mc_interval(self) -> tuple[float, float]:
-        ci = stats.binomtest(self.k, self.n).proportion_ci(0.95, method="exact")
-        return float(ci.low), float(ci.high)
+        return proportion_interval(self.k, self.n)
 
     def below(self, alpha: float) -> bool | None:
         """True when p < alpha beyond Monte-Carlo doubt, False when p >= alpha beyond it,
         None when the Monte-Carlo interval contains alpha (more permutations would decide)."""
-        low, high = self.mc_interval
-        if self.p < alpha and high < alpha:
-            return True
-        if low >= alpha:
-            return False
-        return None
+        return monte_carlo_below(self.k, self.n, alpha)
 
 
 def permutation_test(observed: float, null: torch.Tensor) -> PermutationTest:
