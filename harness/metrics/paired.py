@@ -35,8 +35,9 @@ def paired_greater(x: Sequence[float], y: Sequence[float], n_resamples: int = 99
                                    n_resamples=n_resamples, batch=_BATCH,
                                    random_state=np.random.default_rng(seed))
         p = float(res.pvalue)
-        decided = monte_carlo_below(round(p * (n_resamples + 1)) - 1, n_resamples, th.CONTROL_ALPHA) is not None
-        if 2 ** len(d) <= n_resamples or n_resamples >= th.MAX_PERMUTATIONS or decided:
+        if 2 ** len(d) <= n_resamples or n_resamples >= th.MAX_PERMUTATIONS:  # exact, or as far as we go
+            return p
+        if monte_carlo_below(round(p * (n_resamples + 1)) - 1, n_resamples, th.CONTROL_ALPHA) is not None:
             return p
         n_resamples = min(2 * n_resamples + 1, th.MAX_PERMUTATIONS)
 
